@@ -1,0 +1,63 @@
+# Clipcast: `make run` (the whole service on embedded defaults) and `make test` (PostgreSQL + Redis + real workers).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+
+export PYTHONPATH := $(CURDIR)/platform:$(CURDIR)
+export HF_HUB_OFFLINE := 1
+export VENV_BIN := $(BIN)
+
+# The embedded defaults for `make run`: SQLite + filesystem broker under var/, DEBUG on.
+RUN_ENV := DEBUG=1 CLIPCAST_PORT=$(PORT) SITE_URL=http://127.0.0.1:$(PORT)
+
+# Tests run against PostgreSQL and Redis on 127.0.0.1 with production-like settings.
+TEST_ENV := SECRET_KEY=test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
+	CLIPCAST_ENCRYPTION_KEYS=$$($(BIN)/python -c 'import base64;print(base64.urlsafe_b64encode(b"t"*32).decode())') \
+	DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/clipcast} \
+	CELERY_BROKER_URL=$${TEST_BROKER_URL:-redis://127.0.0.1:6379/15} \
+	ALLOWED_HOSTS=localhost,127.0.0.1,testserver SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0
+
+.PHONY: venv run test test-fast services lint bench train-model eval-model clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	@# A CPU build of torch lies on this machine's disk; a bare `torch` requirement would pull GBs of CUDA wheels.
+	$(VENV)/bin/pip install -q torch==2.13.0
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+run: venv
+	@mkdir -p var
+	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
+	$(RUN_ENV) $(BIN)/python manage.py seed_demo --url http://127.0.0.1:$(PORT)/
+	@echo ""
+	@echo "  Clipcast is starting on http://127.0.0.1:$(PORT)/  (admin: http://127.0.0.1:$(PORT)/admin/)  Ctrl-C stops all."
+	@echo ""
+	$(RUN_ENV) exec $(BIN)/honcho start -f Procfile
+
+services:
+	@bash .ci/services.sh
+
+test: venv services
+	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+
+bench: venv services
+	@for f in bench/*.py; do echo "== $$f"; $(TEST_ENV) $(BIN)/python $$f || exit 1; done
+
+train-model: venv
+	$(BIN)/python -m generation.training.train $(TRAIN_ARGS)
+
+eval-model: venv
+	$(BIN)/python -m generation.training.evaluate $(EVAL_ARGS)
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache

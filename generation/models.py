@@ -1,0 +1,109 @@
+"""A Clip is one render of a prompt: its inputs, its progress, its files and its provenance."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from campaigns.models import Campaign, PromptTemplate
+
+
+class ClipStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RENDERING = "rendering", "Rendering"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+FINISHED_STATUSES = (ClipStatus.SUCCEEDED, ClipStatus.FAILED, ClipStatus.CANCELLED)
+
+
+class ClipQuerySet(models.QuerySet):
+    def for_workspace(self, workspace) -> ClipQuerySet:
+        return self.filter(campaign__workspace=workspace)
+
+    def active(self) -> ClipQuerySet:
+        return self.filter(status__in=[ClipStatus.QUEUED, ClipStatus.RENDERING])
+
+    def approved(self) -> ClipQuerySet:
+        return self.filter(status=ClipStatus.SUCCEEDED, review_status=ReviewStatus.APPROVED)
+
+    def stuck(self, silence: timedelta, now=None) -> ClipQuerySet:
+        """Rendering clips whose worker has not written a heartbeat for `silence`."""
+        now = now or timezone.now()
+        return self.filter(status=ClipStatus.RENDERING, heartbeat_at__lt=now - silence)
+
+
+def clip_upload_to(instance: Clip, filename: str) -> str:
+    return f"clips/{instance.campaign_id}/{instance.pk}/{filename}"
+
+
+class Clip(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="clips")
+    prompt_template = models.ForeignKey(
+        PromptTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="clips"
+    )
+    variables = models.JSONField(default=dict, blank=True)
+    prompt = models.TextField()
+    negative_prompt = models.TextField(blank=True)
+    render_params = models.JSONField(default=dict, blank=True)
+    seed = models.BigIntegerField()
+    fingerprint = models.CharField(max_length=64, blank=True, db_index=True)
+
+    status = models.CharField(max_length=16, choices=ClipStatus.choices, default=ClipStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    stage = models.CharField(max_length=32, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    cancel_requested = models.BooleanField(default=False)
+
+    video = models.FileField(upload_to=clip_upload_to, blank=True, max_length=300)
+    gif = models.FileField(upload_to=clip_upload_to, blank=True, max_length=300)
+    poster = models.FileField(upload_to=clip_upload_to, blank=True, max_length=300)
+    duration_s = models.FloatField(null=True, blank=True)
+
+    # Provenance: enough to tell how, where and with what this clip was made.
+    timings = models.JSONField(default=dict, blank=True)
+    device = models.CharField(max_length=64, blank=True)
+    worker = models.CharField(max_length=255, blank=True)
+    model_id = models.CharField(max_length=255, blank=True)
+    weights_hash = models.CharField(max_length=64, blank=True)
+    versions = models.JSONField(default=dict, blank=True)
+
+    review_status = models.CharField(max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.PENDING)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="reviewed_clips"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ClipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["campaign", "status"], name="clip_campaign_status_idx"),
+            models.Index(fields=["status", "heartbeat_at"], name="clip_status_heartbeat_idx"),
+            models.Index(fields=["campaign", "review_status"], name="clip_campaign_review_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Clip {self.pk}: {self.prompt[:60]}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_STATUSES

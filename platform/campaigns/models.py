@@ -1,0 +1,184 @@
+"""Campaigns and what they are made of: prompt templates, caption templates and weekly posting slots."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from accounts.models import Workspace, validate_timezone
+from campaigns import templating
+
+MAX_VALUES_PER_VARIABLE = 100
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    ARCHIVED = "archived", "Archived"
+
+
+class CampaignQuerySet(models.QuerySet):
+    def for_workspace(self, workspace) -> CampaignQuerySet:
+        return self.filter(workspace=workspace)
+
+    def visible(self) -> CampaignQuerySet:
+        return self.exclude(status=CampaignStatus.ARCHIVED)
+
+
+class Campaign(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="campaigns")
+    name = models.CharField(max_length=120)
+    status = models.CharField(max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    approval_required = models.BooleanField(default=True)
+
+    # Render defaults for clips of this campaign; each clip records the values it was rendered with.
+    model_key = models.CharField(max_length=64, default="bundled")
+    frames = models.PositiveSmallIntegerField(default=8, validators=[MinValueValidator(1), MaxValueValidator(1024)])
+    fps = models.PositiveSmallIntegerField(default=8, validators=[MinValueValidator(1), MaxValueValidator(60)])
+    width = models.PositiveSmallIntegerField(default=64, validators=[MinValueValidator(8), MaxValueValidator(4096)])
+    height = models.PositiveSmallIntegerField(default=64, validators=[MinValueValidator(8), MaxValueValidator(4096)])
+    output_width = models.PositiveSmallIntegerField(
+        default=720, validators=[MinValueValidator(32), MaxValueValidator(1280)]
+    )
+    output_height = models.PositiveSmallIntegerField(
+        default=720, validators=[MinValueValidator(32), MaxValueValidator(1024)]
+    )
+    steps = models.PositiveSmallIntegerField(default=20, validators=[MinValueValidator(1), MaxValueValidator(150)])
+    guidance = models.FloatField(default=7.5, validators=[MinValueValidator(0.0), MaxValueValidator(50.0)])
+    negative_prompt = models.TextField(blank=True, max_length=2000)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CampaignQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["workspace", "status"], name="campaign_ws_status_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def render_defaults(self) -> dict:
+        return {
+            "model_key": self.model_key,
+            "frames": self.frames,
+            "fps": self.fps,
+            "width": self.width,
+            "height": self.height,
+            "output_width": self.output_width,
+            "output_height": self.output_height,
+            "steps": self.steps,
+            "guidance": self.guidance,
+        }
+
+    def archive(self) -> None:
+        self.status = CampaignStatus.ARCHIVED
+        self.save(update_fields=["status", "updated_at"])
+
+
+def validate_variables(value: object) -> None:
+    """Variables are a JSON object: name -> non-empty list of distinct string values."""
+    if not isinstance(value, dict):
+        raise ValidationError("Variables must be an object mapping each name to a list of values.")
+    for name, values in value.items():
+        if not isinstance(name, str) or not templating.NAME_RE.match(name):
+            raise ValidationError(f"Variable name {name!r} is invalid: use letters, digits and underscores.")
+        if not isinstance(values, list) or not values:
+            raise ValidationError(f"Variable {{{name}}} needs a non-empty list of values.")
+        if len(values) > MAX_VALUES_PER_VARIABLE:
+            raise ValidationError(
+                f"Variable {{{name}}} has {len(values)} values; the limit is {MAX_VALUES_PER_VARIABLE}."
+            )
+        for item in values:
+            if not isinstance(item, str) or not item.strip():
+                raise ValidationError(f"Every value of {{{name}}} must be non-empty text.")
+            if "\x00" in item or len(item) > 200:
+                raise ValidationError(f"A value of {{{name}}} is longer than 200 characters or holds a NUL.")
+        if len(set(values)) != len(values):
+            raise ValidationError(f"Variable {{{name}}} lists a value twice.")
+
+
+class PromptTemplate(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="prompt_templates")
+    name = models.CharField(max_length=120)
+    body = models.TextField(max_length=templating.MAX_TEMPLATE_LENGTH)
+    variables = models.JSONField(default=dict, blank=True, validators=[validate_variables])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["campaign", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        templating.check_declared(self.body, self.variables or {})
+
+    def render(self, values: dict[str, str]) -> str:
+        """The prompt for these values; each value must be one declared for its variable."""
+        declared = self.variables or {}
+        unknown = sorted(set(values) - set(declared))
+        if unknown:
+            raise ValidationError(f"Unknown variable(s) {templating.quote_names(unknown)} for template {self.name!r}.")
+        for name, value in values.items():
+            if value not in declared[name]:
+                raise ValidationError(f"{value!r} is not a value of {{{name}}}: choose one of {declared[name]}.")
+        return templating.render(self.body, values)
+
+
+class CaptionTemplate(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="caption_templates")
+    name = models.CharField(max_length=120, default="Default")
+    body = models.TextField(max_length=templating.MAX_TEMPLATE_LENGTH)
+    hashtags = models.CharField(max_length=500, blank=True, help_text="Space-separated, with or without #.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["campaign", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        templating.parse(self.body)
+
+    def hashtag_list(self) -> list[str]:
+        return [tag if tag.startswith("#") else f"#{tag}" for tag in self.hashtags.split() if tag.strip("#")]
+
+    def render(self, values: dict[str, object]) -> str:
+        text = templating.render(self.body, values)
+        tags = " ".join(self.hashtag_list())
+        return f"{text} {tags}".strip() if tags else text
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class PostingSlot(models.Model):
+    """A weekly local time at which the campaign's queue posts, in the campaign's time zone."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="posting_slots")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    local_time = models.TimeField()
+
+    class Meta:
+        ordering = ["campaign", "weekday", "local_time"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "weekday", "local_time"], name="unique_slot_per_campaign")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.local_time:%H:%M}"

@@ -1,0 +1,3 @@
+from clipcast.celery import app as celery_app
+
+__all__ = ["celery_app"]

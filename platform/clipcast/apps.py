@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ClipcastConfig(AppConfig):
+    name = "clipcast"
+    verbose_name = "Clipcast core"

@@ -1,0 +1,111 @@
+"""X accounts a workspace posts with, and the posts scheduled for them."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import Workspace
+from clipcast.fields import EncryptedTextField
+from generation.models import Clip
+
+
+class AuthKind(models.TextChoices):
+    OAUTH1 = "oauth1", "OAuth 1.0a user context"
+    OAUTH2 = "oauth2", "OAuth 2.0 user token"
+
+
+class AccountStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    NEEDS_RECONNECT = "needs_reconnect", "Needs reconnect"
+    DISABLED = "disabled", "Disabled"
+
+
+class XAccountQuerySet(models.QuerySet):
+    def for_workspace(self, workspace) -> XAccountQuerySet:
+        return self.filter(workspace=workspace)
+
+
+class XAccount(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="x_accounts")
+    handle = models.CharField(max_length=50)
+    x_user_id = models.CharField(max_length=32, blank=True)
+    auth_kind = models.CharField(max_length=8, choices=AuthKind.choices, default=AuthKind.OAUTH2)
+    # Tokens are encrypted at rest and never shown in the admin, the API or logs.
+    access_token = EncryptedTextField(blank=True)
+    access_token_secret = EncryptedTextField(blank=True)
+    refresh_token = EncryptedTextField(blank=True)
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=AccountStatus.choices, default=AccountStatus.ACTIVE)
+    status_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = XAccountQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["workspace", "handle"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "handle"], name="unique_handle_per_workspace")]
+
+    def __str__(self) -> str:
+        return f"@{self.handle}"
+
+    def token_expired(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.token_expires_at is not None and self.token_expires_at <= now
+
+
+class PostStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    UPLOADING = "uploading", "Uploading"
+    PROCESSING = "processing", "Processing"
+    POSTING = "posting", "Posting"
+    POSTED = "posted", "Posted"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+IN_FLIGHT_STATUSES = (PostStatus.UPLOADING, PostStatus.PROCESSING, PostStatus.POSTING)
+
+
+class PostQuerySet(models.QuerySet):
+    def for_workspace(self, workspace) -> PostQuerySet:
+        return self.filter(x_account__workspace=workspace)
+
+    def due(self, now=None) -> PostQuerySet:
+        now = now or timezone.now()
+        return self.filter(status=PostStatus.SCHEDULED, scheduled_at__lte=now)
+
+    def in_flight(self) -> PostQuerySet:
+        return self.filter(status__in=IN_FLIGHT_STATUSES)
+
+
+class Post(models.Model):
+    clip = models.ForeignKey(Clip, on_delete=models.PROTECT, related_name="posts")
+    x_account = models.ForeignKey(XAccount, on_delete=models.PROTECT, related_name="posts")
+    caption = models.TextField(max_length=4000)
+    scheduled_at = models.DateTimeField(help_text="Aware UTC instant.")
+    status = models.CharField(max_length=16, choices=PostStatus.choices, default=PostStatus.SCHEDULED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    media_id = models.CharField(max_length=64, blank=True)
+    x_post_id = models.CharField(max_length=64, blank=True)
+    x_post_url = models.URLField(blank=True)
+    last_error = models.TextField(blank=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    metrics_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["scheduled_at", "id"]
+        indexes = [
+            # The dispatcher's query: status = scheduled AND scheduled_at <= now, oldest first.
+            models.Index(fields=["status", "scheduled_at"], name="post_status_scheduled_idx"),
+            models.Index(fields=["x_account", "status"], name="post_account_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Post {self.pk} ({self.status}) at {self.scheduled_at:%Y-%m-%d %H:%M} UTC"

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import factory
+from django.contrib.auth import get_user_model
+
+from accounts.models import Membership, Role, Workspace
+from campaigns.models import Campaign, CaptionTemplate, PromptTemplate
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", "pw-correct-horse-42")
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class WorkspaceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Workspace
+
+    name = factory.Sequence(lambda n: f"Workspace {n}")
+    slug = factory.Sequence(lambda n: f"ws-{n}")
+    timezone = "Europe/Berlin"
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    workspace = factory.SubFactory(WorkspaceFactory)
+    role = Role.EDITOR
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Campaign
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    timezone = "America/New_York"
+
+
+class PromptTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PromptTemplate
+
+    campaign = factory.SubFactory(CampaignFactory)
+    name = factory.Sequence(lambda n: f"Prompt {n}")
+    body = "a {colour} {shape} moving left on a black background"
+    variables = factory.LazyFunction(lambda: {"colour": ["red", "blue"], "shape": ["circle", "square"]})
+
+
+class CaptionTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CaptionTemplate
+
+    campaign = factory.SubFactory(CampaignFactory)
+    body = "Look at this {colour} {shape}!"
+    hashtags = "clipcast #ai"

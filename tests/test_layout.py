@@ -1,0 +1,48 @@
+"""Guards on the source layout: platform/ is a source root, and no first-party package shadows the stdlib."""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def first_party_packages() -> set[str]:
+    names = set()
+    for source_root in (ROOT, ROOT / "platform"):
+        for child in source_root.iterdir():
+            if child.is_dir() and (child / "__init__.py").exists():
+                names.add(child.name)
+    return names
+
+
+def test_platform_is_a_source_root_not_a_package():
+    assert (ROOT / "platform").is_dir()
+    assert not (ROOT / "platform" / "__init__.py").exists(), "platform/__init__.py would shadow the stdlib module"
+
+
+def test_no_first_party_package_is_named_like_a_stdlib_module():
+    packages = first_party_packages()
+    assert {"clipcast", "accounts", "campaigns", "dashboard", "generation", "publishing"} <= packages
+    clashes = sorted(packages & set(sys.stdlib_module_names))
+    assert clashes == [], f"these packages shadow standard-library modules: {clashes}"
+
+
+def test_the_package_build_includes_every_first_party_package():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    find = config["tool"]["setuptools"]["packages"]["find"]
+    assert "platform" in find["where"]
+    included = {pattern.rstrip("*") for pattern in find["include"]}
+    assert first_party_packages() - {"tests", "bench"} <= included
+
+
+def test_stdlib_platform_and_uuid_are_the_real_ones():
+    import platform
+    import uuid
+
+    assert platform.__file__ and "site-packages" not in platform.__file__
+    assert Path(platform.__file__).parent != ROOT / "platform"
+    assert callable(platform.python_version)
+    assert uuid.uuid4().version == 4
