@@ -13,13 +13,6 @@ export VENV_BIN := $(BIN)
 # The embedded defaults for `make run`: SQLite + filesystem broker under var/, DEBUG on.
 RUN_ENV := DEBUG=1 CLIPCAST_PORT=$(PORT) SITE_URL=http://127.0.0.1:$(PORT)
 
-# Tests run against PostgreSQL and Redis on 127.0.0.1 with production-like settings.
-TEST_ENV := SECRET_KEY=test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
-	CLIPCAST_ENCRYPTION_KEYS=$$($(BIN)/python -c 'import base64;print(base64.urlsafe_b64encode(b"t"*32).decode())') \
-	DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/clipcast} \
-	CELERY_BROKER_URL=$${TEST_BROKER_URL:-redis://127.0.0.1:6379/15} \
-	ALLOWED_HOSTS=localhost,127.0.0.1,testserver SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0
-
 .PHONY: venv run test test-fast services lint bench train-model eval-model clean
 
 venv: $(STAMP)
@@ -45,13 +38,13 @@ services:
 	@bash .ci/services.sh
 
 test: venv services
-	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .
 
 bench: venv services
-	@for f in bench/*.py; do echo "== $$f"; $(TEST_ENV) $(BIN)/python $$f || exit 1; done
+	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 train-model: venv
 	$(BIN)/python -m generation.training.train $(TRAIN_ARGS)
