@@ -16,6 +16,7 @@ with warnings.catch_warnings():
 
 X_TEXT_LIMIT = 280
 URL_WEIGHT = 23
+_INVISIBLE = frozenset("\x00\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class CaptionMeasure:
 def normalise(text: str) -> str:
     """X counts and stores NFC text; strip NULs and bidi overrides that could disguise a caption."""
     text = unicodedata.normalize("NFC", text)
-    return "".join(ch for ch in text if ch != "\x00" and ch not in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    return "".join(ch for ch in text if ch not in _INVISIBLE)
 
 
 def measure(text: str, limit: int = X_TEXT_LIMIT) -> CaptionMeasure:
