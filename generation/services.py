@@ -1,0 +1,178 @@
+"""Workflows around clips: create a batch, cancel, review, retry, reap stuck renders."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+from campaigns.models import Campaign, PromptTemplate
+from generation.models import Clip, ClipStatus, ReviewStatus
+
+log = logging.getLogger(__name__)
+
+RENDER_PARAM_KEYS = (
+    "model_key", "frames", "fps", "width", "height", "output_width", "output_height", "steps", "guidance",
+)
+MAX_RENDER_ATTEMPTS = 3
+
+
+class SeedPolicy(enum.StrEnum):
+    FIXED = "fixed"  # every clip of the batch uses the given seed
+    INCREMENT = "increment"  # seed, seed + 1, ...
+    RANDOM = "random"  # a fresh random seed per clip, recorded
+
+
+def fingerprint(prompt: str, negative_prompt: str, params: dict, seed: int) -> str:
+    payload = json.dumps(
+        {"prompt": prompt, "negative_prompt": negative_prompt, "params": params, "seed": seed}, sort_keys=True
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def render_params_for(campaign: Campaign, overrides: dict | None = None) -> dict:
+    params = campaign.render_defaults()
+    for key, value in (overrides or {}).items():
+        if key not in RENDER_PARAM_KEYS:
+            raise ValidationError(f"Unknown render setting {key!r}: use one of {', '.join(RENDER_PARAM_KEYS)}.")
+        params[key] = value
+    return params
+
+
+def seeds_for(count: int, policy: SeedPolicy, seed: int | None) -> list[int]:
+    if policy is SeedPolicy.RANDOM:
+        return [secrets.randbelow(2**31) for _ in range(count)]
+    if seed is None or not (0 <= seed < 2**63):
+        raise ValidationError("Give a seed between 0 and 2^63-1 for a fixed or incrementing seed policy.")
+    if policy is SeedPolicy.FIXED:
+        return [seed] * count
+    return [seed + i for i in range(count)]
+
+
+@dataclass
+class BatchResult:
+    clips: list[Clip]
+    duplicates: int
+
+
+def create_clips(
+    template: PromptTemplate,
+    rows: list[dict[str, str]],
+    *,
+    params: dict | None = None,
+    seed_policy: SeedPolicy = SeedPolicy.INCREMENT,
+    seed: int | None = 0,
+    validate_params=None,
+) -> BatchResult:
+    """Render prompts for each row, drop duplicates (same prompt, params and seed), store and enqueue the rest.
+
+    `validate_params(params)` checks the render settings against the model (frames, size, steps) and raises
+    ValidationError; nothing is written when any row or setting is invalid.
+    """
+    campaign = template.campaign
+    cap = settings.CLIPCAST_MAX_CLIPS_PER_BATCH
+    if len(rows) > cap:
+        raise ValidationError(f"This batch makes {len(rows):,} clips; the limit is {cap:,}.")
+    resolved = render_params_for(campaign, params)
+    if validate_params is not None:
+        validate_params(resolved)
+    negative = campaign.negative_prompt
+    prompts = [template.render(row) for row in rows]
+    if any(not p.strip() for p in prompts):
+        raise ValidationError("A rendered prompt is empty: give the template some text.")
+    seeds = seeds_for(len(rows), SeedPolicy(seed_policy), seed)
+
+    planned: dict[str, Clip] = {}
+    for row, prompt, clip_seed in zip(rows, prompts, seeds, strict=True):
+        key = fingerprint(prompt, negative, resolved, clip_seed)
+        planned.setdefault(
+            key,
+            Clip(
+                campaign=campaign, prompt_template=template, variables=row, prompt=prompt, negative_prompt=negative,
+                render_params=resolved, seed=clip_seed, fingerprint=key,
+            ),
+        )
+    with transaction.atomic():
+        existing = set(
+            Clip.objects.filter(campaign=campaign, fingerprint__in=list(planned))
+            .exclude(status__in=[ClipStatus.FAILED, ClipStatus.CANCELLED])
+            .values_list("fingerprint", flat=True)
+        )
+        fresh = [clip for key, clip in planned.items() if key not in existing]
+        created = Clip.objects.bulk_create(fresh)
+        ids = [clip.pk for clip in created]
+        transaction.on_commit(lambda: enqueue_renders(ids))
+    log.info("clips.created campaign=%s count=%s duplicates=%s", campaign.pk, len(created), len(rows) - len(created))
+    return BatchResult(clips=created, duplicates=len(rows) - len(created))
+
+
+def enqueue_renders(clip_ids: list[int]) -> None:
+    from generation.tasks import render_clip
+
+    for clip_id in clip_ids:
+        render_clip.delay(clip_id)
+
+
+def cancel_clip(clip: Clip) -> bool:
+    """A queued clip is cancelled at once; a rendering one is flagged and its worker stops at the next step."""
+    now = timezone.now()
+    if Clip.objects.filter(pk=clip.pk, status=ClipStatus.QUEUED).update(
+        status=ClipStatus.CANCELLED, finished_at=now, cancel_requested=True
+    ):
+        return True
+    return bool(Clip.objects.filter(pk=clip.pk, status=ClipStatus.RENDERING).update(cancel_requested=True))
+
+
+def review_clip(clip: Clip, user, *, approve: bool) -> Clip:
+    if clip.status != ClipStatus.SUCCEEDED:
+        raise ValidationError("Only a clip that rendered successfully can be reviewed.")
+    clip.review_status = ReviewStatus.APPROVED if approve else ReviewStatus.REJECTED
+    clip.reviewed_by = user
+    clip.reviewed_at = timezone.now()
+    clip.save(update_fields=["review_status", "reviewed_by", "reviewed_at"])
+    return clip
+
+
+def retry_clip(clip: Clip) -> bool:
+    """Put a failed or cancelled clip back in the queue (same seed and settings, so the same frames)."""
+    updated = Clip.objects.filter(pk=clip.pk, status__in=[ClipStatus.FAILED, ClipStatus.CANCELLED]).update(
+        status=ClipStatus.QUEUED, progress=0, stage="", error="", cancel_requested=False, attempts=0,
+        started_at=None, finished_at=None, heartbeat_at=None, worker="",
+    )
+    if updated:
+        transaction.on_commit(lambda: enqueue_renders([clip.pk]))
+    return bool(updated)
+
+
+def reap_stuck_clips(silence: timedelta | None = None) -> dict[str, int]:
+    """Requeue renders whose worker stopped heart-beating; fail them after MAX_RENDER_ATTEMPTS."""
+    silence = silence or timedelta(seconds=settings.RENDER_STALE_AFTER)
+    requeued, failed = [], 0
+    for clip in Clip.objects.stuck(silence).only("pk", "attempts", "heartbeat_at", "worker"):
+        still_stuck = Clip.objects.filter(pk=clip.pk, status=ClipStatus.RENDERING, heartbeat_at=clip.heartbeat_at)
+        if clip.attempts >= MAX_RENDER_ATTEMPTS:
+            failed += still_stuck.update(
+                status=ClipStatus.FAILED, finished_at=timezone.now(),
+                error=f"The render worker stopped responding {clip.attempts} times; retry the clip or check the "
+                "GPU workers.",
+            )
+        elif still_stuck.update(status=ClipStatus.QUEUED, stage="requeued", worker="", heartbeat_at=None):
+            requeued.append(clip.pk)
+    if requeued:
+        transaction.on_commit(lambda: enqueue_renders(requeued))
+    if requeued or failed:
+        log.warning("clips.reaped requeued=%s failed=%s", requeued, failed)
+    return {"requeued": len(requeued), "failed": failed}
+
+
+def counts_by_status(queryset: models.QuerySet[Clip]) -> dict[str, int]:
+    return dict(queryset.values_list("status").annotate(n=models.Count("id")).values_list("status", "n"))
