@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import models
 from django.utils import timezone
 
@@ -38,6 +40,11 @@ class XAccount(models.Model):
     token_expires_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=AccountStatus.choices, default=AccountStatus.ACTIVE)
     status_reason = models.CharField(max_length=300, blank=True)
+    # Posting policy: posts of one account are spaced by at least min_post_gap (after downtime too, so overdue
+    # posts never go out in a burst), and a post later than max_lateness is skipped rather than posted.
+    min_post_gap = models.DurationField(default=timedelta(minutes=1))
+    max_lateness = models.DurationField(default=timedelta(hours=6))
+    last_post_started_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,0 +1,100 @@
+"""Scheduling workflows: put an approved clip on an account's schedule, move it, cancel it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from generation.models import Clip, ClipStatus, ReviewStatus
+from publishing.captions import validate_caption
+from publishing.models import AccountStatus, Post, PostStatus, XAccount
+from publishing.scheduling import local_to_utc, next_free_slot
+
+log = logging.getLogger(__name__)
+
+# A post scheduled a little in the past (the form took a while) still goes out; further back is a mistake.
+PAST_TOLERANCE = timedelta(minutes=2)
+MAX_SCHEDULE_AHEAD = timedelta(days=366)
+
+
+def default_caption(clip: Clip) -> str:
+    """The campaign's first caption template with the clip's variables, or the prompt when there is none."""
+    template = clip.campaign.caption_templates.order_by("pk").first()
+    if template is None:
+        return clip.prompt
+    return template.render({**clip.variables, "prompt": clip.prompt})
+
+
+def check_postable(clip: Clip, account: XAccount) -> None:
+    if clip.status != ClipStatus.SUCCEEDED:
+        raise ValidationError("Only a clip that rendered successfully can be posted.")
+    if clip.campaign.approval_required and clip.review_status != ReviewStatus.APPROVED:
+        raise ValidationError("This campaign requires approval: approve the clip before scheduling it.")
+    if account.workspace_id != clip.campaign.workspace_id:
+        raise ValidationError("That X account belongs to another workspace.")
+    if account.status != AccountStatus.ACTIVE:
+        raise ValidationError(f"@{account.handle} needs attention ({account.get_status_display()}): reconnect it.")
+
+
+def check_when(scheduled_at: datetime, now: datetime | None = None) -> datetime:
+    now = now or timezone.now()
+    if timezone.is_naive(scheduled_at):
+        raise ValidationError("The posting time has no time zone.")
+    if scheduled_at < now - PAST_TOLERANCE:
+        raise ValidationError("That time is in the past: pick a time in the future.")
+    if scheduled_at > now + MAX_SCHEDULE_AHEAD:
+        raise ValidationError("That time is more than a year ahead: pick an earlier date.")
+    return scheduled_at
+
+
+@transaction.atomic
+def schedule_post(clip: Clip, account: XAccount, caption: str | None, scheduled_at: datetime) -> Post:
+    check_postable(clip, account)
+    text = validate_caption(caption if caption is not None else default_caption(clip))
+    post = Post.objects.create(clip=clip, x_account=account, caption=text, scheduled_at=check_when(scheduled_at))
+    log.info("post.scheduled post=%s clip=%s account=%s at=%s", post.pk, clip.pk, account.pk, post.scheduled_at)
+    return post
+
+
+def schedule_post_local(clip: Clip, account: XAccount, caption: str | None, local: datetime) -> Post:
+    """Schedule at a wall-clock time in the campaign's time zone (DST rules in publishing.scheduling)."""
+    return schedule_post(clip, account, caption, local_to_utc(local, clip.campaign.timezone))
+
+
+@transaction.atomic
+def add_to_queue(clip: Clip, account: XAccount, caption: str | None = None, now: datetime | None = None) -> Post:
+    """Schedule at the campaign's next posting slot that no post of this account occupies."""
+    now = now or timezone.now()
+    campaign = clip.campaign
+    slots = list(campaign.posting_slots.values_list("weekday", "local_time"))
+    if not slots:
+        raise ValidationError("This campaign has no posting slots: add one, or pick a date and time.")
+    # Lock the account's schedule so two "add to queue" clicks cannot take the same slot.
+    XAccount.objects.select_for_update().filter(pk=account.pk).first()
+    taken = Post.objects.filter(x_account=account, scheduled_at__gt=now).exclude(
+        status__in=[PostStatus.CANCELLED, PostStatus.FAILED]
+    ).values_list("scheduled_at", flat=True)
+    when = next_free_slot(slots, campaign.timezone, now, taken)
+    if when is None:
+        raise ValidationError("Every posting slot of the next 8 weeks is taken: add slots or pick a time.")
+    return schedule_post(clip, account, caption, when)
+
+
+def cancel_post(post: Post) -> bool:
+    """Only a post that has not started going out can be cancelled; the publisher re-checks before each step."""
+    return bool(
+        Post.objects.filter(pk=post.pk, status=PostStatus.SCHEDULED).update(
+            status=PostStatus.CANCELLED, updated_at=timezone.now()
+        )
+    )
+
+
+def reschedule_post(post: Post, scheduled_at: datetime, caption: str | None = None) -> bool:
+    changes: dict = {"scheduled_at": check_when(scheduled_at), "updated_at": timezone.now()}
+    if caption is not None:
+        changes["caption"] = validate_caption(caption)
+    return bool(Post.objects.filter(pk=post.pk, status=PostStatus.SCHEDULED).update(**changes))
