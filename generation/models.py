@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from accounts.scoping import WorkspaceScopedQuerySet
 from campaigns.models import Campaign, PromptTemplate
 
 
@@ -28,9 +29,8 @@ class ReviewStatus(models.TextChoices):
 FINISHED_STATUSES = (ClipStatus.SUCCEEDED, ClipStatus.FAILED, ClipStatus.CANCELLED)
 
 
-class ClipQuerySet(models.QuerySet):
-    def for_workspace(self, workspace) -> ClipQuerySet:
-        return self.filter(campaign__workspace=workspace)
+class ClipQuerySet(WorkspaceScopedQuerySet):
+    workspace_path = "campaign__workspace"
 
     def active(self) -> ClipQuerySet:
         return self.filter(status__in=[ClipStatus.QUEUED, ClipStatus.RENDERING])

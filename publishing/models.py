@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Workspace
+from accounts.scoping import WorkspaceScopedQuerySet
 from clipcast.fields import EncryptedTextField
 from generation.models import Clip
 
@@ -23,9 +24,8 @@ class AccountStatus(models.TextChoices):
     DISABLED = "disabled", "Disabled"
 
 
-class XAccountQuerySet(models.QuerySet):
-    def for_workspace(self, workspace) -> XAccountQuerySet:
-        return self.filter(workspace=workspace)
+class XAccountQuerySet(WorkspaceScopedQuerySet):
+    workspace_path = "workspace"
 
 
 class XAccount(models.Model):
@@ -75,9 +75,8 @@ class PostStatus(models.TextChoices):
 IN_FLIGHT_STATUSES = (PostStatus.UPLOADING, PostStatus.PROCESSING, PostStatus.POSTING)
 
 
-class PostQuerySet(models.QuerySet):
-    def for_workspace(self, workspace) -> PostQuerySet:
-        return self.filter(x_account__workspace=workspace)
+class PostQuerySet(WorkspaceScopedQuerySet):
+    workspace_path = "x_account__workspace"
 
     def due(self, now=None) -> PostQuerySet:
         now = now or timezone.now()

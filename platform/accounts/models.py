@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from accounts.scoping import WorkspaceScopedQuerySet
+
 
 def validate_timezone(name: str) -> None:
     if name not in zoneinfo.available_timezones():
@@ -31,7 +33,10 @@ class WorkspaceQuerySet(models.QuerySet):
     def for_user(self, user) -> WorkspaceQuerySet:
         if not getattr(user, "is_authenticated", False):
             return self.none()
-        return self.filter(memberships__user=user).distinct()
+        return self.filter(memberships__user=user)
+
+    def visible_to(self, user) -> WorkspaceQuerySet:
+        return self.for_user(user)
 
 
 class Workspace(models.Model):
@@ -56,7 +61,9 @@ class Workspace(models.Model):
         return membership.role if membership else None
 
 
-class MembershipQuerySet(models.QuerySet):
+class MembershipQuerySet(WorkspaceScopedQuerySet):
+    workspace_path = "workspace"
+
     def with_role_at_least(self, role: str) -> MembershipQuerySet:
         allowed = [r for r, rank in ROLE_RANK.items() if rank >= ROLE_RANK[Role(role)]]
         return self.filter(role__in=allowed)

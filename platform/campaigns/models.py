@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from accounts.models import Workspace, validate_timezone
+from accounts.scoping import WorkspaceScopedQuerySet
 from campaigns import templating
 
 MAX_VALUES_PER_VARIABLE = 100
@@ -19,9 +20,8 @@ class CampaignStatus(models.TextChoices):
     ARCHIVED = "archived", "Archived"
 
 
-class CampaignQuerySet(models.QuerySet):
-    def for_workspace(self, workspace) -> CampaignQuerySet:
-        return self.filter(workspace=workspace)
+class CampaignQuerySet(WorkspaceScopedQuerySet):
+    workspace_path = "workspace"
 
     def visible(self) -> CampaignQuerySet:
         return self.exclude(status=CampaignStatus.ARCHIVED)
@@ -102,6 +102,10 @@ def validate_variables(value: object) -> None:
             raise ValidationError(f"Variable {{{name}}} lists a value twice.")
 
 
+class CampaignPartQuerySet(WorkspaceScopedQuerySet):
+    workspace_path = "campaign__workspace"
+
+
 class PromptTemplate(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="prompt_templates")
     name = models.CharField(max_length=120)
@@ -109,6 +113,8 @@ class PromptTemplate(models.Model):
     variables = models.JSONField(default=dict, blank=True, validators=[validate_variables])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CampaignPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["campaign", "name"]
@@ -138,6 +144,8 @@ class CaptionTemplate(models.Model):
     hashtags = models.CharField(max_length=500, blank=True, help_text="Space-separated, with or without #.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CampaignPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["campaign", "name"]
@@ -173,6 +181,8 @@ class PostingSlot(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="posting_slots")
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     local_time = models.TimeField()
+
+    objects = CampaignPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["campaign", "weekday", "local_time"]

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.api.base import WorkspaceScopedViewSet, require_role
+from accounts.models import Role
+from accounts.scoping import workspace_id_of
+from generation import services
+from generation.api.serializers import ClipBatchResultSerializer, ClipBatchSerializer, ClipSerializer
+from generation.batches import expand_grid, rows_from_csv
+from generation.models import Clip
+
+
+def as_drf_error(exc: ValidationError) -> serializers.ValidationError:
+    return serializers.ValidationError(exc.messages)
+
+
+class ClipViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    queryset = Clip.objects.select_related("reviewed_by")
+    serializer_class = ClipSerializer
+    filterset_fields = ["campaign", "prompt_template", "status", "review_status"]
+    action_roles = {
+        "batch": Role.EDITOR, "cancel": Role.EDITOR, "retry": Role.EDITOR,
+        "approve": Role.REVIEWER, "reject": Role.REVIEWER,
+    }
+
+    @extend_schema(request=ClipBatchSerializer, responses={201: ClipBatchResultSerializer})
+    @action(detail=False, methods=["post"])
+    def batch(self, request: Request) -> Response:
+        """Create clips from a prompt template and a variable grid or CSV rows, and queue their renders."""
+        data = ClipBatchSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        template = data.validated_data["prompt_template"]
+        require_role(request.user, workspace_id_of(template), Role.EDITOR)
+        cap = settings.CLIPCAST_MAX_CLIPS_PER_BATCH
+        try:
+            if "grid" in data.validated_data:
+                rows = expand_grid(template, data.validated_data["grid"], cap)
+            else:
+                rows = rows_from_csv(template, data.validated_data["csv"], cap)
+            result = services.create_clips(
+                template, rows, params=data.validated_data.get("params"),
+                seed_policy=services.SeedPolicy(data.validated_data["seed_policy"]),
+                seed=data.validated_data["seed"], validate_params=services.validate_render_params,
+            )
+        except ValidationError as exc:
+            raise as_drf_error(exc) from exc
+        body = {"created": ClipSerializer(result.clips, many=True, context={"request": request}).data,
+                "duplicates": result.duplicates}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def _act(self, outcome: bool, message: str) -> Response:
+        clip = self.get_object()
+        if not outcome:
+            raise serializers.ValidationError(message)
+        clip.refresh_from_db()
+        return Response(self.get_serializer(clip).data)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk=None) -> Response:
+        return self._act(services.cancel_clip(self.get_object()), "Only a queued or rendering clip can be cancelled.")
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk=None) -> Response:
+        return self._act(services.retry_clip(self.get_object()), "Only a failed or cancelled clip can be retried.")
+
+    def _review(self, approve: bool) -> Response:
+        clip = self.get_object()
+        try:
+            services.review_clip(clip, self.request.user, approve=approve)
+        except ValidationError as exc:
+            raise as_drf_error(exc) from exc
+        return Response(self.get_serializer(clip).data)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk=None) -> Response:
+        return self._review(approve=True)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk=None) -> Response:
+        return self._review(approve=False)

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from accounts.api.base import VisibleRelatedField
+from accounts.models import Workspace
+from campaigns.models import Campaign, CaptionTemplate, PostingSlot, PromptTemplate
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    workspace = VisibleRelatedField(queryset=Workspace.objects.all())
+    clip_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id", "workspace", "name", "status", "timezone", "approval_required", "model_key", "frames", "fps",
+            "width", "height", "output_width", "output_height", "steps", "guidance", "negative_prompt",
+            "clip_count", "created_at", "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class ModelCleanMixin:
+    """Run the model's clean() so API writes get the same checks as forms and the admin."""
+
+    def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
+        instance = self.Meta.model(**{**self._current_values(), **attrs})
+        try:
+            instance.clean()
+        except Exception as exc:
+            from django.core.exceptions import ValidationError
+
+            if isinstance(exc, ValidationError):
+                raise serializers.ValidationError(exc.messages) from exc
+            raise
+        return attrs
+
+    def _current_values(self) -> dict:
+        if self.instance is None:
+            return {}
+        return {f.name: getattr(self.instance, f.name) for f in self.Meta.model._meta.concrete_fields}
+
+
+class PromptTemplateSerializer(ModelCleanMixin, serializers.ModelSerializer):
+    campaign = VisibleRelatedField(queryset=Campaign.objects.all())
+
+    class Meta:
+        model = PromptTemplate
+        fields = ["id", "campaign", "name", "body", "variables", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class CaptionTemplateSerializer(ModelCleanMixin, serializers.ModelSerializer):
+    campaign = VisibleRelatedField(queryset=Campaign.objects.all())
+
+    class Meta:
+        model = CaptionTemplate
+        fields = ["id", "campaign", "name", "body", "hashtags", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class PostingSlotSerializer(serializers.ModelSerializer):
+    campaign = VisibleRelatedField(queryset=Campaign.objects.all())
+
+    class Meta:
+        model = PostingSlot
+        fields = ["id", "campaign", "weekday", "local_time"]
+
+
+class PreviewSerializer(serializers.Serializer):
+    values = serializers.DictField(child=serializers.CharField(max_length=200))
+
+
+class PreviewResultSerializer(serializers.Serializer):
+    prompt = serializers.CharField()

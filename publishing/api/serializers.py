@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from accounts.api.base import VisibleRelatedField
+from generation.models import Clip
+from publishing.models import Post, XAccount
+
+
+class XAccountSerializer(serializers.ModelSerializer):
+    """Read-only view of an account: token fields are never part of it."""
+
+    class Meta:
+        model = XAccount
+        fields = [
+            "id", "workspace", "handle", "x_user_id", "auth_kind", "status", "status_reason", "token_expires_at",
+            "min_post_gap", "max_lateness", "created_at",
+        ]
+        read_only_fields = fields
+
+
+class PostSerializer(serializers.ModelSerializer):
+    clip = VisibleRelatedField(queryset=Clip.objects.all())
+    x_account = VisibleRelatedField(queryset=XAccount.objects.all())
+    caption = serializers.CharField(required=False, max_length=4000, allow_blank=False)
+    scheduled_at = serializers.DateTimeField(required=False)
+    local_time = serializers.DateTimeField(
+        required=False, write_only=True, help_text="Naive wall-clock time in the campaign's time zone."
+    )
+    add_to_queue = serializers.BooleanField(required=False, write_only=True, default=False)
+
+    class Meta:
+        model = Post
+        fields = [
+            "id", "clip", "x_account", "caption", "scheduled_at", "local_time", "add_to_queue", "status", "attempts",
+            "x_post_id", "x_post_url", "last_error", "posted_at", "metrics", "metrics_at", "created_at",
+        ]
+        read_only_fields = [
+            "status", "attempts", "x_post_id", "x_post_url", "last_error", "posted_at", "metrics", "metrics_at",
+            "created_at",
+        ]
+
+    def validate(self, attrs: dict) -> dict:
+        if self.instance is None:
+            chosen = [k for k in ("scheduled_at", "local_time") if attrs.get(k)] + (
+                ["add_to_queue"] if attrs.get("add_to_queue") else []
+            )
+            if len(chosen) != 1:
+                raise serializers.ValidationError("Give exactly one of scheduled_at, local_time or add_to_queue.")
+        return attrs
+
+
+class PostUpdateSerializer(serializers.Serializer):
+    scheduled_at = serializers.DateTimeField()
+    caption = serializers.CharField(required=False, max_length=4000)

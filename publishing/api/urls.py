@@ -1,0 +1,9 @@
+from rest_framework.routers import SimpleRouter
+
+from publishing.api.views import MetricsViewSet, PostViewSet, XAccountViewSet
+
+router = SimpleRouter()
+router.register("x-accounts", XAccountViewSet)
+router.register("posts", PostViewSet)
+router.register("metrics", MetricsViewSet, basename="metrics")
+urlpatterns = router.urls

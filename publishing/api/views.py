@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.api.base import WorkspaceScopedViewSet, require_role
+from accounts.models import Role
+from accounts.scoping import workspace_id_of
+from campaigns.models import Campaign
+from publishing import services
+from publishing.api.serializers import PostSerializer, PostUpdateSerializer, XAccountSerializer
+from publishing.metrics import campaign_rollup
+from publishing.models import Post, XAccount
+
+
+class XAccountViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    queryset = XAccount.objects.all()
+    serializer_class = XAccountSerializer
+    filterset_fields = ["workspace", "status"]
+
+
+class PostViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+    filterset_fields = ["x_account", "status", "clip", "clip__campaign"]
+
+    @extend_schema(request=PostSerializer, responses={201: PostSerializer})
+    def create(self, request: Request) -> Response:
+        """Schedule an approved clip: at a UTC instant, at a local time of the campaign, or in the next slot."""
+        data = PostSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        require_role(request.user, workspace_id_of(v["clip"]), Role.EDITOR)
+        try:
+            if v.get("add_to_queue"):
+                post = services.add_to_queue(v["clip"], v["x_account"], v.get("caption"))
+            elif v.get("local_time"):
+                local = timezone.make_naive(v["local_time"]) if timezone.is_aware(v["local_time"]) else v["local_time"]
+                post = services.schedule_post_local(v["clip"], v["x_account"], v.get("caption"), local)
+            else:
+                post = services.schedule_post(v["clip"], v["x_account"], v.get("caption"), v["scheduled_at"])
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        return Response(PostSerializer(post, context=self.get_serializer_context()).data, status.HTTP_201_CREATED)
+
+    @extend_schema(request=PostUpdateSerializer, responses=PostSerializer)
+    def partial_update(self, request: Request, pk=None) -> Response:
+        post = self.get_object()
+        data = PostUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            v = data.validated_data
+            moved = services.reschedule_post(post, v["scheduled_at"], v.get("caption"))
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        if not moved:
+            raise serializers.ValidationError("Only a scheduled post can be changed; this one has started going out.")
+        post.refresh_from_db()
+        return Response(self.get_serializer(post).data)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk=None) -> Response:
+        post = self.get_object()
+        if not services.cancel_post(post):
+            raise serializers.ValidationError("Only a scheduled post can be cancelled; this one has started going out.")
+        post.refresh_from_db()
+        return Response(self.get_serializer(post).data)
+
+
+class MetricsViewSet(WorkspaceScopedViewSet):
+    queryset = Campaign.objects.all()
+
+    @extend_schema(
+        parameters=[OpenApiParameter("days", int, description="Window in days (1-365).", required=False)],
+        responses={200: dict},
+    )
+    def retrieve(self, request: Request, pk=None) -> Response:
+        """Metrics of a campaign's posted posts: totals, per prompt template and per day."""
+        campaign = self.get_object()
+        try:
+            days = int(request.query_params.get("days", 30))
+        except ValueError:
+            days = 0
+        if not 1 <= days <= 365:
+            raise serializers.ValidationError({"days": "Give a whole number of days from 1 to 365."})
+        return Response({"campaign": campaign.pk, "days": days, **campaign_rollup(campaign, days)})

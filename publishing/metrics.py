@@ -1,0 +1,47 @@
+"""Roll post metrics up per campaign, per prompt template and per day."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+
+from django.utils import timezone
+
+from publishing.models import Post, PostStatus
+
+METRIC_KEYS = ("impression_count", "like_count", "retweet_count", "reply_count", "quote_count", "bookmark_count")
+
+
+def _empty() -> dict[str, int]:
+    return dict.fromkeys(METRIC_KEYS, 0)
+
+
+def rollup(posts) -> dict:
+    """Totals, per prompt template and per UTC day of posting, for posted posts."""
+    totals, by_template, by_day = _empty(), defaultdict(_empty), defaultdict(_empty)
+    count = 0
+    for post in posts:
+        count += 1
+        template = post.clip.prompt_template.name if post.clip.prompt_template_id else "(no template)"
+        day = post.posted_at.date().isoformat() if post.posted_at else "unknown"
+        for key in METRIC_KEYS:
+            value = int((post.metrics or {}).get(key) or 0)
+            totals[key] += value
+            by_template[template][key] += value
+            by_day[day][key] += value
+    return {
+        "posts": count,
+        "totals": totals,
+        "by_template": dict(sorted(by_template.items())),
+        "by_day": dict(sorted(by_day.items())),
+    }
+
+
+def campaign_rollup(campaign, days: int = 30) -> dict:
+    since = timezone.now() - timedelta(days=days)
+    posts = (
+        Post.objects.filter(clip__campaign=campaign, status=PostStatus.POSTED, posted_at__gte=since)
+        .select_related("clip__prompt_template")
+        .only("metrics", "posted_at", "clip__prompt_template__name", "clip__prompt_template_id")
+    )
+    return rollup(posts)

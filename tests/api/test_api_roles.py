@@ -1,0 +1,77 @@
+"""Each role against each endpoint: allowed below the line, 403 above it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import ROLE_RANK, Role
+
+ROLES = [Role.VIEWER, Role.REVIEWER, Role.EDITOR, Role.OWNER]
+
+
+def future() -> str:
+    return (timezone.now() + timedelta(hours=3)).isoformat()
+
+
+# (name, method, path(world), payload(world), minimum role, success status)
+CASES = [
+    ("list workspaces", "get", lambda w: "/api/workspaces/", None, Role.VIEWER, 200),
+    ("update workspace", "patch", lambda w: f"/api/workspaces/{w.workspace.pk}/", lambda w: {"name": "N"},
+     Role.OWNER, 200),
+    ("add member", "post", lambda w: "/api/memberships/", None, Role.OWNER, 201),
+    ("list campaigns", "get", lambda w: "/api/campaigns/", None, Role.VIEWER, 200),
+    ("create campaign", "post", lambda w: "/api/campaigns/", lambda w: {"workspace": w.workspace.pk, "name": "New"},
+     Role.EDITOR, 201),
+    ("edit campaign", "patch", lambda w: f"/api/campaigns/{w.campaign.pk}/", lambda w: {"name": "Renamed"},
+     Role.EDITOR, 200),
+    ("archive campaign", "delete", lambda w: f"/api/campaigns/{w.campaign.pk}/", None, Role.EDITOR, 204),
+    ("read template", "get", lambda w: f"/api/prompt-templates/{w.template.pk}/", None, Role.VIEWER, 200),
+    ("preview template", "post", lambda w: f"/api/prompt-templates/{w.template.pk}/preview/",
+     lambda w: {"values": {"colour": "red", "shape": "circle"}}, Role.VIEWER, 200),
+    ("create template", "post", lambda w: "/api/prompt-templates/",
+     lambda w: {"campaign": w.campaign.pk, "name": "T", "body": "a {x}", "variables": {"x": ["y"]}}, Role.EDITOR, 201),
+    ("create caption", "post", lambda w: "/api/caption-templates/",
+     lambda w: {"campaign": w.campaign.pk, "body": "hello"}, Role.EDITOR, 201),
+    ("create slot", "post", lambda w: "/api/posting-slots/",
+     lambda w: {"campaign": w.campaign.pk, "weekday": 1, "local_time": "09:30"}, Role.EDITOR, 201),
+    ("list clips", "get", lambda w: "/api/clips/", None, Role.VIEWER, 200),
+    ("batch clips", "post", lambda w: "/api/clips/batch/",
+     lambda w: {"prompt_template": w.template.pk, "grid": {"colour": ["red"], "shape": ["square"]}}, Role.EDITOR, 201),
+    ("cancel clip", "post", lambda w: f"/api/clips/{w.queued_clip.pk}/cancel/", None, Role.EDITOR, 200),
+    ("approve clip", "post", lambda w: f"/api/clips/{w.clip.pk}/approve/", None, Role.REVIEWER, 200),
+    ("reject clip", "post", lambda w: f"/api/clips/{w.clip.pk}/reject/", None, Role.REVIEWER, 200),
+    ("list accounts", "get", lambda w: "/api/x-accounts/", None, Role.VIEWER, 200),
+    ("list posts", "get", lambda w: "/api/posts/", None, Role.VIEWER, 200),
+    ("schedule post", "post", lambda w: "/api/posts/",
+     lambda w: {"clip": w.clip.pk, "x_account": w.account.pk, "caption": "go", "scheduled_at": future()},
+     Role.EDITOR, 201),
+    ("move post", "patch", lambda w: f"/api/posts/{w.post.pk}/", lambda w: {"scheduled_at": future()},
+     Role.EDITOR, 200),
+    ("cancel post", "post", lambda w: f"/api/posts/{w.post.pk}/cancel/", None, Role.EDITOR, 200),
+    ("campaign metrics", "get", lambda w: f"/api/metrics/{w.campaign.pk}/", None, Role.VIEWER, 200),
+]
+
+
+def member_payload(world):
+    from tests.factories import UserFactory
+
+    return {"workspace": world.workspace.pk, "user": UserFactory().username, "role": "viewer"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value)
+@pytest.mark.parametrize(("name", "method", "path", "payload", "minimum", "success"), CASES, ids=[c[0] for c in CASES])
+def test_role_matrix(api_as, mine, role, name, method, path, payload, minimum, success):
+    client = api_as(role)
+    body = member_payload(mine) if name == "add member" else (payload(mine) if payload else None)
+    response = getattr(client, method)(path(mine), body, format="json")
+    expected = success if ROLE_RANK[role] >= ROLE_RANK[minimum] else 403
+    assert response.status_code == expected, response.content[:500]
+
+
+@pytest.mark.django_db
+def test_anonymous_callers_get_nothing(client, mine):
+    assert client.get("/api/campaigns/").status_code in (401, 403)
