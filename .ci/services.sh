@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Make sure PostgreSQL and Redis answer on 127.0.0.1 (install them with apt-get if absent, start them if stopped).
+# Make sure PostgreSQL and Redis answer on 127.0.0.1 (install them with apt-get if absent, start them if stopped),
+# and that Chromium is there for the browser tests.
 set -euo pipefail
 
 need_apt=()
 command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+# The browser tests drive Debian's Chromium with Playwright (no browser download from a test tool).
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "Installing ${need_apt[*]} with apt-get"
   export DEBIAN_FRONTEND=noninteractive
