@@ -1,9 +1,47 @@
+from __future__ import annotations
+
 from django.urls import path
 
-from dashboard import views
+from dashboard.views import accounts, calendar, campaigns, clips, editor, generate, home, posts
 
 app_name = "dashboard"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", campaigns.campaign_list, name="home"),
+    path("workspace/switch/", home.switch, name="switch_workspace"),
+    # Campaigns and their templates
+    path("campaigns/", campaigns.campaign_list, name="campaigns"),
+    path("campaigns/new/", campaigns.campaign_create, name="campaign_create"),
+    path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign"),
+    path("campaigns/<int:pk>/edit/", campaigns.campaign_edit, name="campaign_edit"),
+    path("campaigns/<int:pk>/archive/", campaigns.campaign_archive, name="campaign_archive"),
+    path("campaigns/<int:pk>/slots/", campaigns.slot_add, name="slot_add"),
+    path("slots/<int:pk>/delete/", campaigns.slot_delete, name="slot_delete"),
+    path("campaigns/<int:campaign_pk>/prompts/new/", editor.prompt_create, name="prompt_create"),
+    path("prompts/<int:pk>/edit/", editor.prompt_edit, name="prompt_edit"),
+    path("campaigns/<int:campaign_pk>/captions/new/", editor.caption_create, name="caption_create"),
+    path("captions/<int:pk>/edit/", editor.caption_edit, name="caption_edit"),
+    path("campaigns/<int:campaign_pk>/preview/", editor.template_preview, name="template_preview"),
+    path("captions/count/", editor.caption_counter, name="caption_counter"),
+    # Generating and reviewing clips
+    path("campaigns/<int:campaign_pk>/generate/", generate.generate, name="generate"),
+    path("campaigns/<int:campaign_pk>/generate/count/", generate.generate_count, name="generate_count"),
+    path("clips/", clips.clip_list, name="clips"),
+    path("clips/progress/", clips.clip_progress, name="clip_progress"),
+    path("clips/<int:pk>/", clips.clip_detail, name="clip"),
+    path("clips/<int:pk>/retry/", clips.clip_retry, name="clip_retry"),
+    path("clips/<int:pk>/cancel/", clips.clip_cancel, name="clip_cancel"),
+    path("clips/<int:pk>/review/", clips.clip_review, name="clip_review"),
+    # Scheduling and posts
+    path("clips/<int:clip_pk>/schedule/", posts.schedule, name="schedule"),
+    path("posts/", posts.post_list, name="posts"),
+    path("posts/<int:pk>/", posts.post_detail, name="post"),
+    path("posts/<int:pk>/reschedule/", posts.post_reschedule, name="post_reschedule"),
+    path("posts/<int:pk>/cancel/", posts.post_cancel, name="post_cancel"),
+    path("calendar/", calendar.calendar, name="calendar"),
+    # X accounts
+    path("accounts/", accounts.account_list, name="accounts"),
+    path("accounts/new/", accounts.account_add, name="account_add"),
+    path("accounts/<int:pk>/tokens/", accounts.account_tokens, name="account_tokens"),
+    path("accounts/connect/", accounts.x_connect, name="x_connect"),
 ]

@@ -1,0 +1,142 @@
+"""Campaign settings, prompt and caption templates, posting slots."""
+
+from __future__ import annotations
+
+import json
+import zoneinfo
+from functools import cache
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from campaigns.models import Campaign, CaptionTemplate, PostingSlot, PromptTemplate, validate_variables
+
+
+@cache
+def timezone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones()) if "/" in name or name == "UTC"]
+
+
+class CampaignForm(forms.ModelForm):
+    timezone = forms.ChoiceField(
+        choices=timezone_choices, help_text="Posting times are entered and shown in this time zone."
+    )
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "name", "status", "timezone", "approval_required",
+            "frames", "fps", "width", "height", "output_width", "output_height", "steps", "guidance", "negative_prompt",
+        ]
+        labels = {
+            "approval_required": "Clips need approval before they can be scheduled",
+            "frames": "Frames per clip",
+            "fps": "Frames per second",
+            "width": "Render width (px)",
+            "height": "Render height (px)",
+            "output_width": "Output video width (px)",
+            "output_height": "Output video height (px)",
+            "steps": "Denoising steps",
+            "guidance": "Guidance scale",
+            "negative_prompt": "Negative prompt",
+        }
+        widgets = {"negative_prompt": forms.Textarea(attrs={"rows": 2})}
+
+
+def parse_variables(text: str) -> dict[str, list[str]]:
+    """`name: value, value` per line (or a JSON object), the form marketers write variables in."""
+    text = text.strip()
+    if not text:
+        return {}
+    if text.startswith("{"):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(
+                f"The variables look like JSON but do not parse: {exc.msg} (line {exc.lineno})."
+            ) from exc
+        validate_variables(value)
+        return value
+    variables: dict[str, list[str]] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, sep, values = line.partition(":")
+        if not sep:
+            raise ValidationError(f"Line {number} has no colon: write it as `name: first value, second value`.")
+        name = name.strip()
+        if name in variables:
+            raise ValidationError(f"Variable {{{name}}} is declared twice (line {number}): merge the lines.")
+        variables[name] = [v.strip() for v in values.split(",") if v.strip()]
+    validate_variables(variables)
+    return variables
+
+
+def format_variables(variables: dict[str, list[str]]) -> str:
+    if any("," in value for values in variables.values() for value in values):
+        return json.dumps(variables, indent=2, ensure_ascii=False)
+    return "\n".join(f"{name}: {', '.join(values)}" for name, values in variables.items())
+
+
+class PromptTemplateForm(forms.ModelForm):
+    variables_text = forms.CharField(
+        label="Variables",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="One variable per line: `colour: red, green, blue`. Use each as {colour} in the prompt.",
+    )
+
+    class Meta:
+        model = PromptTemplate
+        fields = ["name", "body"]
+        labels = {"body": "Prompt"}
+        help_texts = {"body": "Placeholders are {name}; write {{ or }} for a literal brace."}
+        widgets = {"body": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["variables_text"] = format_variables(self.instance.variables or {})
+
+    def clean_variables_text(self) -> dict[str, list[str]]:
+        return parse_variables(self.cleaned_data.get("variables_text") or "")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if "variables_text" in cleaned:
+            # The model's clean() checks every placeholder against these declared variables.
+            self.instance.variables = cleaned["variables_text"]
+        return cleaned
+
+
+class CaptionTemplateForm(forms.ModelForm):
+    class Meta:
+        model = CaptionTemplate
+        fields = ["name", "body", "hashtags"]
+        labels = {"body": "Caption"}
+        help_texts = {
+            "body": "Use the prompt's variables, e.g. {colour}, and {prompt} for the whole prompt.",
+            "hashtags": "Space-separated, with or without #; appended to the caption.",
+        }
+        widgets = {"body": forms.Textarea(attrs={"rows": 3})}
+
+
+class PostingSlotForm(forms.ModelForm):
+    class Meta:
+        model = PostingSlot
+        fields = ["weekday", "local_time"]
+        labels = {"local_time": "Local time"}
+        widgets = {"local_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M")}
+
+    def __init__(self, *args, campaign: Campaign, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.campaign = campaign
+
+    def validate_unique(self) -> None:
+        # The unique constraint involves campaign, which is not a form field; check it here for a clear message.
+        super().validate_unique()
+        data = self.cleaned_data
+        if {"weekday", "local_time"} <= set(data) and PostingSlot.objects.filter(
+            campaign=self.instance.campaign, weekday=data["weekday"], local_time=data["local_time"]
+        ).exists():
+            self.add_error(None, "This campaign already has that slot.")

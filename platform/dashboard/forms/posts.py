@@ -1,0 +1,77 @@
+"""Scheduling a clip on an X account, and moving a scheduled post."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.urls import reverse_lazy
+
+from publishing.captions import X_TEXT_LIMIT
+from publishing.models import AccountStatus, XAccount
+
+LOCAL_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
+
+
+class LocalDateTimeField(forms.Field):
+    """A wall-clock date-time kept naive: the campaign's time zone, not the server's, gives it meaning."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    default_error_messages = {"invalid": "Enter a date and time like 2026-03-01 14:30."}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=None)
+        for fmt in LOCAL_FORMATS:
+            try:
+                return datetime.strptime(str(value).strip(), fmt)
+            except ValueError:
+                continue
+        raise ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+class CaptionField(forms.CharField):
+    def __init__(self, **kwargs) -> None:
+        # The live weighted-length counter next to the caption (templates/dashboard/_counter.html).
+        attrs = {
+            "rows": 4, "hx-post": reverse_lazy("dashboard:caption_counter"), "hx-trigger": "input delay:300ms",
+            "hx-target": "#caption-counter", "hx-swap": "outerHTML", "hx-sync": "this:replace",
+        }
+        kwargs.setdefault("widget", forms.Textarea(attrs=attrs))
+        kwargs.setdefault("max_length", 4000)
+        kwargs.setdefault("help_text", f"X counts emoji and CJK as 2 and every URL as 23; the limit is {X_TEXT_LIMIT}.")
+        super().__init__(strip=False, **kwargs)
+
+
+class ScheduleForm(forms.Form):
+    account = forms.ModelChoiceField(
+        label="X account", queryset=XAccount.objects.none(), empty_label=None,
+    )
+    caption = CaptionField(label="Caption")
+    when = LocalDateTimeField(label="Date and time", required=False)
+
+    def __init__(self, *args, workspace, tz_name: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = XAccount.objects.for_workspace(workspace).filter(
+            status=AccountStatus.ACTIVE
+        )
+        self.fields["when"].label = f"Date and time ({tz_name})"
+        self.fields["when"].help_text = f"In the campaign's time zone, {tz_name}. Leave empty to add to the queue."
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.data.get("action") != "queue" and not cleaned.get("when") and "when" not in self.errors:
+            self.add_error("when", "Pick a date and time, or use “Add to queue” for the next free slot.")
+        return cleaned
+
+
+class RescheduleForm(forms.Form):
+    when = LocalDateTimeField(label="Date and time")
+    caption = CaptionField(label="Caption")
+
+    def __init__(self, *args, tz_name: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["when"].label = f"Date and time ({tz_name})"

@@ -1,0 +1,1 @@
+"""Marketer-facing pages, one module per concept."""

@@ -1,0 +1,48 @@
+"""Calendar: week and month views of scheduled and posted posts, in the campaign's or workspace's zone."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from dashboard.calendar_grid import VIEWS, frame, place
+from dashboard.workspace import page, scoped, workspace_view
+from publishing.models import Post, PostStatus
+from publishing.scheduling import utc_to_local
+
+
+@workspace_view()
+def calendar(request: HttpRequest) -> HttpResponse:
+    campaign = None
+    campaign_id = request.GET.get("campaign", "")
+    if campaign_id.isdigit():
+        campaign = get_object_or_404(scoped(Campaign, request), pk=int(campaign_id))
+    tz_name = campaign.timezone if campaign else request.workspace.timezone
+    today = utc_to_local(timezone.now(), tz_name).date()
+    view = request.GET.get("view") if request.GET.get("view") in VIEWS else "week"
+    try:
+        anchor = date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        anchor = today
+    grid = frame(view, anchor, tz_name, today)
+    start, end = grid.utc_bounds()
+    posts = (
+        scoped(Post, request)
+        .filter(Q(scheduled_at__gte=start, scheduled_at__lt=end) | Q(posted_at__gte=start, posted_at__lt=end))
+        .exclude(status=PostStatus.CANCELLED)
+        .select_related("clip__campaign", "x_account")
+    )
+    if campaign:
+        posts = posts.filter(clip__campaign=campaign)
+    return page(
+        request, "dashboard/calendar.html",
+        {
+            "calendar": place(grid, posts), "campaign": campaign, "tz_name": tz_name, "today": today,
+            "campaigns": scoped(Campaign, request).visible().only("pk", "name"), "statuses": PostStatus.choices,
+        },
+    )

@@ -1,0 +1,104 @@
+"""Campaigns: list with counts, create, edit, archive, the campaign page with charts, posting slots."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role
+from campaigns.models import Campaign, CampaignStatus, PostingSlot
+from dashboard.forms.campaigns import CampaignForm, PostingSlotForm
+from dashboard.insights import campaign_charts, with_counts
+from dashboard.workspace import page, scoped, workspace_view
+
+
+@workspace_view()
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    campaigns = with_counts(scoped(Campaign, request))
+    if status in CampaignStatus.values:
+        campaigns = campaigns.filter(status=status)
+    else:
+        status = ""
+        campaigns = campaigns.visible()
+    return page(
+        request, "dashboard/campaigns/list.html",
+        {"campaigns": campaigns, "status": status, "statuses": CampaignStatus.choices},
+    )
+
+
+@workspace_view(read=Role.EDITOR)
+def campaign_create(request: HttpRequest) -> HttpResponse:
+    form = CampaignForm(request.POST or None, initial={"timezone": request.workspace.timezone})
+    if request.method == "POST" and form.is_valid():
+        form.instance.workspace = request.workspace
+        campaign = form.save()
+        messages.success(request, f"Campaign “{campaign.name}” created. Add a prompt template to start generating.")
+        return redirect("dashboard:campaign", pk=campaign.pk)
+    return page(request, "dashboard/campaigns/form.html", {"form": form, "campaign": None})
+
+
+@workspace_view(read=Role.EDITOR)
+def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(scoped(Campaign, request), pk=pk)
+    form = CampaignForm(request.POST or None, instance=campaign)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Campaign saved.")
+        return redirect("dashboard:campaign", pk=campaign.pk)
+    return page(request, "dashboard/campaigns/form.html", {"form": form, "campaign": campaign})
+
+
+@workspace_view()
+@require_POST
+def campaign_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(scoped(Campaign, request), pk=pk)
+    campaign.archive()
+    messages.success(
+        request, f"Campaign “{campaign.name}” archived. Its scheduled posts still go out; cancel them in Posts."
+    )
+    return redirect("dashboard:campaigns")
+
+
+@workspace_view()
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(with_counts(scoped(Campaign, request)), pk=pk)
+    rollup, charts = campaign_charts(campaign)
+    return page(
+        request, "dashboard/campaigns/detail.html",
+        {
+            "campaign": campaign,
+            "prompt_templates": campaign.prompt_templates.all(),
+            "caption_templates": campaign.caption_templates.all(),
+            "slots": campaign.posting_slots.all(),
+            "slot_form": PostingSlotForm(campaign=campaign),
+            "totals": rollup["totals"],
+            "posted_with_metrics": rollup["posts"],
+            "charts": charts,
+        },
+    )
+
+
+@workspace_view()
+@require_POST
+def slot_add(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(scoped(Campaign, request), pk=pk)
+    form = PostingSlotForm(request.POST, campaign=campaign)
+    if form.is_valid():
+        slot = form.save()
+        messages.success(request, f"Posting slot {slot} ({campaign.timezone}) added.")
+    else:
+        errors = "; ".join(e for errs in form.errors.values() for e in errs)
+        messages.error(request, f"The slot was not added: {errors}")
+    return redirect("dashboard:campaign", pk=campaign.pk)
+
+
+@workspace_view()
+@require_POST
+def slot_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    slot = get_object_or_404(scoped(PostingSlot, request).select_related("campaign"), pk=pk)
+    slot.delete()
+    messages.success(request, f"Posting slot {slot} removed; posts already scheduled keep their time.")
+    return redirect("dashboard:campaign", pk=slot.campaign_id)

@@ -1,0 +1,162 @@
+"""Scheduling approved clips, the posts list, and a post's page (reschedule, cancel, metrics)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role
+from campaigns.models import Campaign
+from dashboard.forms.posts import RescheduleForm, ScheduleForm
+from dashboard.preview import messages_of
+from dashboard.workspace import page, scoped, workspace_view
+from generation.models import Clip
+from publishing import services
+from publishing.captions import measure
+from publishing.metrics import METRIC_KEYS
+from publishing.models import Post, PostStatus
+from publishing.scheduling import local_to_utc, utc_to_local
+
+PAGE_SIZE = 50
+METRIC_LABELS = {
+    "impression_count": "Impressions", "like_count": "Likes", "retweet_count": "Reposts",
+    "reply_count": "Replies", "quote_count": "Quotes", "bookmark_count": "Bookmarks",
+}
+
+
+def _when_text(post: Post) -> str:
+    tz = post.clip.campaign.timezone
+    return f"{utc_to_local(post.scheduled_at, tz):%a %-d %b %Y, %H:%M} ({tz})"
+
+
+@workspace_view(read=Role.EDITOR)
+def schedule(request: HttpRequest, clip_pk: int) -> HttpResponse:
+    clip = get_object_or_404(scoped(Clip, request).select_related("campaign"), pk=clip_pk)
+    tz_name = clip.campaign.timezone
+    try:
+        initial_caption = services.default_caption(clip)
+    except ValidationError as exc:
+        initial_caption = clip.prompt
+        messages.warning(request, f"The caption template does not fit this clip ({messages_of(exc)}); "
+                                  "starting from the prompt instead.")
+    form = ScheduleForm(
+        request.POST or None, initial={"caption": initial_caption}, workspace=request.workspace, tz_name=tz_name
+    )
+    if request.method == "POST" and form.is_valid():
+        account, caption = form.cleaned_data["account"], form.cleaned_data["caption"]
+        try:
+            if request.POST.get("action") == "queue":
+                post = services.add_to_queue(clip, account, caption)
+            else:
+                post = services.schedule_post_local(clip, account, caption, form.cleaned_data["when"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Scheduled on @{account.handle} for {_when_text(post)}.")
+            return redirect("dashboard:post", pk=post.pk)
+    caption = form["caption"].value() or ""
+    problem = None
+    try:
+        if form.fields["account"].queryset.exists():
+            services.check_postable(clip, form.fields["account"].queryset.first())
+        else:
+            problem = "This workspace has no active X account: an owner can add one under Accounts."
+    except ValidationError as exc:
+        problem = messages_of(exc)
+    return page(
+        request, "dashboard/posts/schedule.html",
+        {
+            "clip": clip, "form": form, "counter": measure(caption), "problem": problem, "tz_name": tz_name,
+            "has_slots": clip.campaign.posting_slots.exists(),
+        },
+    )
+
+
+@workspace_view()
+def post_list(request: HttpRequest) -> HttpResponse:
+    posts = scoped(Post, request).select_related("clip__campaign", "x_account").order_by("-scheduled_at", "-pk")
+    status = request.GET.get("status") if request.GET.get("status") in PostStatus.values else ""
+    campaign_id = request.GET.get("campaign", "")
+    if status:
+        posts = posts.filter(status=status)
+    if campaign_id.isdigit():
+        posts = posts.filter(clip__campaign_id=int(campaign_id))
+    page_obj = Paginator(posts, PAGE_SIZE).get_page(request.GET.get("page"))
+    return page(
+        request, "dashboard/posts/list.html",
+        {
+            "page_obj": page_obj, "posts": page_obj.object_list, "status": status, "statuses": PostStatus.choices,
+            "campaign_id": int(campaign_id) if campaign_id.isdigit() else None,
+            "campaigns": scoped(Campaign, request).only("pk", "name"),
+        },
+    )
+
+
+def _post(request: HttpRequest, pk: int) -> Post:
+    return get_object_or_404(
+        scoped(Post, request).select_related("clip__campaign", "clip__prompt_template", "x_account"), pk=pk
+    )
+
+
+@workspace_view()
+def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    post = _post(request, pk)
+    tz_name = post.clip.campaign.timezone
+    form = RescheduleForm(
+        initial={"when": utc_to_local(post.scheduled_at, tz_name).replace(tzinfo=None), "caption": post.caption},
+        tz_name=tz_name,
+    )
+    return _post_page(request, post, form)
+
+
+def _post_page(request: HttpRequest, post: Post, form: RescheduleForm, status: int = 200) -> HttpResponse:
+    metrics = [(METRIC_LABELS.get(key, key), (post.metrics or {}).get(key)) for key in METRIC_KEYS]
+    return page(
+        request, "dashboard/posts/detail.html",
+        {
+            "post": post, "form": form, "tz_name": post.clip.campaign.timezone,
+            "counter": measure(form["caption"].value() or ""), "metrics": metrics,
+            "editable": post.status == PostStatus.SCHEDULED,
+        },
+        status=status,
+    )
+
+
+@workspace_view()
+@require_POST
+def post_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+    post = _post(request, pk)
+    tz_name = post.clip.campaign.timezone
+    form = RescheduleForm(request.POST, tz_name=tz_name)
+    if form.is_valid():
+        try:
+            moved = services.reschedule_post(
+                post, local_to_utc(form.cleaned_data["when"], tz_name), form.cleaned_data["caption"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if moved:
+                post.refresh_from_db()
+                messages.success(request, f"Post moved to {_when_text(post)}.")
+            else:
+                messages.error(request, "This post has already started going out (or was cancelled): it can no "
+                                        "longer be changed.")
+            return redirect("dashboard:post", pk=post.pk)
+    return _post_page(request, post, form)
+
+
+@workspace_view()
+@require_POST
+def post_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    post = _post(request, pk)
+    if services.cancel_post(post):
+        messages.success(request, "Post cancelled; the clip stays approved and can be scheduled again.")
+    else:
+        messages.error(request, "This post has already started going out (or was cancelled): it cannot be cancelled.")
+    return redirect("dashboard:post", pk=post.pk)
+
