@@ -50,7 +50,10 @@ def rows_from_csv(template: PromptTemplate, text: str, cap: int) -> list[dict[st
     if "\x00" in text:
         raise ValidationError("The CSV contains NUL bytes: is it really a text file?")
     reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise ValidationError(f"The CSV header cannot be read: {exc}.") from exc
     needed = set(template.variables or {})
     if set(header) != needed:
         raise ValidationError(
@@ -58,13 +61,16 @@ def rows_from_csv(template: PromptTemplate, text: str, cap: int) -> list[dict[st
             f"it names {', '.join(header) or 'nothing'}."
         )
     rows: list[dict[str, str]] = []
-    for line_number, raw in enumerate(reader, start=2):
-        if len(rows) >= min(cap, MAX_CSV_ROWS):
-            raise ValidationError(f"The CSV has more than {min(cap, MAX_CSV_ROWS):,} rows; the limit per batch.")
-        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
-        if None in raw or any(not v for v in row.values()):
-            raise ValidationError(f"CSV line {line_number} has a missing or extra value.")
-        rows.append(row)
+    try:
+        for line_number, raw in enumerate(reader, start=2):
+            if len(rows) >= min(cap, MAX_CSV_ROWS):
+                raise ValidationError(f"The CSV has more than {min(cap, MAX_CSV_ROWS):,} rows; the limit per batch.")
+            row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+            if None in raw or any(not v for v in row.values()):
+                raise ValidationError(f"CSV line {line_number} has a missing or extra value.")
+            rows.append(row)
+    except csv.Error as exc:
+        raise ValidationError(f"The CSV cannot be read near line {reader.line_num}: {exc}.") from exc
     if not rows:
         raise ValidationError("The CSV has a header but no rows.")
     return rows

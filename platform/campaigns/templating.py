@@ -17,6 +17,8 @@ NAME_PATTERN = r"[A-Za-z][A-Za-z0-9_]{0,63}"
 NAME_RE = re.compile(rf"^{NAME_PATTERN}$")
 _TOKEN_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 MAX_TEMPLATE_LENGTH = 10_000
+# Bidirectional overrides and isolates make text display differently from what it says (Trojan Source).
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ def parse(body: str) -> list[_Piece]:
         raise ValidationError(f"Template is {len(body):,} characters long; the limit is {MAX_TEMPLATE_LENGTH:,}.")
     if "\x00" in body:
         raise ValidationError("Template contains a NUL character: remove it.")
+    if any(ch in BIDI_CONTROLS for ch in body):
+        raise ValidationError("Template contains invisible text-direction control characters: remove them.")
     pieces: list[_Piece] = []
     pos = 0
     for match in _TOKEN_RE.finditer(body):
