@@ -9,13 +9,17 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 48, 12, 12, 44
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 48, 28, 12, 44
+MAX_BAR_WIDTH = 80
+
+
+TICKS = 5  # intervals on the value axis: with a maximum of at least 5, counts get whole-number ticks
 
 
 def nice_max(value: float) -> float:
-    """A round axis maximum at or above `value` (1, 2, 2.5, 5 times a power of ten)."""
-    if value <= 0:
-        return 1.0
+    """A round axis maximum at or above `value` (1, 2, 2.5, 5 times a power of ten; at least 5)."""
+    if value <= TICKS:
+        return float(TICKS)
     power = 10 ** math.floor(math.log10(value))
     for step in (1, 2, 2.5, 5, 10):
         if value <= step * power:
@@ -109,7 +113,7 @@ def _scale(title: str, values: Sequence[float], width: int, height: int, kind: s
     top = nice_max(max(values, default=0))
     plot_height = height - PAD_TOP - PAD_BOTTOM
     chart.ticks = [
-        Tick(y=PAD_TOP + plot_height * (1 - i / 4), label=short_number(top * i / 4)) for i in range(5)
+        Tick(y=PAD_TOP + plot_height * (1 - i / TICKS), label=short_number(top * i / TICKS)) for i in range(TICKS + 1)
     ]
     return chart, top, plot_height
 
@@ -124,7 +128,7 @@ def bar_chart(title: str, data: Sequence[tuple[str, float]], width: int = 560, h
         return chart
     plot_width = width - PAD_LEFT - PAD_RIGHT
     slot = plot_width / len(data)
-    bar_width = max(2.0, slot * 0.7)
+    bar_width = max(2.0, min(slot * 0.7, MAX_BAR_WIDTH))
     every = _label_every(len(data), plot_width)
     for i, (label, value) in enumerate(data):
         bar_height = plot_height * (value / top)

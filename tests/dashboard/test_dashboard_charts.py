@@ -14,7 +14,8 @@ from tests.factories import PromptTemplateFactory
 
 
 def test_axis_maxima_are_round_and_numbers_short():
-    assert [nice_max(v) for v in (0, 3, 7, 12, 240, 999)] == [1.0, 5, 10, 20, 250, 1000]
+    assert [nice_max(v) for v in (0, 3, 7, 12, 240, 999)] == [5, 5, 10, 20, 250, 1000]
+    assert [tick.label for tick in bar_chart("Likes", [("a", 3)]).ticks] == ["0", "1", "2", "3", "4", "5"]
     assert (short_number(1234), short_number(2_500_000), short_number(12)) == ("1.2k", "2.5M", "12")
 
 

@@ -9,7 +9,7 @@ from functools import cache
 from django import forms
 from django.core.exceptions import ValidationError
 
-from campaigns.models import Campaign, CaptionTemplate, PostingSlot, PromptTemplate, validate_variables
+from campaigns.models import Campaign, CaptionTemplate, PostingSlot, PromptTemplate, Weekday, validate_variables
 
 
 @cache
@@ -131,6 +131,7 @@ class PostingSlotForm(forms.ModelForm):
     def __init__(self, *args, campaign: Campaign, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.instance.campaign = campaign
+        self.fields["weekday"].choices = Weekday.choices
 
     def validate_unique(self) -> None:
         # The unique constraint involves campaign, which is not a form field; check it here for a clear message.
