@@ -12,6 +12,8 @@ from publishing.captions import X_TEXT_LIMIT
 from publishing.models import AccountStatus, XAccount
 
 LOCAL_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
+# Far enough for any real schedule; the ends of datetime's range would overflow when converted to UTC.
+YEARS = range(1970, 2200)
 
 
 class LocalDateTimeField(forms.Field):
@@ -24,13 +26,19 @@ class LocalDateTimeField(forms.Field):
         if value in self.empty_values:
             return None
         if isinstance(value, datetime):
-            return value.replace(tzinfo=None)
-        for fmt in LOCAL_FORMATS:
-            try:
-                return datetime.strptime(str(value).strip(), fmt)
-            except ValueError:
-                continue
-        raise ValidationError(self.error_messages["invalid"], code="invalid")
+            parsed = value.replace(tzinfo=None)
+        else:
+            for fmt in LOCAL_FORMATS:
+                try:
+                    parsed = datetime.strptime(str(value).strip(), fmt)
+                    break
+                except ValueError:
+                    continue
+            else:
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
+        if parsed.year not in YEARS:
+            raise ValidationError("That date is out of range: pick a date within the next year.", code="range")
+        return parsed
 
 
 class CaptionField(forms.CharField):

@@ -15,6 +15,8 @@ from dashboard.workspace import page, scoped, workspace_view
 from publishing.models import Post, PostStatus
 from publishing.scheduling import utc_to_local
 
+MIN_DATE, MAX_DATE = date(1970, 1, 1), date(2199, 12, 31)
+
 
 @workspace_view()
 def calendar(request: HttpRequest) -> HttpResponse:
@@ -28,6 +30,8 @@ def calendar(request: HttpRequest) -> HttpResponse:
     try:
         anchor = date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
+        anchor = today
+    if not MIN_DATE <= anchor <= MAX_DATE:  # the grid's edges would overflow datetime near year 1 or 9999
         anchor = today
     grid = frame(view, anchor, tz_name, today)
     start, end = grid.utc_bounds()
