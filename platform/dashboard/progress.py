@@ -31,6 +31,16 @@ def describe_eta(seconds: int | None) -> str:
     return f"about {seconds / 3600:.1f} h left"
 
 
+def finished_text(clip: Clip) -> str:
+    """A finished render at a glance: 100% and how long it took, or why it stopped."""
+    if clip.status != ClipStatus.SUCCEEDED:
+        return ""
+    if clip.started_at and clip.finished_at:
+        seconds = max(0.0, (clip.finished_at - clip.started_at).total_seconds())
+        return f"100% · rendered in {seconds:.0f} s" if seconds >= 1 else "100% · rendered in under a second"
+    return "100% · rendered"
+
+
 def progress_text(clip: Clip, now: datetime | None = None) -> str:
     if clip.status == ClipStatus.QUEUED:
         return "Queued: waiting for a render worker" + (f" ({clip.stage})" if clip.stage else "")

@@ -76,10 +76,13 @@ def test_the_progress_fragment_swaps_cards_out_of_band_with_stage_and_eta(viewer
 
 
 def test_polling_stops_with_286_once_every_watched_clip_has_finished(viewer, mine):
-    Clip.objects.filter(pk=mine.rendering.pk).update(status=ClipStatus.SUCCEEDED, progress=100)
+    Clip.objects.filter(pk=mine.rendering.pk).update(
+        status=ClipStatus.SUCCEEDED, progress=100, finished_at=mine.rendering.started_at + timedelta(seconds=42)
+    )
     response = viewer.get(reverse("dashboard:clip_progress") + f"?ids={mine.rendering.pk}", **HTMX)
     assert response.status_code == 286
     assert 'hx-trigger="every 2s"' not in response.content.decode()
+    assert "100% · rendered in 42 s" in response.content.decode()
 
 
 def test_the_eta_extrapolates_elapsed_time_from_progress():

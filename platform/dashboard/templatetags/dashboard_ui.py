@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from dashboard.progress import progress_text
+from dashboard.progress import finished_text, progress_text
 from generation.models import Clip
 
 register = template.Library()
@@ -13,6 +13,11 @@ register = template.Library()
 @register.filter
 def clip_progress(clip: Clip) -> str:
     return progress_text(clip)
+
+
+@register.filter
+def clip_finished(clip: Clip) -> str:
+    return finished_text(clip)
 
 
 @register.filter
