@@ -1,0 +1,28 @@
+"""Clipcast's render engine: model registry, warm pipelines, render(), video export. Imports nothing from Django."""
+
+from __future__ import annotations
+
+from generation.engine.device import DeviceChoice, choose_device
+from generation.engine.errors import (
+    DeviceUnavailable,
+    EngineError,
+    ExportError,
+    InvalidRequest,
+    ModelIncomplete,
+    ModelNotFound,
+    RenderCancelled,
+    UnsupportedModel,
+)
+from generation.engine.export import VideoInfo, probe_video, write_gif, write_mp4, write_poster
+from generation.engine.pipeline_cache import PipelineCache, default_cache, warm_up
+from generation.engine.registry import BUNDLED_KEY, BUNDLED_PATH, ModelInfo, ModelRegistry, inspect_model, weights_hash
+from generation.engine.render import RenderResult, library_versions, render, render_batch
+from generation.engine.request import RenderRequest, validate
+
+__all__ = [
+    "BUNDLED_KEY", "BUNDLED_PATH", "DeviceChoice", "DeviceUnavailable", "EngineError", "ExportError",
+    "InvalidRequest", "ModelIncomplete", "ModelInfo", "ModelNotFound", "ModelRegistry", "PipelineCache",
+    "RenderCancelled", "RenderRequest", "RenderResult", "UnsupportedModel", "VideoInfo", "choose_device",
+    "default_cache", "inspect_model", "library_versions", "probe_video", "render", "render_batch", "validate",
+    "warm_up", "weights_hash", "write_gif", "write_mp4", "write_poster",
+]

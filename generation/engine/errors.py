@@ -1,0 +1,45 @@
+"""One error family for the engine: every message says what went wrong and what to do about it."""
+
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Base class. `permanent` tells a task runner whether retrying the same input can ever succeed."""
+
+    permanent = True
+
+
+class ModelNotFound(EngineError):
+    """The model key is unknown, or its folder does not exist."""
+
+
+class ModelIncomplete(EngineError):
+    """The folder exists but lacks model_index.json, a component, or a component's weights or config."""
+
+
+class UnsupportedModel(EngineError):
+    """The folder names a pipeline that stock diffusers cannot load (e.g. Hotshot-XL's own pipeline)."""
+
+
+class InvalidRequest(EngineError):
+    """A render request fails validation; `problems` lists every reason, not just the first."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__(" ".join(self.problems))
+
+
+class RenderCancelled(EngineError):
+    """Raised from inside the denoising callback when the caller asked to stop."""
+
+    def __init__(self, step: int = 0, total: int = 0) -> None:
+        self.step, self.total = step, total
+        super().__init__(f"Render cancelled after {step} of {total} denoising steps.")
+
+
+class ExportError(EngineError):
+    """A video or image could not be written, or the written file does not meet X's rules."""
+
+
+class DeviceUnavailable(EngineError):
+    """The configured device or dtype cannot be used on this machine."""

@@ -1,0 +1,128 @@
+"""Load a pipeline once per process and keep it warm.
+
+A GPU worker holds one pipeline (a second would not fit beside it on most cards), so the cache keeps one
+entry: asking for another model or device replaces it. Call `warm_up` from Celery's `worker_process_init`.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+from generation.engine.device import DeviceChoice, place_pipeline
+from generation.engine.errors import ModelIncomplete, UnsupportedModel
+from generation.engine.registry import ModelInfo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LoadedPipeline:
+    pipe: object
+    info: ModelInfo
+    choice: DeviceChoice
+    load_s: float  # seconds `from_pretrained` + placement took when this entry was loaded
+    savers: list[str] = field(default_factory=list)
+    uses: int = 0
+
+    @property
+    def key(self) -> tuple[str, str, str, bool]:
+        return cache_key(self.info, self.choice)
+
+
+def cache_key(info: ModelInfo, choice: DeviceChoice) -> tuple[str, str, str, bool]:
+    return (str(info.path), choice.device, choice.dtype_name, choice.cpu_offload)
+
+
+def _dtype_kwarg(choice: DeviceChoice) -> dict[str, torch.dtype]:
+    """diffusers renamed `torch_dtype` to `dtype` (the old name warns); older releases know only `torch_dtype`."""
+    from diffusers.utils import deprecation_utils
+
+    name = "dtype" if hasattr(deprecation_utils, "_resolve_dtype") else "torch_dtype"
+    return {name: choice.dtype}
+
+
+def load_pipeline(info: ModelInfo, choice: DeviceChoice) -> LoadedPipeline:
+    """`DiffusionPipeline.from_pretrained` from the local folder only; never reaches the hub."""
+    os.environ["HF_HUB_OFFLINE"] = "1"  # for child processes; huggingface_hub reads it at import
+    from diffusers import DiffusionPipeline
+
+    started = time.perf_counter()
+    try:
+        pipe = DiffusionPipeline.from_pretrained(str(info.path), local_files_only=True, **_dtype_kwarg(choice))
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelIncomplete(
+            f"Model {info.key!r} at {info.path} could not be loaded: {exc}. Re-save it with save_pretrained."
+        ) from exc
+    except AttributeError as exc:  # diffusers looks the pipeline class up by name
+        raise UnsupportedModel(
+            f"Model {info.key!r} names {info.pipeline_class}, which this diffusers cannot build ({exc}): "
+            "upgrade diffusers or use a folder saved by a stock text-to-video pipeline."
+        ) from exc
+    if callable(getattr(pipe, "set_progress_bar_config", None)):
+        pipe.set_progress_bar_config(disable=True)
+    savers = place_pipeline(pipe, choice)
+    load_s = time.perf_counter() - started
+    log.info(
+        "engine.pipeline_loaded model=%s class=%s device=%s dtype=%s load_s=%.2f savers=%s",
+        info.key, type(pipe).__name__, choice.device, choice.dtype_name, load_s, ",".join(savers) or "-",
+    )
+    return LoadedPipeline(pipe=pipe, info=info, choice=choice, load_s=load_s, savers=savers)
+
+
+class PipelineCache:
+    """Holds at most `capacity` pipelines, keyed by (folder, device, dtype, offload); thread-safe."""
+
+    def __init__(self, capacity: int = 1) -> None:
+        self.capacity = capacity
+        self._entries: dict[tuple, LoadedPipeline] = {}
+        self._lock = threading.Lock()
+        self.loads = 0  # how many times this cache called from_pretrained (tests and the benchmark read it)
+
+    def get(self, info: ModelInfo, choice: DeviceChoice) -> tuple[LoadedPipeline, bool]:
+        """The warm pipeline and whether this call loaded it (True means the caller paid `load_s`)."""
+        key = cache_key(info, choice)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                entry.uses += 1
+                return entry, False
+            while len(self._entries) >= self.capacity:
+                self._evict(next(iter(self._entries)))
+            entry = load_pipeline(info, choice)
+            entry.uses = 1
+            self._entries[key] = entry
+            self.loads += 1
+            return entry, True
+
+    def peek(self, info: ModelInfo, choice: DeviceChoice) -> LoadedPipeline | None:
+        return self._entries.get(cache_key(info, choice))
+
+    def clear(self) -> None:
+        with self._lock:
+            for key in list(self._entries):
+                self._evict(key)
+
+    def _evict(self, key: tuple) -> None:
+        entry = self._entries.pop(key)
+        log.info("engine.pipeline_evicted model=%s device=%s", entry.info.key, entry.choice.device)
+        del entry
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+
+# One per process: Celery's prefork pool forks before `worker_process_init`, so each child loads its own.
+default_cache = PipelineCache()
+
+
+def warm_up(info: ModelInfo, choice: DeviceChoice, cache: PipelineCache | None = None) -> LoadedPipeline:
+    """Load the pipeline now (at worker start) so the first render pays no load."""
+    entry, _ = (cache or default_cache).get(info, choice)
+    return entry

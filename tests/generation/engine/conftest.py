@@ -1,0 +1,145 @@
+"""Tiny randomly initialised text-to-video pipelines, built from local configs (no hub), saved like real models.
+
+Two families, so the engine's generic path is proven: AnimateDiff (UNet + motion adapter, the bundled model's
+layout) and Wan (a video transformer with a temporal VAE and a T5 text encoder).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+
+from generation.engine import DeviceChoice, ModelRegistry, PipelineCache, choose_device
+
+
+def _byte_level_vocab() -> dict[str, int]:
+    """CLIP's byte-level alphabet (each byte, alone and as a word end) with no merges: every text tokenises."""
+    from transformers.convert_slow_tokenizer import bytes_to_unicode
+
+    chars = list(bytes_to_unicode().values())
+    tokens = ["<|startoftext|>", "<|endoftext|>", *chars, *(c + "</w>" for c in chars)]
+    return {token: i for i, token in enumerate(tokens)}
+
+
+def build_clip_tokenizer():
+    from transformers import CLIPTokenizer
+
+    return CLIPTokenizer(vocab=_byte_level_vocab(), merges=[], model_max_length=16)
+
+
+def build_word_tokenizer():
+    """A word-level tokenizer for the T5 encoder; unknown words map to <unk>."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    words = ["a", "the", "red", "green", "blue", "circle", "square", "moving", "left", "on", "black", "background"]
+    vocab = {"<pad>": 0, "</s>": 1, "<unk>": 2, **{w: i + 3 for i, w in enumerate(words)}}
+    backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    return PreTrainedTokenizerFast(
+        tokenizer_object=backend, pad_token="<pad>", eos_token="</s>", unk_token="<unk>", model_max_length=16
+    )
+
+
+def build_animatediff(folder: Path) -> Path:
+    """Mirrors diffusers' tests/pipelines/animatediff/test_animatediff.py dummy components."""
+    from diffusers import AnimateDiffPipeline, AutoencoderKL, DDIMScheduler, MotionAdapter, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    torch.manual_seed(0)
+    blocks, cross = (8, 8), 8
+    unet = UNet2DConditionModel(
+        block_out_channels=blocks, layers_per_block=1, sample_size=8, in_channels=4, out_channels=4,
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        cross_attention_dim=cross, norm_num_groups=2,
+    )
+    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="linear", clip_sample=False)
+    vae = AutoencoderKL(
+        block_out_channels=blocks, in_channels=3, out_channels=3, down_block_types=["DownEncoderBlock2D"] * 2,
+        up_block_types=["UpDecoderBlock2D"] * 2, latent_channels=4, norm_num_groups=2,
+    )
+    tokenizer = build_clip_tokenizer()
+    text_encoder = CLIPTextModel(
+        CLIPTextConfig(
+            bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=cross, intermediate_size=16,
+            num_attention_heads=2, num_hidden_layers=2, vocab_size=len(tokenizer), max_position_embeddings=16,
+        )
+    )
+    adapter = MotionAdapter(
+        block_out_channels=blocks, motion_layers_per_block=1, motion_norm_num_groups=2, motion_num_attention_heads=2,
+        motion_max_seq_length=24,
+    )
+    pipe = AnimateDiffPipeline(
+        vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, motion_adapter=adapter,
+        scheduler=scheduler, feature_extractor=None, image_encoder=None,
+    )
+    pipe.save_pretrained(folder)
+    defaults = {"guidance_scale": 3.0, "num_inference_steps": 3, "fps": 8, "height": 16, "width": 16, "max_frames": 24}
+    (folder / "clipcast.json").write_text(json.dumps(defaults))
+    return folder
+
+
+def build_wan(folder: Path) -> Path:
+    """Mirrors diffusers' tests/pipelines/wan/test_wan.py dummy components, with a local tokenizer."""
+    from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanPipeline, WanTransformer3DModel
+    from transformers import T5Config, T5EncoderModel
+
+    torch.manual_seed(0)
+    vae = AutoencoderKLWan(
+        base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True]
+    )
+    tokenizer = build_word_tokenizer()
+    text_encoder = T5EncoderModel(
+        T5Config(vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4,
+                 relative_attention_num_buckets=8, pad_token_id=0, eos_token_id=1, decoder_start_token_id=0)
+    )
+    transformer = WanTransformer3DModel(
+        patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, in_channels=16, out_channels=16,
+        text_dim=32, freq_dim=256, ffn_dim=32, num_layers=2, cross_attn_norm=True, qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32,
+    )
+    pipe = WanPipeline(
+        tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, transformer=transformer,
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0),
+    )
+    pipe.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_thread() -> Iterator[None]:
+    # The suite shares two cores with training jobs; tiny models gain nothing from more threads.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def animatediff_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_animatediff(tmp_path_factory.mktemp("animatediff"))
+
+
+@pytest.fixture(scope="session")
+def wan_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_wan(tmp_path_factory.mktemp("wan"))
+
+
+@pytest.fixture(scope="session")
+def registry(animatediff_dir: Path, wan_dir: Path) -> ModelRegistry:
+    return ModelRegistry({"tiny": animatediff_dir, "tiny-wan": wan_dir}, default="tiny")
+
+
+@pytest.fixture(scope="session")
+def cpu() -> DeviceChoice:
+    return choose_device("cpu", "fp32")
+
+
+@pytest.fixture(scope="session")
+def warm_cache() -> PipelineCache:
+    """Shared by the render tests so the tiny pipelines load once (as in a worker); capacity for both families."""
+    return PipelineCache(capacity=2)
