@@ -55,7 +55,9 @@ def load_pipeline(info: ModelInfo, choice: DeviceChoice) -> LoadedPipeline:
 
     started = time.perf_counter()
     try:
-        pipe = DiffusionPipeline.from_pretrained(str(info.path), local_files_only=True, **_dtype_kwarg(choice))
+        pipe = DiffusionPipeline.from_pretrained(
+            str(info.path), local_files_only=True, **dict.fromkeys(info.null_components), **_dtype_kwarg(choice)
+        )
     except (OSError, ValueError, KeyError) as exc:
         raise ModelIncomplete(
             f"Model {info.key!r} at {info.path} could not be loaded: {exc}. Re-save it with save_pretrained."

@@ -52,6 +52,9 @@ class ModelInfo:
     size_factor: int  # height and width must be multiples of this (VAE scale factor x patch size)
     frame_step: int  # with a temporal VAE, num_frames - 1 must be a multiple of this
     components: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Saved as [null, null] (e.g. AnimateDiff-SDXL without its first text encoder): passed as None when loading,
+    # because diffusers refuses to build a pipeline whose non-optional modules are simply absent.
+    null_components: tuple[str, ...] = ()
 
     @property
     def weights_hash(self) -> str:
@@ -136,6 +139,10 @@ def inspect_model(path: str | os.PathLike[str], key: str | None = None) -> Model
         size_factor=int(override.get("size_factor", size_factor)),
         frame_step=int(override.get("frame_step", frame_step)),
         components=components,
+        null_components=tuple(
+            name for name, spec in index.items()
+            if not name.startswith("_") and isinstance(spec, list | tuple) and all(v is None for v in spec)
+        ),
     )
 
 

@@ -1,7 +1,7 @@
 """Tiny randomly initialised text-to-video pipelines, built from local configs (no hub), saved like real models.
 
-Two families, so the engine's generic path is proven: AnimateDiff (UNet + motion adapter, the bundled model's
-layout) and Wan (a video transformer with a temporal VAE and a T5 text encoder).
+Three families, so the engine's generic path is proven: AnimateDiff (UNet + motion adapter), AnimateDiff-SDXL
+(the bundled model's layout, with null components) and Wan (a video transformer, temporal VAE, T5 encoder).
 """
 
 from __future__ import annotations
@@ -83,6 +83,41 @@ def build_animatediff(folder: Path) -> Path:
     return folder
 
 
+def build_animatediff_sdxl(folder: Path) -> Path:
+    """The bundled model's layout: AnimateDiff-SDXL with only the second text encoder (the first is saved as null,
+    which stock `from_pretrained` refuses unless the loader passes it as None)."""
+    from diffusers import AnimateDiffSDXLPipeline, AutoencoderKL, DDIMScheduler, UNetMotionModel
+    from transformers import CLIPTextConfig, CLIPTextModelWithProjection
+
+    torch.manual_seed(0)
+    dim, time_dim = 8, 4
+    tokenizer = build_clip_tokenizer()
+    text_encoder = CLIPTextModelWithProjection(
+        CLIPTextConfig(
+            bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=dim, intermediate_size=16, projection_dim=dim,
+            num_attention_heads=2, num_hidden_layers=1, vocab_size=len(tokenizer), max_position_embeddings=16,
+        )
+    )
+    unet = UNetMotionModel(
+        sample_size=8, in_channels=4, out_channels=4, down_block_types=("DownBlockMotion", "CrossAttnDownBlockMotion"),
+        up_block_types=("CrossAttnUpBlockMotion", "UpBlockMotion"), block_out_channels=(8, 16), layers_per_block=1,
+        norm_num_groups=4, cross_attention_dim=dim, num_attention_heads=2, motion_num_attention_heads=2,
+        motion_max_seq_length=16, addition_embed_type="text_time", addition_time_embed_dim=time_dim,
+        projection_class_embeddings_input_dim=time_dim * 6 + dim,
+    )
+    vae = AutoencoderKL(
+        block_out_channels=(8, 8), in_channels=3, out_channels=3, down_block_types=["DownEncoderBlock2D"] * 2,
+        up_block_types=["UpDecoderBlock2D"] * 2, latent_channels=4, norm_num_groups=2,
+    )
+    pipe = AnimateDiffSDXLPipeline(
+        vae=vae, text_encoder=None, text_encoder_2=text_encoder, tokenizer=None, tokenizer_2=tokenizer, unet=unet,
+        motion_adapter=None, scheduler=DDIMScheduler(clip_sample=False, timestep_spacing="trailing"),
+        force_zeros_for_empty_prompt=True,
+    )
+    pipe.save_pretrained(folder)
+    return folder
+
+
 def build_wan(folder: Path) -> Path:
     """Mirrors diffusers' tests/pipelines/wan/test_wan.py dummy components, with a local tokenizer."""
     from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanPipeline, WanTransformer3DModel
@@ -130,8 +165,13 @@ def wan_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def registry(animatediff_dir: Path, wan_dir: Path) -> ModelRegistry:
-    return ModelRegistry({"tiny": animatediff_dir, "tiny-wan": wan_dir}, default="tiny")
+def sdxl_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_animatediff_sdxl(tmp_path_factory.mktemp("animatediff-sdxl"))
+
+
+@pytest.fixture(scope="session")
+def registry(animatediff_dir: Path, wan_dir: Path, sdxl_dir: Path) -> ModelRegistry:
+    return ModelRegistry({"tiny": animatediff_dir, "tiny-wan": wan_dir, "tiny-sdxl": sdxl_dir}, default="tiny")
 
 
 @pytest.fixture(scope="session")
@@ -141,5 +181,5 @@ def cpu() -> DeviceChoice:
 
 @pytest.fixture(scope="session")
 def warm_cache() -> PipelineCache:
-    """Shared by the render tests so the tiny pipelines load once (as in a worker); capacity for both families."""
-    return PipelineCache(capacity=2)
+    """Shared by the render tests so the tiny pipelines load once (as in a worker); capacity for every family."""
+    return PipelineCache(capacity=3)

@@ -59,7 +59,7 @@ def test_a_folder_path_works_as_a_key_unless_paths_are_off(animatediff_dir: Path
 
 
 def test_an_unknown_key_lists_the_known_ones(registry: ModelRegistry) -> None:
-    with pytest.raises(ModelNotFound, match=r"Unknown model 'nope': use one of bundled, tiny, tiny-wan"):
+    with pytest.raises(ModelNotFound, match=r"Unknown model 'nope': use one of bundled, tiny, tiny-sdxl, tiny-wan"):
         registry.resolve("nope")
 
 

@@ -130,3 +130,13 @@ def test_unreadable_weights_become_a_model_error(tmp_path, animatediff_dir, cpu)
     next((folder / "vae").glob("*.safetensors")).write_bytes(b"not safetensors")
     with pytest.raises(ModelIncomplete, match="could not be loaded"):
         render(RenderRequest(PROMPT, seed=1, num_frames=8, model=str(folder)), device=cpu, cache=PipelineCache())
+
+
+def test_a_model_saved_with_null_components_loads_and_renders(run, registry: ModelRegistry) -> None:
+    info = registry.resolve("tiny-sdxl")
+    assert {"text_encoder", "tokenizer", "motion_adapter"} <= set(info.null_components)
+    request = RenderRequest(PROMPT, seed=3, num_frames=8, width=64, height=64, steps=2, model="tiny-sdxl")
+    result = run(request)
+    assert result.pipeline_class == "AnimateDiffSDXLPipeline"
+    assert result.frames.shape == (8, 64, 64, 3)
+    assert np.array_equal(run(request).frames, result.frames)
