@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,22 +25,46 @@ from tests.factories import MembershipFactory, UserFactory
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
-@pytest.fixture
-def chromium_page():
+def in_own_browser(scenario) -> None:
+    """Run `scenario(page)` with a Chromium of its own, in a thread of its own.
+
+    Playwright's sync API allows one instance per thread, and tests/browser keeps one open for the whole
+    session; a separate thread (with its own database connection) keeps the two apart.
+    """
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs Debian's chromium package.")
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
+    failures: list[BaseException] = []
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-        page.set_default_timeout(15_000)
-        page.problems = []
-        page.on("console", lambda msg: msg.type == "error" and page.problems.append(f"{page.url}: {msg.text}"))
-        page.on("pageerror", lambda exc: page.problems.append(str(exc)))
-        yield page
-        browser.close()
+    def run() -> None:
+        from playwright.sync_api import sync_playwright
+
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+                page.set_default_timeout(15_000)
+                page.problems = []
+                page.on("console", lambda msg: msg.type == "error" and page.problems.append(f"{page.url}: {msg.text}"))
+                page.on("pageerror", lambda exc: page.problems.append(str(exc)))
+                try:
+                    scenario(page)
+                finally:
+                    # Inside Playwright's context the ORM has a connection of its own: close it here, or the
+                    # test database cannot be dropped at the end of the run.
+                    connections.close_all()
+                    browser.close()
+        except BaseException as exc:  # re-raised in the test's thread below
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, name="dashboard-browser")
+    thread.start()
+    thread.join(timeout=300)
+    assert not thread.is_alive(), "the browser scenario did not finish within 5 minutes"
+    if failures:
+        raise failures[0]
 
 
 def shoot(page, name: str) -> None:
@@ -51,10 +77,13 @@ def shoot(page, name: str) -> None:
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
-def test_live_preview_count_and_progress_work_under_the_csp(live_server, chromium_page, mine):
-    page, url = chromium_page, live_server.url
+def test_live_preview_count_and_progress_work_under_the_csp(live_server, mine):
     user = UserFactory()
     MembershipFactory(user=user, workspace=mine.workspace, role=Role.OWNER)
+    in_own_browser(lambda page: walk_through_the_dashboard(page, live_server.url, mine, user))
+
+
+def walk_through_the_dashboard(page, url: str, mine, user) -> None:
     page.goto(f"{url}/login/")
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill("pw-correct-horse-42")
