@@ -13,16 +13,52 @@ from generation.engine.errors import (
     RenderCancelled,
     UnsupportedModel,
 )
-from generation.engine.export import VideoInfo, probe_video, write_gif, write_mp4, write_poster
-from generation.engine.pipeline_cache import PipelineCache, default_cache, warm_up
+from generation.engine.export import (
+    ExportedClip,
+    VideoInfo,
+    export_clip,
+    probe_video,
+    write_gif,
+    write_mp4,
+    write_poster,
+)
+from generation.engine.pipeline_cache import LoadedPipeline, PipelineCache, default_cache
 from generation.engine.registry import BUNDLED_KEY, BUNDLED_PATH, ModelInfo, ModelRegistry, inspect_model, weights_hash
-from generation.engine.render import RenderResult, library_versions, render, render_batch
+from generation.engine.render import RenderResult, library_versions, render, render_batch, warm
 from generation.engine.request import RenderRequest, validate
 
 __all__ = [
-    "BUNDLED_KEY", "BUNDLED_PATH", "DeviceChoice", "DeviceUnavailable", "EngineError", "ExportError",
-    "InvalidRequest", "ModelIncomplete", "ModelInfo", "ModelNotFound", "ModelRegistry", "PipelineCache",
-    "RenderCancelled", "RenderRequest", "RenderResult", "UnsupportedModel", "VideoInfo", "choose_device",
-    "default_cache", "inspect_model", "library_versions", "probe_video", "render", "render_batch", "validate",
-    "warm_up", "weights_hash", "write_gif", "write_mp4", "write_poster",
+    "BUNDLED_KEY",
+    "BUNDLED_PATH",
+    "DeviceChoice",
+    "DeviceUnavailable",
+    "EngineError",
+    "ExportError",
+    "ExportedClip",
+    "InvalidRequest",
+    "LoadedPipeline",
+    "ModelIncomplete",
+    "ModelInfo",
+    "ModelNotFound",
+    "ModelRegistry",
+    "PipelineCache",
+    "RenderCancelled",
+    "RenderRequest",
+    "RenderResult",
+    "UnsupportedModel",
+    "VideoInfo",
+    "choose_device",
+    "default_cache",
+    "export_clip",
+    "inspect_model",
+    "library_versions",
+    "probe_video",
+    "render",
+    "render_batch",
+    "validate",
+    "warm",
+    "weights_hash",
+    "write_gif",
+    "write_mp4",
+    "write_poster",
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import struct
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -224,3 +225,40 @@ def write_poster(
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(frame[0]).save(path, format="PNG")
     return path
+
+
+@dataclass(frozen=True)
+class ExportedClip:
+    mp4: Path
+    gif: Path | None
+    poster: Path | None
+    video: VideoInfo
+    encode_s: float  # MP4 + GIF + poster, including the read-back check
+
+
+def export_clip(
+    frames: np.ndarray,
+    folder: str | os.PathLike[str],
+    fps: int,
+    size: tuple[int, int] | None = None,
+    stem: str = "clip",
+    gif: bool = True,
+    poster: bool = True,
+    resize: str = "lanczos",
+    gif_max_side: int = 480,
+) -> ExportedClip:
+    """Everything a clip row stores, written under `folder` (a temp dir; the glue moves files into storage).
+    The GIF is capped at `gif_max_side` px because GIFs grow fast and serve only as previews."""
+    started = time.perf_counter()
+    folder = Path(folder)
+    info = write_mp4(frames, folder / f"{stem}.mp4", fps, size=size, resize=resize)
+    scale = min(1.0, gif_max_side / max(info.width, info.height))
+    gif_size = (max(2, round(info.width * scale)), max(2, round(info.height * scale)))
+    gif_path = write_gif(frames, folder / f"{stem}.gif", fps, size=gif_size, resize=resize) if gif else None
+    poster_path = (
+        write_poster(frames, folder / f"{stem}.png", size=(info.width, info.height), resize=resize) if poster else None
+    )
+    return ExportedClip(
+        mp4=folder / f"{stem}.mp4", gif=gif_path, poster=poster_path, video=info,
+        encode_s=time.perf_counter() - started,
+    )

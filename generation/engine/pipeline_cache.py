@@ -1,7 +1,7 @@
 """Load a pipeline once per process and keep it warm.
 
 A GPU worker holds one pipeline (a second would not fit beside it on most cards), so the cache keeps one
-entry: asking for another model or device replaces it. Call `warm_up` from Celery's `worker_process_init`.
+entry: asking for another model or device replaces it. `render.warm` fills it from Celery's `worker_process_init`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ class LoadedPipeline:
     load_s: float  # seconds `from_pretrained` + placement took when this entry was loaded
     savers: list[str] = field(default_factory=list)
     uses: int = 0
+    prime_s: float | None = None  # the warm-up render's time, when one was run
 
     @property
     def key(self) -> tuple[str, str, str, bool]:
@@ -122,9 +123,3 @@ class PipelineCache:
 
 # One per process: Celery's prefork pool forks before `worker_process_init`, so each child loads its own.
 default_cache = PipelineCache()
-
-
-def warm_up(info: ModelInfo, choice: DeviceChoice, cache: PipelineCache | None = None) -> LoadedPipeline:
-    """Load the pipeline now (at worker start) so the first render pays no load."""
-    entry, _ = (cache or default_cache).get(info, choice)
-    return entry

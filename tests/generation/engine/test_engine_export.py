@@ -82,3 +82,15 @@ def test_poster_is_the_middle_frame(tmp_path: Path, frames: np.ndarray) -> None:
     first = write_poster(frames, tmp_path / "first.png", size=(64, 64), which="first")
     with Image.open(first) as png:
         assert png.size == (64, 64)
+
+
+def test_export_clip_writes_all_three_and_times_it(tmp_path: Path, frames: np.ndarray) -> None:
+    from generation.engine import export_clip
+
+    clip = export_clip(frames, tmp_path, fps=8, size=(720, 720), stem="c1", gif_max_side=120)
+    assert (clip.video.width, clip.video.frames) == (720, 8)
+    assert clip.mp4.exists() and clip.poster is not None and clip.poster.exists()
+    assert clip.gif is not None
+    with Image.open(clip.gif) as gif:
+        assert gif.size == (120, 120)
+    assert clip.encode_s > 0

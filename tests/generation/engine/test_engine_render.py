@@ -14,7 +14,7 @@ from generation.engine import (
     RenderRequest,
     render,
     render_batch,
-    warm_up,
+    warm,
 )
 
 PROMPT = "a red circle moving left on a black background"
@@ -76,8 +76,8 @@ def test_a_clip_cancelled_before_it_starts_never_runs(run) -> None:
 def test_a_warm_pipeline_is_reused_with_no_load(registry: ModelRegistry, cpu: DeviceChoice) -> None:
     cache = PipelineCache()
     info = registry.resolve("tiny")
-    entry = warm_up(info, cpu, cache=cache)
-    assert cache.loads == 1 and entry.load_s > 0
+    entry = warm("tiny", registry=registry, device=cpu, cache=cache)
+    assert cache.loads == 1 and entry.load_s > 0 and entry.prime_s > 0
     again, loaded_now = cache.get(info, cpu)
     assert again is entry and again.pipe is entry.pipe and not loaded_now
     result = render(RenderRequest(PROMPT, seed=1, num_frames=8), registry=registry, device=cpu, cache=cache)
