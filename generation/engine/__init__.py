@@ -24,7 +24,7 @@ from generation.engine.export import (
 )
 from generation.engine.pipeline_cache import LoadedPipeline, PipelineCache, default_cache
 from generation.engine.registry import BUNDLED_KEY, BUNDLED_PATH, ModelInfo, ModelRegistry, inspect_model, weights_hash
-from generation.engine.render import RenderResult, library_versions, render, render_batch, warm
+from generation.engine.render import RenderResult, library_versions, prepare, render, render_batch, warm
 from generation.engine.request import RenderRequest, validate
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "export_clip",
     "inspect_model",
     "library_versions",
+    "prepare",
     "probe_video",
     "render",
     "render_batch",

@@ -109,6 +109,7 @@ def warm(
     info = registry.resolve(model)
     choice = device or choose_device()
     entry, _ = (cache or default_cache).get(info, choice)
+    _ = info.weights_hash  # hashing gigabytes of weights belongs to worker start too (cached per process)
     if prime and entry.uses == 1:
         started = time.perf_counter()
         request = validate(RenderRequest(prompt="warm-up", seed=0, steps=1, model=info.key), info)
