@@ -36,6 +36,7 @@ urlpatterns = [
     path("clips/<int:clip_pk>/schedule/", posts.schedule, name="schedule"),
     path("posts/", posts.post_list, name="posts"),
     path("posts/<int:pk>/", posts.post_detail, name="post"),
+    path("posts/<int:pk>/status/", posts.post_status, name="post_status"),
     path("posts/<int:pk>/reschedule/", posts.post_reschedule, name="post_reschedule"),
     path("posts/<int:pk>/cancel/", posts.post_cancel, name="post_cancel"),
     path("calendar/", calendar.calendar, name="calendar"),

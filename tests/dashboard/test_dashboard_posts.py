@@ -144,3 +144,18 @@ def test_the_posts_list_filters_and_stays_constant_in_queries(viewer, mine, djan
     with django_assert_max_num_queries(8):
         response = viewer.get(reverse("dashboard:posts") + "?status=scheduled")
     assert len(response.context["posts"]) == 16
+
+
+def test_the_post_page_polls_its_status_until_the_post_is_final(viewer, mine):
+    body = viewer.get(reverse("dashboard:post", args=[mine.post.pk])).content.decode()
+    assert f'hx-get="{reverse("dashboard:post_status", args=[mine.post.pk])}"' in body and "goes out in" in body
+    status_url = reverse("dashboard:post_status", args=[mine.post.pk])
+    Post.objects.filter(pk=mine.post.pk).update(status=PostStatus.POSTING)
+    response = viewer.get(status_url)
+    assert response.status_code == 200 and "on its way to X" in response.content.decode()
+    Post.objects.filter(pk=mine.post.pk).update(status=PostStatus.POSTED, x_post_url="http://127.0.0.1:9/s/1")
+    response = viewer.get(status_url)
+    body = response.content.decode()
+    assert response.status_code == 286 and 'id="post-link"' in body and "hx-trigger" not in body
+    Post.objects.filter(pk=mine.post.pk).update(status=PostStatus.FAILED, last_error="X said the media is invalid.")
+    assert "X said the media is invalid." in viewer.get(status_url).content.decode()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince, timeuntil
 
 from dashboard.progress import finished_text, progress_text
 from generation.models import Clip
@@ -31,3 +35,12 @@ def metric(metrics: dict | None, key: str) -> object:
 def http_url(url: str | None) -> str:
     """The URL if it is http(s), else empty: a stored link must never become a javascript: href."""
     return url if url and url.lower().startswith(("https://", "http://")) else ""
+
+
+@register.filter
+def timesince_or_until(when: datetime | None) -> str:
+    """“in 5 minutes” or “5 minutes ago” (a scheduled post may be a little overdue while workers catch up)."""
+    if when is None:
+        return ""
+    now = timezone.now()
+    return f"in {timeuntil(when, now)}" if when > now else f"{timesince(when, now)} ago (due)"

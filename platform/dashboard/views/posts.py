@@ -113,6 +113,18 @@ def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _post_page(request, post, form)
 
 
+FINAL_STATUSES = (PostStatus.POSTED, PostStatus.FAILED, PostStatus.CANCELLED)
+
+
+@workspace_view()
+def post_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The live status box of a post's page; 286 stops htmx polling once the post can no longer change."""
+    post = get_object_or_404(scoped(Post, request), pk=pk)
+    final = post.status in FINAL_STATUSES
+    context = {"post": post, "post_final": final}
+    return page(request, "dashboard/posts/_status.html", context, status=286 if final else 200)
+
+
 def _post_page(request: HttpRequest, post: Post, form: RescheduleForm, status: int = 200) -> HttpResponse:
     metrics = [(METRIC_LABELS.get(key, key), (post.metrics or {}).get(key)) for key in METRIC_KEYS]
     return page(
@@ -120,7 +132,7 @@ def _post_page(request: HttpRequest, post: Post, form: RescheduleForm, status: i
         {
             "post": post, "form": form, "tz_name": post.clip.campaign.timezone,
             "counter": measure(form["caption"].value() or ""), "metrics": metrics,
-            "editable": post.status == PostStatus.SCHEDULED,
+            "editable": post.status == PostStatus.SCHEDULED, "post_final": post.status in FINAL_STATUSES,
         },
         status=status,
     )
