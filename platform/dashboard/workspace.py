@@ -119,6 +119,24 @@ def scoped(model: type[models.Model], request: HttpRequest) -> models.QuerySet:
     return model.objects.for_workspace(request.workspace)
 
 
+SECTIONS = (
+    ("campaigns", ("home", "campaign", "slot", "prompt", "caption", "template", "generate")),
+    ("clips", ("clip",)),
+    ("calendar", ("calendar",)),
+    ("posts", ("post", "schedule")),
+    ("accounts", ("account", "x_")),
+)
+
+
+def section_of(request: HttpRequest) -> str:
+    """Which navigation entry the current page belongs to (for aria-current)."""
+    name = getattr(request.resolver_match, "url_name", "") or ""
+    for section, prefixes in SECTIONS:
+        if name.startswith(prefixes):
+            return section
+    return ""
+
+
 def nav_context(request: HttpRequest) -> dict[str, Any]:
     membership = getattr(request, "membership", None) or current_membership(request)
     if membership is None:
@@ -128,6 +146,7 @@ def nav_context(request: HttpRequest) -> dict[str, Any]:
         "membership": membership,
         "memberships": memberships_of(request),
         "can": Abilities.of(membership),
+        "section": section_of(request),
     }
 
 

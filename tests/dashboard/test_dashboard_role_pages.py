@@ -69,3 +69,16 @@ def test_buttons_follow_the_role(login_as, mine):
     assert f'id="retry-clip-{mine.failed.pk}"' in editor_page
     assert f'id="cancel-clip-{mine.queued.pk}"' in editor_page
     assert f'id="schedule-clip-{mine.approved.pk}"' in editor_page
+
+
+def test_the_navigation_marks_the_section_of_the_page(viewer, mine):
+    for url, section in [
+        (reverse("dashboard:home"), "Campaigns"),
+        (reverse("dashboard:campaign", args=[mine.campaign.pk]), "Campaigns"),
+        (reverse("dashboard:clip", args=[mine.approved.pk]), "Clips"),
+        (reverse("dashboard:post", args=[mine.post.pk]), "Posts"),
+        (reverse("dashboard:accounts"), "Accounts"),
+    ]:
+        body = viewer.get(url).content.decode()
+        assert f'aria-current="page">{section}</a>' in body, url
+        assert body.count('aria-current="page"') == 1, url
