@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, PromptTemplate
 from generation.models import Clip, ClipStatus, ReviewStatus
+from generation.rendering import validate_render_params as validate_render_params  # re-exported for the web side
 
 log = logging.getLogger(__name__)
 
@@ -177,23 +178,3 @@ def reap_stuck_clips(silence: timedelta | None = None) -> dict[str, int]:
 def counts_by_status(queryset: models.QuerySet[Clip]) -> dict[str, int]:
     return dict(queryset.values_list("status").annotate(n=models.Count("id")).values_list("status", "n"))
 
-
-def validate_render_params(params: dict) -> None:
-    """Check render settings before anything is queued (the worker re-checks against the loaded model)."""
-    frames, fps, steps = params.get("frames"), params.get("fps"), params.get("steps")
-    if not isinstance(frames, int) or not 1 <= frames <= 240:
-        raise ValidationError(f"Frames must be a whole number from 1 to 240; got {frames!r}.")
-    if not isinstance(fps, int) or not 1 <= fps <= 60:
-        raise ValidationError(f"Frames per second must be from 1 to 60 (X's limit); got {fps!r}.")
-    if not isinstance(steps, int) or not 1 <= steps <= 150:
-        raise ValidationError(f"Steps must be from 1 to 150; got {steps!r}.")
-    guidance = params.get("guidance")
-    if not isinstance(guidance, int | float) or not 0 <= guidance <= 50:
-        raise ValidationError(f"Guidance must be a number from 0 to 50; got {guidance!r}.")
-    for key in ("width", "height"):
-        value = params.get(key)
-        if not isinstance(value, int) or value < 8 or value > 4096 or value % 8:
-            raise ValidationError(f"{key.capitalize()} must be a multiple of 8 from 8 to 4096; got {value!r}.")
-    duration = frames / fps
-    if not 0.5 <= duration <= 140:
-        raise ValidationError(f"The clip would last {duration:.2f} s; X accepts 0.5 to 140 s: change frames or fps.")

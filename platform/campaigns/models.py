@@ -35,7 +35,10 @@ class Campaign(models.Model):
     approval_required = models.BooleanField(default=True)
 
     # Render defaults for clips of this campaign; each clip records the values it was rendered with.
-    model_key = models.CharField(max_length=64, default="bundled")
+    model_key = models.CharField(
+        max_length=64, default="default", help_text="default (CLIPCAST_MODEL_PATH or the bundled model), bundled, "
+        "or a key of CLIPCAST_MODELS."
+    )
     frames = models.PositiveSmallIntegerField(default=8, validators=[MinValueValidator(1), MaxValueValidator(1024)])
     fps = models.PositiveSmallIntegerField(default=8, validators=[MinValueValidator(1), MaxValueValidator(60)])
     width = models.PositiveSmallIntegerField(default=64, validators=[MinValueValidator(8), MaxValueValidator(4096)])

@@ -132,6 +132,8 @@ X_OAUTH2_CLIENT_SECRET = env_secret("X_OAUTH2_CLIENT_SECRET", "")
 
 # Rendering.
 CLIPCAST_MODEL_PATH = env_str("CLIPCAST_MODEL_PATH", "")
+# Extra model keys a campaign may pick: "key=/path/to/diffusers/folder,other=/path".
+CLIPCAST_MODELS = dict(item.split("=", 1) for item in env_list("CLIPCAST_MODELS", []) if "=" in item)
 CLIPCAST_DEVICE = env_str("CLIPCAST_DEVICE", "auto")
 CLIPCAST_DTYPE = env_str("CLIPCAST_DTYPE", "auto")
 CLIPCAST_CPU_OFFLOAD = env_bool("CLIPCAST_CPU_OFFLOAD", False)
@@ -167,6 +169,8 @@ CELERY_TASK_QUEUES = (
     Queue("publish", Exchange("publish"), routing_key="publish"),
 )
 CELERY_TASK_ROUTES = {
+    # Housekeeping of the render and publish apps runs beside beat, never behind a long render.
+    "generation.tasks.reap_stuck_clips": {"queue": "default", "routing_key": "default"},
     "generation.tasks.*": {"queue": "gpu", "routing_key": "gpu"},
     "publishing.tasks.*": {"queue": "publish", "routing_key": "publish"},
 }
@@ -182,11 +186,17 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 HEARTBEAT_INTERVAL = env_int("HEARTBEAT_INTERVAL", 30, minimum=1)
 # Every beat entry expires: a tick that waited longer than its interval is dropped, never replayed in a burst.
+REAP_INTERVAL = env_int("REAP_INTERVAL", 60, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "beat-heartbeat": {
         "task": "clipcast.tasks.beat_heartbeat",
         "schedule": float(HEARTBEAT_INTERVAL),
         "options": {"expires": HEARTBEAT_INTERVAL, "queue": "default"},
+    },
+    "reap-stuck-clips": {
+        "task": "generation.tasks.reap_stuck_clips",
+        "schedule": float(REAP_INTERVAL),
+        "options": {"expires": REAP_INTERVAL, "queue": "default"},
     },
 }
 

@@ -1,0 +1,119 @@
+"""Real render workers on Redis + PostgreSQL: files, progress, determinism, cancel, SIGKILL recovery."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import av
+import numpy as np
+import pytest
+
+from generation import services
+from generation.models import Clip, ClipStatus
+from tests.factories import PromptTemplateFactory
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+PROMPT = "a red circle moving left on a black background"
+
+
+def make_template(**campaign_fields):
+    template = PromptTemplateFactory(body="a {colour} circle moving left on a black background",
+                                     variables={"colour": ["red", "blue"]})
+    for key, value in campaign_fields.items():
+        setattr(template.campaign, key, value)
+    template.campaign.model_key = "default"
+    template.campaign.save()
+    return template
+
+
+def submit(template, colour="red", seed=7, **params) -> Clip:
+    result = services.create_clips(template, [{"colour": colour}], params=params or None,
+                                   seed_policy=services.SeedPolicy.FIXED, seed=seed)
+    return result.clips[0]
+
+
+def wait_for(clip: Clip, statuses, timeout=180.0, on_poll=None) -> Clip:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        clip.refresh_from_db()
+        if on_poll:
+            on_poll(clip)
+        if clip.status in statuses:
+            return clip
+        time.sleep(0.05)
+    raise AssertionError(f"clip {clip.pk} stuck in {clip.status} ({clip.progress}%), error={clip.error!r}")
+
+
+def decode(path) -> tuple[np.ndarray, av.video.stream.VideoStream]:
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        frames = np.stack([f.to_ndarray(format="rgb24") for f in container.decode(stream)])
+        return frames, (stream.codec_context.name, stream.codec_context.pix_fmt, stream.average_rate)
+
+
+def test_a_worker_renders_an_x_ready_mp4_with_rising_progress(render_worker, media_root):
+    render_worker()
+    template = make_template(frames=8, fps=8, output_width=128, output_height=128)
+    clip = submit(template, steps=12)
+    seen: list[int] = []
+    clip = wait_for(clip, {ClipStatus.SUCCEEDED, ClipStatus.FAILED}, on_poll=lambda c: seen.append(c.progress))
+    assert clip.status == ClipStatus.SUCCEEDED, clip.error
+    assert seen == sorted(seen) and seen[-1] == 100
+    assert len(set(seen)) > 2, f"progress was not shown while rendering: {seen}"
+    frames, (codec, pix_fmt, rate) = decode(media_root / clip.video.name)
+    assert (codec, pix_fmt, int(rate)) == ("h264", "yuv420p", 8)
+    assert frames.shape == (8, 128, 128, 3)
+    assert (media_root / clip.gif.name).exists() and (media_root / clip.poster.name).exists()
+    assert set(clip.timings) >= {"queue_wait_s", "load_s", "denoise_s", "decode_s", "encode_s"}
+    assert clip.timings["load_s"] == 0.0, "the pipeline should have been warm from worker start"
+    assert clip.weights_hash and clip.model_id and clip.worker and clip.device.startswith("cpu")
+    assert clip.versions["diffusers"]
+
+
+def test_the_same_seed_gives_the_same_frames(render_worker, media_root):
+    render_worker()
+    first = submit(make_template(), seed=11, steps=6)
+    second = submit(make_template(), seed=11, steps=6)
+    other = submit(make_template(), seed=12, steps=6)
+    for clip in (first, second, other):
+        assert wait_for(clip, {ClipStatus.SUCCEEDED, ClipStatus.FAILED}).status == ClipStatus.SUCCEEDED
+    a, b, c = (decode(media_root / clip.video.name)[0] for clip in (first, second, other))
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_a_rendering_clip_can_be_cancelled(render_worker):
+    render_worker()
+    clip = submit(make_template(), steps=150, frames=24)
+    wait_for(clip, {ClipStatus.RENDERING})
+    deadline = time.monotonic() + 60
+    while clip.progress < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        clip.refresh_from_db()
+    assert services.cancel_clip(clip)
+    clip = wait_for(clip, {ClipStatus.CANCELLED, ClipStatus.SUCCEEDED, ClipStatus.FAILED}, timeout=60)
+    assert clip.status == ClipStatus.CANCELLED
+    assert clip.progress < 90 and not clip.video
+
+
+def test_a_worker_killed_mid_render_leads_to_exactly_one_render_by_another(render_worker, media_root):
+    first = render_worker(name="gpu-a")
+    clip = submit(make_template(), steps=60)
+    clip = wait_for(clip, {ClipStatus.RENDERING})
+    deadline = time.monotonic() + 60
+    while clip.progress < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        clip.refresh_from_db()
+    killed = clip.worker
+    render_worker(name="gpu-b")
+    os.kill(int(killed.rsplit(":", 1)[1]), signal.SIGKILL)  # the pool process doing the render
+    clip = wait_for(clip, {ClipStatus.SUCCEEDED, ClipStatus.FAILED}, timeout=240)
+    assert clip.status == ClipStatus.SUCCEEDED, clip.error
+    assert clip.worker != killed
+    assert clip.attempts == 2
+    files = sorted(p.name for p in (media_root / "clips" / str(clip.campaign_id) / str(clip.pk)).iterdir())
+    assert files == ["clip.gif", "clip.mp4", "poster.png"]
+    first.stop()
