@@ -27,11 +27,14 @@ CANCEL_CHECK_INTERVAL = 0.5
 DENOISE_SHARE = 90  # progress % reached when denoising ends; encoding takes the rest
 
 
-def registry() -> engine.ModelRegistry:
-    """`bundled` always; `default` is CLIPCAST_MODEL_PATH when set; CLIPCAST_MODELS adds named folders."""
+def registry(allow_paths: bool = False) -> engine.ModelRegistry:
+    """`bundled` always; `default` is CLIPCAST_MODEL_PATH when set; CLIPCAST_MODELS adds named folders.
+
+    Folder paths as keys are for the operator's CLI only: keys from web users must not probe the filesystem.
+    """
     models = dict(settings.CLIPCAST_MODELS)
     models["default"] = settings.CLIPCAST_MODEL_PATH or str(engine.BUNDLED_PATH)
-    return engine.ModelRegistry(models, default="default", allow_paths=False)
+    return engine.ModelRegistry(models, default="default", allow_paths=allow_paths)
 
 
 @cache

@@ -1,0 +1,111 @@
+"""Bad render input is refused at submission with a clear message, and nothing is left queued or rendering."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from generation import services
+from generation.models import Clip, ClipStatus
+from tests.factories import PromptTemplateFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def template(render_model_dir, settings, tmp_path):
+    settings.CLIPCAST_MODEL_PATH = str(render_model_dir)
+    broken = tmp_path / "broken-model"
+    broken.mkdir()
+    (broken / "model_index.json").write_text(json.dumps({"_class_name": "AnimateDiffPipeline", "unet": [
+        "diffusers", "UNetMotionModel"]}))
+    settings.CLIPCAST_MODELS = {"broken": str(broken)}
+    return PromptTemplateFactory(body="{p}", variables={"p": ["a red circle moving left on a black background", " "]})
+
+
+ROW = [{"p": "a red circle moving left on a black background"}]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"frames": 0}, "Frames must be"),
+        ({"frames": 10_000}, "this model's limit"),
+        ({"width": 63}, "multiple"),
+        ({"steps": 0}, "Steps"),
+        ({"steps": 1000}, "Steps"),
+        ({"model_key": "nope"}, "Unknown model 'nope'"),
+        ({"model_key": "/etc"}, "Unknown model"),
+        ({"model_key": "broken"}, "unet"),
+    ],
+)
+def test_bad_settings_are_refused_before_any_clip_exists(template, params, message):
+    with pytest.raises(ValidationError) as info:
+        services.create_clips(template, ROW, params=params, validate_params=services.validate_render_params)
+    assert message in " ".join(info.value.messages)
+    assert not Clip.objects.exists()
+
+
+def test_an_empty_prompt_is_refused(template):
+    with pytest.raises(ValidationError, match="empty"):
+        services.create_clips(template, [{"p": " "}], validate_params=services.validate_render_params)
+    assert not Clip.objects.exists()
+
+
+def test_a_clip_that_slipped_past_validation_fails_with_a_reason_on_the_worker(template):
+    from generation.rendering import run_render
+
+    clip = Clip.objects.create(campaign=template.campaign, prompt="x", seed=1, render_params={"frames": -3})
+    assert run_render(clip.pk) == ClipStatus.FAILED
+    clip.refresh_from_db()
+    assert clip.status == ClipStatus.FAILED
+    assert "Frames must be" in clip.error
+
+
+def test_the_reaper_requeues_silent_renders_and_fails_them_after_three_attempts(template,
+                                                                                 django_capture_on_commit_callbacks):
+    old = timezone.now() - timedelta(minutes=30)
+    silent = Clip.objects.create(campaign=template.campaign, prompt="x", seed=1, status=ClipStatus.RENDERING,
+                                 heartbeat_at=old, attempts=1, worker="elsewhere:1")
+    hopeless = Clip.objects.create(campaign=template.campaign, prompt="y", seed=2, status=ClipStatus.RENDERING,
+                                   heartbeat_at=old, attempts=3, worker="elsewhere:2")
+    alive = Clip.objects.create(campaign=template.campaign, prompt="z", seed=3, status=ClipStatus.RENDERING,
+                                heartbeat_at=timezone.now(), attempts=1, worker="elsewhere:3")
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert services.reap_stuck_clips(timedelta(minutes=5)) == {"requeued": 1, "failed": 1}
+    assert len(callbacks) == 1
+    statuses = dict(Clip.objects.values_list("pk", "status"))
+    assert statuses == {silent.pk: ClipStatus.QUEUED, hopeless.pk: ClipStatus.FAILED, alive.pk: ClipStatus.RENDERING}
+    assert "stopped responding 3 times" in Clip.objects.get(pk=hopeless.pk).error
+
+
+@pytest.mark.slow
+def test_the_render_cli_writes_an_mp4_and_explains_bad_input(render_model_dir, tmp_path):
+    env_model = {"CLIPCAST_MODEL_PATH": str(render_model_dir), "DEBUG": "1"}
+    import os
+
+    env = {**os.environ, **env_model}
+    out = tmp_path / "out.mp4"
+    ok = subprocess.run(
+        [sys.executable, "manage.py", "render", "a red circle moving left on a black background", "--frames", "8",
+         "--fps", "8", "--seed", "7", "--steps", "4", "--output", str(out), "--gif", str(tmp_path / "out.gif")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    assert out.stat().st_size > 0 and (tmp_path / "out.gif").exists()
+    assert "h264/yuv420p" in ok.stdout
+    assert "denoising" in ok.stderr  # the progress bar
+    bad = subprocess.run(
+        [sys.executable, "manage.py", "render", "", "--frames", "0", "--output", str(tmp_path / "bad.mp4")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert bad.returncode == 2
+    assert "prompt is empty" in bad.stderr and "Frames must be" in bad.stderr
