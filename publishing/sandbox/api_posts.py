@@ -1,0 +1,214 @@
+"""Posts: create (duplicate and rate-limit checks), look up, user timeline, delete, public metrics, users/me."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import unicodedata
+from datetime import UTC, datetime
+from typing import Any
+
+from publishing.sandbox.api_media import ID_RE, current_state
+from publishing.sandbox.config import Config
+from publishing.sandbox.store import Store
+from publishing.sandbox.web import ApiError, Request, Response, not_found_error
+
+CREATE_FIELDS = {
+    "card_uri", "community_id", "direct_message_deep_link", "edit_options", "for_super_followers_only", "geo",
+    "made_with_ai", "media", "nullcast", "paid_partnership", "poll", "quote_tweet_id", "reply", "reply_settings",
+    "share_with_followers", "text",
+}
+DUPLICATE_DETAIL = "You are not allowed to create a Tweet with duplicate content."
+MAX_WEIGHTED_LENGTH = 280
+
+
+def weighted_length(text: str) -> int:
+    try:
+        from twitter_text import parse_tweet
+    except ImportError:  # the sandbox stays usable without the optional parser
+        return len(text)
+    return parse_tweet(text).weightedLength
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(ts * 1000) % 1000:03d}Z"
+
+
+def rate_headers(db: sqlite3.Connection, user_id: str, now: float) -> tuple[dict[str, str], bool]:
+    account = db.execute("SELECT post_limit, post_window_secs FROM accounts WHERE user_id = ?", (user_id,)).fetchone()
+    limit, window = account["post_limit"], account["post_window_secs"]
+    used, oldest = db.execute("SELECT COUNT(*), MIN(created_at) FROM posts WHERE user_id = ? AND created_at > ?",
+                              (user_id, now - window)).fetchone()
+    reset = int((oldest if oldest is not None else now) + window) + 1
+    headers = {"x-rate-limit-limit": str(limit), "x-rate-limit-remaining": str(max(0, limit - used)),
+               "x-rate-limit-reset": str(reset)}
+    return headers, used >= limit
+
+
+def _check_media(db: sqlite3.Connection, request: Request, media: Any, config: Config) -> sqlite3.Row | None:
+    if media is None:
+        return None
+    if not isinstance(media, dict) or not isinstance(media.get("media_ids"), list):
+        raise ApiError.invalid_request("media.media_ids must be a list of media ids.", "media.media_ids")
+    ids = media["media_ids"]
+    if not 1 <= len(ids) <= 4 or not all(isinstance(i, str) and ID_RE.match(i) for i in ids):
+        raise ApiError.invalid_request("media.media_ids must hold 1 to 4 numeric string ids.", "media.media_ids")
+    if len(ids) > 1:
+        raise ApiError.invalid_request("A post may carry one video only.", "media.media_ids")
+    row = db.execute("SELECT * FROM media WHERE id = ?", (ids[0],)).fetchone()
+    if row is None or row["user_id"] != request.user_id:
+        raise ApiError.invalid_request("Your media IDs are invalid.", "media.media_ids")
+    if row["expires_at"] < time.time():
+        raise ApiError.invalid_request(f"Media {ids[0]} has expired: upload it again.", "media.media_ids")
+    state, _, _ = current_state(db, row, config)
+    if state == "failed":
+        raise ApiError.invalid_request(f"Media {ids[0]} failed processing: {row['error_message']}", "media.media_ids")
+    if state != "succeeded":
+        raise ApiError.invalid_request(f"Media {ids[0]} is not ready ({state}): wait for processing to succeed.",
+                                       "media.media_ids")
+    return row
+
+
+def create(store: Store, request: Request, config: Config) -> Response:
+    body = request.json()
+    extra = sorted(set(body) - CREATE_FIELDS)
+    if extra:
+        raise ApiError.invalid_request(f"Unknown field(s): {', '.join(extra)}.", extra[0])
+    text = body.get("text", "")
+    if not isinstance(text, str):
+        raise ApiError.invalid_request("text must be a string.", "text")
+    text = unicodedata.normalize("NFC", text)
+    if not isinstance(body.get("made_with_ai", False), bool):
+        raise ApiError.invalid_request("made_with_ai must be a boolean.", "made_with_ai")
+    if not text.strip() and "media" not in body:
+        raise ApiError.invalid_request("A post needs text or media.", "text")
+    length = weighted_length(text)
+    if length > MAX_WEIGHTED_LENGTH:
+        raise ApiError.invalid_request(f"Text is {length} weighted characters; the limit is {MAX_WEIGHTED_LENGTH}.",
+                                       "text")
+    now = time.time()
+    with store.tx() as db:
+        headers, exhausted = rate_headers(db, request.user_id, now)
+        if exhausted:
+            raise ApiError.problem(429, "Too Many Requests", "Too Many Requests", headers=headers)
+        media = _check_media(db, request, body.get("media"), config)
+        if text.strip() and db.execute(
+            "SELECT 1 FROM posts WHERE user_id = ? AND text = ? AND deleted_at IS NULL AND created_at > ?",
+            (request.user_id, text, now - config.duplicate_window_secs),
+        ).fetchone():
+            raise ApiError.problem(403, "Forbidden", DUPLICATE_DETAIL, headers=headers)
+        post_id = Store.next_id(db, "post")
+        db.execute(
+            "INSERT INTO posts (id, user_id, text, media_id, media_key, made_with_ai, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (post_id, request.user_id, text, media["id"] if media else None, media["media_key"] if media else None,
+             int(body.get("made_with_ai", False)), now),
+        )
+        headers, _ = rate_headers(db, request.user_id, now)
+    return Response(201, {"data": {"id": post_id, "text": text, "edit_history_tweet_ids": [post_id]}}, headers)
+
+
+def public_metrics(row: sqlite3.Row, now: float) -> dict[str, int]:
+    """Deterministic numbers that only grow with the post's age, so metric refreshes see progress."""
+    age = max(0.0, now - row["created_at"])
+    impressions = int(age * 3) + int(row["id"]) % 97
+    reposts = impressions // 200
+    return {
+        "impression_count": impressions, "like_count": impressions // 25, "reply_count": impressions // 300,
+        "retweet_count": reposts, "repost_count": reposts, "quote_count": impressions // 1000,
+        "bookmark_count": impressions // 150,
+    }
+
+
+def post_json(row: sqlite3.Row, fields: set[str], now: float) -> dict[str, Any]:
+    # X answers `edit_history_tweet_ids` (tweepy needs it); spec 2.167 renames it, so send both.
+    data: dict[str, Any] = {"id": row["id"], "text": row["text"], "edit_history_tweet_ids": [row["id"]],
+                            "edit_history_post_ids": [row["id"]]}
+    if "author_id" in fields:
+        data["author_id"] = row["user_id"]
+    if "created_at" in fields:
+        data["created_at"] = iso(row["created_at"])
+    if "public_metrics" in fields:
+        data["public_metrics"] = public_metrics(row, now)
+    if "attachments" in fields and row["media_key"]:
+        data["attachments"] = {"media_keys": [row["media_key"]]}
+    return data
+
+
+def _fields(request: Request) -> set[str]:
+    return {f for f in request.query.get("tweet.fields", "").split(",") if f}
+
+
+def get_post(store: Store, request: Request, post_id: str) -> Response:
+    if not ID_RE.match(post_id):
+        raise ApiError.invalid_request(f"The `id` query parameter value [{post_id}] is not valid.", "id")
+    with store.tx() as db:
+        row = db.execute("SELECT * FROM posts WHERE id = ? AND deleted_at IS NULL", (post_id,)).fetchone()
+    if row is None:
+        return Response(200, {"errors": [not_found_error("tweet", post_id)]})
+    return Response(200, {"data": post_json(row, _fields(request), time.time())})
+
+
+def user_posts(store: Store, request: Request, user_id: str) -> Response:
+    query = request.query
+    try:
+        max_results = int(query.get("max_results", "10"))
+    except ValueError:
+        max_results = -1
+    if not 5 <= max_results <= 100:
+        raise ApiError.invalid_request("max_results must be between 5 and 100.", "max_results")
+    clauses, args = ["user_id = ?", "deleted_at IS NULL"], [user_id]
+    for name, op in (("pagination_token", "<"), ("until_id", "<"), ("since_id", ">")):
+        value = query.get(name)
+        if value is not None:
+            if not ID_RE.match(value):
+                raise ApiError.invalid_request(f"{name} is not valid.", name)
+            clauses.append(f"CAST(id AS INTEGER) {op} ?")
+            args.append(int(value))
+    with store.tx() as db:
+        if db.execute("SELECT 1 FROM accounts WHERE user_id = ?", (user_id,)).fetchone() is None:
+            return Response(200, {"errors": [not_found_error("user", user_id)]})
+        rows = db.execute(f"SELECT * FROM posts WHERE {' AND '.join(clauses)} "  # noqa: S608 (fixed fragments)
+                          "ORDER BY CAST(id AS INTEGER) DESC LIMIT ?", (*args, max_results + 1)).fetchall()
+    page, more = rows[:max_results], len(rows) > max_results
+    now, fields = time.time(), _fields(request)
+    meta: dict[str, Any] = {"result_count": len(page)}
+    if page:
+        meta.update(newest_id=page[0]["id"], oldest_id=page[-1]["id"])
+    if more:
+        meta["next_token"] = page[-1]["id"]
+    body: dict[str, Any] = {"meta": meta}
+    if page:
+        body["data"] = [post_json(r, fields, now) for r in page]
+    return Response(200, body)
+
+
+def delete(store: Store, request: Request, post_id: str) -> Response:
+    if not ID_RE.match(post_id):
+        raise ApiError.invalid_request(f"The `id` value [{post_id}] is not valid.", "id")
+    with store.tx() as db:
+        row = db.execute("SELECT user_id FROM posts WHERE id = ? AND deleted_at IS NULL", (post_id,)).fetchone()
+        if row is None:
+            raise ApiError.not_found(f"Could not find tweet with id: [{post_id}].", "tweet", post_id)
+        if row["user_id"] != request.user_id:
+            raise ApiError.forbidden("You are not allowed to delete a post of another user.")
+        db.execute("UPDATE posts SET deleted_at = ? WHERE id = ?", (time.time(), post_id))
+    return Response(200, {"data": {"deleted": True}})
+
+
+def me(store: Store, request: Request) -> Response:
+    with store.tx() as db:
+        row = db.execute("SELECT * FROM accounts WHERE user_id = ?", (request.user_id,)).fetchone()
+        (count,) = db.execute("SELECT COUNT(*) FROM posts WHERE user_id = ? AND deleted_at IS NULL",
+                              (request.user_id,)).fetchone()
+    data: dict[str, Any] = {"id": row["user_id"], "name": row["name"], "username": row["username"]}
+    fields = {f for f in request.query.get("user.fields", "").split(",") if f}
+    if "created_at" in fields:
+        data["created_at"] = iso(row["created_at"])
+    if "public_metrics" in fields:
+        data["public_metrics"] = {"followers_count": 0, "following_count": 0, "tweet_count": count,
+                                  "listed_count": 0, "like_count": 0}
+    for name, value in (("protected", False), ("verified", False), ("description", "")):
+        if name in fields:
+            data[name] = value
+    return Response(200, {"data": data})

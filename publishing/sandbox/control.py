@@ -1,0 +1,197 @@
+"""Control endpoints for tests and demos (/_sandbox/...) and the HTML page of posted clips."""
+
+from __future__ import annotations
+
+import html
+import re
+import sqlite3
+import time
+from typing import Any
+
+from publishing.sandbox.api_posts import iso
+from publishing.sandbox.config import Config
+from publishing.sandbox.store import Store, token
+from publishing.sandbox.web import ApiError, Request, Response
+
+FAULT_KINDS = {"rate_limit", "server_error", "delay", "processing_failure"}
+TOKEN_ACTIONS = {"expire_tokens", "revoke_tokens"}
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+
+
+def _bad(detail: str) -> ApiError:
+    return ApiError.problem(400, "Invalid Request", detail)
+
+
+def _upsert_app(db: sqlite3.Connection, body: dict[str, Any]) -> sqlite3.Row:
+    key = body.get("consumer_key")
+    if key:
+        row = db.execute("SELECT * FROM apps WHERE consumer_key = ?", (key,)).fetchone()
+        if row is not None:
+            return row
+    values = {
+        "consumer_key": key or token(18), "consumer_secret": body.get("consumer_secret") or token(36),
+        "client_id": body.get("client_id") or token(24), "client_secret": body.get("client_secret") or token(36),
+        "redirect_uri": body.get("redirect_uri", ""),
+    }
+    if db.execute("SELECT 1 FROM apps WHERE client_id = ?", (values["client_id"],)).fetchone():
+        raise _bad("client_id already belongs to another app.")
+    db.execute("INSERT INTO apps (consumer_key, consumer_secret, client_id, client_secret, redirect_uri) "
+               "VALUES (:consumer_key, :consumer_secret, :client_id, :client_secret, :redirect_uri)", values)
+    return db.execute("SELECT * FROM apps WHERE consumer_key = ?", (values["consumer_key"],)).fetchone()
+
+
+def create_app(store: Store, request: Request) -> Response:
+    with store.tx() as db:
+        app = _upsert_app(db, request.json())
+    return Response(201, dict(app))
+
+
+def create_account(store: Store, request: Request, config: Config) -> Response:
+    """POST /_sandbox/accounts: a user plus its OAuth 1.0a token; the app is reused when consumer_key names one."""
+    body = request.json()
+    with store.tx() as db:
+        app = _upsert_app(db, body)
+        user_id = Store.next_id(db, "user")
+        username = body.get("username") or f"sandbox{user_id[-6:]}"
+        if not USERNAME_RE.match(username):
+            raise _bad("username must be 1-15 letters, digits or underscores.")
+        if db.execute("SELECT 1 FROM accounts WHERE username = ?", (username,)).fetchone():
+            raise _bad(f"username {username} is taken.")
+        # tweepy derives the user id from the access token's prefix, as X's tokens are built.
+        access_token = f"{user_id}-{token(24)}"
+        account = {
+            "user_id": user_id, "username": username, "name": body.get("name") or username,
+            "consumer_key": app["consumer_key"], "access_token": access_token, "access_token_secret": token(33),
+            "post_limit": int(body.get("post_limit", config.default_post_limit)),
+            "post_window_secs": int(body.get("post_window_secs", config.default_post_window_secs)),
+            "created_at": time.time(),
+        }
+        db.execute("INSERT INTO accounts (user_id, username, name, consumer_key, access_token, access_token_secret, "
+                   "post_limit, post_window_secs, created_at) VALUES (:user_id, :username, :name, :consumer_key, "
+                   ":access_token, :access_token_secret, :post_limit, :post_window_secs, :created_at)", account)
+    account.update(consumer_secret=app["consumer_secret"], client_id=app["client_id"],
+                   client_secret=app["client_secret"])
+    return Response(201, account)
+
+
+def list_accounts(store: Store) -> Response:
+    with store.tx() as db:
+        rows = db.execute("SELECT user_id, username, name, post_limit, post_window_secs FROM accounts "
+                          "ORDER BY created_at").fetchall()
+    return Response(200, {"accounts": [dict(r) for r in rows]})
+
+
+def set_fault(store: Store, request: Request) -> Response:
+    """POST /_sandbox/faults {user_id, kind, count, path_prefix?, status?, delay?, reset_header?, reset_in?}."""
+    body = request.json()
+    kind, user_id = body.get("kind"), body.get("user_id")
+    if kind not in FAULT_KINDS | TOKEN_ACTIONS:
+        raise _bad(f"kind must be one of {sorted(FAULT_KINDS | TOKEN_ACTIONS)}.")
+    with store.tx() as db:
+        if db.execute("SELECT 1 FROM accounts WHERE user_id = ?", (user_id,)).fetchone() is None:
+            raise _bad("user_id names no sandbox account.")
+        if kind == "expire_tokens":
+            db.execute("UPDATE oauth2_tokens SET expires_at = ? WHERE user_id = ? AND kind = 'access'",
+                       (time.time() - 1, user_id))
+            return Response(200, {"ok": True})
+        if kind == "revoke_tokens":
+            db.execute("UPDATE oauth2_tokens SET revoked = 1 WHERE user_id = ?", (user_id,))
+            db.execute("UPDATE accounts SET oauth1_revoked = 1 WHERE user_id = ?", (user_id,))
+            return Response(200, {"ok": True})
+        count = int(body.get("count", 1))
+        db.execute(
+            "INSERT INTO faults (user_id, kind, remaining, path_prefix, status, delay, reset_header, reset_in) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (user_id, kind, count, body.get("path_prefix", ""), int(body.get("status", 503)),
+             float(body.get("delay", 0)), int(bool(body.get("reset_header", True))), int(body.get("reset_in", 60))),
+        )
+    return Response(201, {"ok": True})
+
+
+def clear_faults(store: Store, request: Request) -> Response:
+    user_id = request.query.get("user_id")
+    with store.tx() as db:
+        if user_id:
+            db.execute("DELETE FROM faults WHERE user_id = ?", (user_id,))
+        else:
+            db.execute("DELETE FROM faults")
+    return Response(200, {"ok": True})
+
+
+def take_faults(store: Store, user_id: str, path: str, kinds: set[str]) -> list[sqlite3.Row]:
+    """Consume one use of each pending fault of these kinds that matches the path (oldest first)."""
+    taken = []
+    with store.tx() as db:
+        for row in db.execute("SELECT * FROM faults WHERE user_id = ? AND remaining > 0 ORDER BY id",
+                              (user_id,)).fetchall():
+            if row["kind"] in kinds and path.startswith(row["path_prefix"]) and row["kind"] not in {
+                    t["kind"] for t in taken}:
+                taken.append(row)
+                db.execute("UPDATE faults SET remaining = remaining - 1 WHERE id = ?", (row["id"],))
+        db.execute("DELETE FROM faults WHERE remaining <= 0")
+    return taken
+
+
+def list_posts(store: Store, request: Request) -> Response:
+    query = request.query
+    clauses, args = [], []
+    if query.get("user_id"):
+        clauses.append("p.user_id = ?")
+        args.append(query["user_id"])
+    if query.get("include_deleted") not in ("1", "true"):
+        clauses.append("p.deleted_at IS NULL")
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    with store.tx() as db:
+        rows = db.execute(f"SELECT p.*, a.username FROM posts p JOIN accounts a ON a.user_id = p.user_id {where} "  # noqa: S608
+                          "ORDER BY CAST(p.id AS INTEGER)", args).fetchall()
+    posts = [{"id": r["id"], "user_id": r["user_id"], "username": r["username"], "text": r["text"],
+              "media_id": r["media_id"], "made_with_ai": bool(r["made_with_ai"]), "created_at": iso(r["created_at"]),
+              "deleted": r["deleted_at"] is not None} for r in rows]
+    return Response(200, {"count": len(posts), "posts": posts})
+
+
+def update_config(request: Request, config: Config) -> Response:
+    if request.method == "POST":
+        try:
+            config.update(request.json())
+        except ValueError as exc:
+            raise _bad(str(exc)) from exc
+    return Response(200, config.as_dict())
+
+
+def media_bytes(store: Store, request: Request, media_id: str) -> Response:
+    with store.tx() as db:
+        row = db.execute("SELECT data, media_type FROM media WHERE id = ? AND data IS NOT NULL",
+                         (media_id,)).fetchone()
+    if row is None:
+        raise ApiError.not_found(f"No media {media_id}.", "media", media_id)
+    data: bytes = row["data"]
+    match = re.match(r"bytes=(\d*)-(\d*)$", request.headers.get("range", ""))
+    headers = {"Accept-Ranges": "bytes"}
+    if match and (match.group(1) or match.group(2)):
+        start = int(match.group(1)) if match.group(1) else max(0, len(data) - int(match.group(2)))
+        end = int(match.group(2)) if match.group(1) and match.group(2) else len(data) - 1
+        end = min(end, len(data) - 1)
+        headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
+        return Response(206, data[start:end + 1], headers, row["media_type"])
+    return Response(200, data, headers, row["media_type"])
+
+
+def index_page(store: Store) -> Response:
+    with store.tx() as db:
+        rows = db.execute("SELECT p.*, a.username FROM posts p JOIN accounts a ON a.user_id = p.user_id "
+                          "WHERE p.deleted_at IS NULL ORDER BY CAST(p.id AS INTEGER) DESC LIMIT 200").fetchall()
+        (total,) = db.execute("SELECT COUNT(*) FROM posts WHERE deleted_at IS NULL").fetchone()
+    items = []
+    for r in rows:
+        video = (f'<video controls preload="metadata" width="360" src="/_sandbox/media/{r["media_id"]}"></video>'
+                 if r["media_id"] else "")
+        ai = ' <span class="ai">made with AI</span>' if r["made_with_ai"] else ""
+        items.append(f'<article><p><b>@{html.escape(r["username"])}</b> · {iso(r["created_at"])} · '
+                     f'<code>{r["id"]}</code>{ai}</p><p>{html.escape(r["text"])}</p>{video}</article>')
+    body = "".join(items) or "<p>No posts yet.</p>"
+    page = ("<!doctype html><html lang=en><meta charset=utf-8><title>X sandbox</title>"
+            "<style>body{font:15px system-ui;max-width:46rem;margin:2rem auto}article{border-bottom:1px solid #ddd;"
+            "padding:.5rem 0}.ai{background:#eef;padding:0 .3rem;border-radius:.3rem}</style>"
+            f"<h1>X sandbox</h1><p>{total} post(s); newest 200 shown.</p>{body}</html>")
+    return Response(200, page, {}, "text/html; charset=utf-8")

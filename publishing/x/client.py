@@ -1,0 +1,229 @@
+"""XClient: everything Clipcast asks of X, on one tweepy Client, raising only XError."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import requests
+import tweepy
+from oauthlib.oauth2 import OAuth2Error
+
+from publishing.x.auth import OAuth1Credentials, OAuth2App, OAuth2Flow, OAuth2Token
+from publishing.x.errors import from_exception
+from publishing.x.transport import DEFAULT_API_BASE_URL, Endpoints, Timeouts, XSession, install_log_redaction
+from publishing.x.upload import ChunkedUpload, ProgressCallback, Source, UploadedMedia
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+POST_FIELDS = "author_id,created_at,public_metrics,attachments"
+
+
+@dataclass(frozen=True)
+class XUser:
+    id: str
+    username: str
+    name: str
+
+
+@dataclass(frozen=True)
+class PublicMetrics:
+    impressions: int
+    likes: int
+    reposts: int
+    replies: int
+    quotes: int
+    bookmarks: int
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> PublicMetrics:
+        return cls(
+            impressions=int(data.get("impression_count", 0)), likes=int(data.get("like_count", 0)),
+            # X answers retweet_count; spec 2.167 calls it repost_count.
+            reposts=int(data.get("retweet_count", data.get("repost_count", 0))),
+            replies=int(data.get("reply_count", 0)), quotes=int(data.get("quote_count", 0)),
+            bookmarks=int(data.get("bookmark_count", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class XPost:
+    id: str
+    text: str
+    author_id: str | None = None
+    created_at: datetime | None = None
+    media_keys: tuple[str, ...] = ()
+    metrics: PublicMetrics | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> XPost:
+        created = data.get("created_at")
+        metrics = data.get("public_metrics")
+        return cls(
+            id=str(data["id"]), text=data.get("text", ""), author_id=data.get("author_id"),
+            created_at=datetime.fromisoformat(created.replace("Z", "+00:00")) if created else None,
+            media_keys=tuple((data.get("attachments") or {}).get("media_keys") or ()),
+            metrics=PublicMetrics.from_api(metrics) if metrics else None,
+        )
+
+    def url(self, username: str) -> str:
+        return f"https://x.com/{username}/status/{self.id}"
+
+
+class XClient:
+    """One X account. Give either OAuth 1.0a credentials or an OAuth 2.0 user token (with the app to refresh it).
+
+    `on_token_refresh(new_token)` is called after every refresh so the caller can store the rotated tokens: X
+    invalidates the old refresh token as soon as it is used.
+    """
+
+    def __init__(self, *, oauth1: OAuth1Credentials | None = None, oauth2_token: OAuth2Token | None = None,
+                 oauth2_app: OAuth2App | None = None, on_token_refresh: Callable[[OAuth2Token], None] | None = None,
+                 api_base_url: str = DEFAULT_API_BASE_URL, upload_base_url: str = "", timeout: float = 30.0,
+                 connect_timeout: float = 10.0, refresh_margin_secs: float = 300.0) -> None:
+        if (oauth1 is None) == (oauth2_token is None):
+            raise ValueError("Give exactly one of oauth1 or oauth2_token.")
+        install_log_redaction()
+        self.endpoints = Endpoints(api_base_url, upload_base_url)
+        self.timeouts = Timeouts(connect_timeout, timeout)
+        self._oauth1 = oauth1
+        self._token = oauth2_token
+        self._flow = OAuth2Flow(oauth2_app, api_base_url=api_base_url, timeout=timeout,
+                                connect_timeout=connect_timeout) if oauth2_app else None
+        self._on_token_refresh = on_token_refresh
+        self._refresh_margin = refresh_margin_secs
+        self._refresh_lock = threading.Lock()
+        if oauth1 is not None:
+            self._tweepy = tweepy.Client(
+                consumer_key=oauth1.consumer_key, consumer_secret=oauth1.consumer_secret,
+                access_token=oauth1.access_token, access_token_secret=oauth1.access_token_secret,
+                return_type=dict, wait_on_rate_limit=False)
+        else:
+            # An OAuth 2.0 user token goes where tweepy expects a bearer token, with user_auth=False.
+            self._tweepy = tweepy.Client(bearer_token=oauth2_token.access_token, return_type=dict,
+                                         wait_on_rate_limit=False)
+        # Celery must never sleep on a rate limit inside a task: retry with a countdown instead.
+        self._tweepy.session = XSession(self.endpoints, self.timeouts)
+        self._user_auth = oauth1 is not None
+
+    # -- plumbing -------------------------------------------------------------------------------------------
+
+    @property
+    def token(self) -> OAuth2Token | None:
+        """The current OAuth 2.0 token (after any refresh), or None for OAuth 1.0a."""
+        return self._token
+
+    def _auth(self) -> requests.auth.AuthBase:
+        if self._oauth1 is not None:
+            o = self._oauth1
+            return tweepy.OAuth1UserHandler(o.consumer_key, o.consumer_secret, o.access_token,
+                                            o.access_token_secret).apply_auth()
+        return tweepy.OAuth2BearerHandler(self._tweepy.bearer_token)
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """A raw request on tweepy's session with tweepy's auth (for what tweepy cannot send, like multipart)."""
+        headers = {"User-Agent": self._tweepy.user_agent}
+        return self._tweepy.session.request(method, url, headers=headers, auth=self._auth(), **kwargs)
+
+    def _refresh(self, force: bool = False) -> None:
+        if self._token is None or self._flow is None or not self._token.refresh_token:
+            return
+        with self._refresh_lock:
+            if not force and not self._token.expires_within(self._refresh_margin):
+                return
+            token = self._flow.refresh(self._token)
+            self._token = token
+            self._tweepy.bearer_token = token.access_token
+            log.info("x.token.refreshed expires_at=%s", token.expires_at.isoformat() if token.expires_at else None)
+        if self._on_token_refresh is not None:
+            self._on_token_refresh(token)
+
+    def _can_refresh(self) -> bool:
+        return bool(self._token and self._flow and self._token.refresh_token)
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        """Run one API call: refresh a token about to expire, retry once after a 401 if refreshable, map errors."""
+        try:
+            self._refresh()
+            try:
+                return fn()
+            except tweepy.Unauthorized:
+                if not self._can_refresh():
+                    raise
+                log.info("x.token.rejected refreshing=true")
+                self._refresh(force=True)
+                return fn()
+        except (tweepy.TweepyException, requests.RequestException, OAuth2Error) as exc:
+            raise from_exception(exc, timeout=self.timeouts.read) from exc
+
+    # -- API -----------------------------------------------------------------------------------------------
+
+    def get_me(self) -> XUser:
+        body = self._call(lambda: self._tweepy._make_request("GET", "/2/users/me", user_auth=self._user_auth))
+        data = body["data"]
+        return XUser(id=str(data["id"]), username=data["username"], name=data.get("name", ""))
+
+    def upload_video(self, source: Source, *, progress: ProgressCallback | None = None,
+                     media_category: str = "tweet_video", chunk_size: int = 4 * 1024 * 1024,
+                     max_wait_secs: float = 600.0, min_poll_secs: float = 1.0) -> UploadedMedia:
+        """Upload an MP4 (path, bytes or binary file) in chunks and wait, bounded, until X has processed it."""
+        upload = ChunkedUpload(self._send, chunk_size=chunk_size, max_wait_secs=max_wait_secs,
+                               min_poll_secs=min_poll_secs)
+        media = self._call(lambda: upload.run(source, media_category=media_category, progress=progress))
+        log.info("x.media.uploaded media_id=%s bytes=%d", media.media_id, media.size)
+        return media
+
+    def create_post(self, text: str, *, media_ids: Sequence[str] = (), made_with_ai: bool = False) -> XPost:
+        """Create a post. Not idempotent: after a timeout, call find_recent_post before trying again."""
+        payload: dict[str, Any] = {"text": text}
+        if media_ids:
+            payload["media"] = {"media_ids": [str(m) for m in media_ids]}
+        if made_with_ai:
+            payload["made_with_ai"] = True  # tweepy's create_tweet cannot send this field
+        body = self._call(lambda: self._tweepy._make_request("POST", "/2/tweets", json=payload,
+                                                             user_auth=self._user_auth))
+        post = XPost.from_api(body["data"])
+        log.info("x.post.created post_id=%s media_ids=%s", post.id, ",".join(map(str, media_ids)))
+        return post
+
+    def get_post(self, post_id: str) -> XPost | None:
+        """The post with its public metrics, or None if it does not exist (deleted, or never was)."""
+        body = self._call(lambda: self._tweepy._make_request(
+            "GET", f"/2/tweets/{post_id}", params={"tweet_fields": POST_FIELDS}, endpoint_parameters=("tweet.fields",),
+            user_auth=self._user_auth))
+        return XPost.from_api(body["data"]) if body.get("data") else None
+
+    def get_metrics(self, post_id: str) -> PublicMetrics | None:
+        post = self.get_post(post_id)
+        return post.metrics if post else None
+
+    def recent_posts(self, user_id: str | None = None, *, max_results: int = 100,
+                     since_id: str | None = None) -> list[XPost]:
+        """The account's newest posts (one page, newest first), with attachments and metrics."""
+        user_id = user_id or self.get_me().id
+        params: dict[str, Any] = {"max_results": max(5, min(100, max_results)), "tweet_fields": POST_FIELDS}
+        if since_id:
+            params["since_id"] = since_id
+        body = self._call(lambda: self._tweepy._make_request(
+            "GET", f"/2/users/{user_id}/tweets", params=params,
+            endpoint_parameters=("max_results", "tweet.fields", "since_id"), user_auth=self._user_auth))
+        return [XPost.from_api(item) for item in body.get("data") or []]
+
+    def find_recent_post(self, *, media_key: str | None = None, text: str | None = None,
+                         user_id: str | None = None, max_results: int = 100) -> XPost | None:
+        """Reconciliation after an uncertain create: the newest recent post carrying this media or exact text."""
+        if not media_key and not text:
+            raise ValueError("Give media_key or text to look for.")
+        for post in self.recent_posts(user_id, max_results=max_results):
+            if (media_key and media_key in post.media_keys) or (text is not None and post.text == text):
+                return post
+        return None
+
+    def delete_post(self, post_id: str) -> bool:
+        body = self._call(lambda: self._tweepy._make_request("DELETE", f"/2/tweets/{post_id}",
+                                                             user_auth=self._user_auth))
+        return bool(body.get("data", {}).get("deleted"))

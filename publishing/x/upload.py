@@ -1,0 +1,152 @@
+"""v2 chunked video upload (initialize / append / finalize / STATUS), on the tweepy client's session and auth.
+
+tweepy 4.17 only knows the retired v1.1 upload, so this speaks v2 itself, raising tweepy's exception classes so
+callers handle every failure the same way.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import requests
+import tweepy
+
+from publishing.x.errors import Reason, XError, processing_failed
+from publishing.x.transport import CANONICAL_API
+
+CHUNK_SIZE = 4 * 1024 * 1024
+MAX_VIDEO_BYTES = 512 * 1024 * 1024
+MAX_SEGMENTS = 1000
+ProgressCallback = Callable[[int, int], None]
+Source = str | os.PathLike[str] | bytes | BinaryIO
+
+
+@dataclass(frozen=True)
+class UploadedMedia:
+    media_id: str
+    media_key: str
+    expires_at: datetime | None
+    size: int
+
+
+def raise_for_status(response: requests.Response) -> requests.Response:
+    """The same status-to-exception mapping as tweepy's BaseClient.request."""
+    status = response.status_code
+    if status == 400:
+        raise tweepy.BadRequest(response)
+    if status == 401:
+        raise tweepy.Unauthorized(response)
+    if status == 403:
+        raise tweepy.Forbidden(response)
+    if status == 404:
+        raise tweepy.NotFound(response)
+    if status == 429:
+        reset = response.headers.get("x-rate-limit-reset")
+        raise tweepy.TooManyRequests(response, reset_time=int(reset) if reset and reset.isdigit() else None)
+    if status >= 500:
+        raise tweepy.TwitterServerError(response)
+    if not 200 <= status < 300:
+        raise tweepy.HTTPException(response)
+    return response
+
+
+def _open(source: Source) -> tuple[BinaryIO, bool]:
+    if isinstance(source, bytes):
+        return io.BytesIO(source), True
+    if isinstance(source, str | os.PathLike):
+        return Path(source).open("rb"), True
+    return source, False
+
+
+def _size(stream: BinaryIO) -> int:
+    position = stream.tell()
+    stream.seek(0, os.SEEK_END)
+    size = stream.tell() - position
+    stream.seek(position)
+    return size
+
+
+class ChunkedUpload:
+    """One upload. `send(method, path, **requests_kwargs)` is the client's authenticated request function."""
+
+    def __init__(self, send: Callable[..., requests.Response], *, chunk_size: int = CHUNK_SIZE,
+                 max_wait_secs: float = 600.0, min_poll_secs: float = 1.0,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        if not 1 <= chunk_size <= 5 * 1024 * 1024:
+            raise ValueError("chunk_size must be 1 byte to 5 MiB (X accepts segments up to 5 MiB).")
+        self.send = send
+        self.chunk_size = chunk_size
+        self.max_wait_secs = max_wait_secs
+        self.min_poll_secs = min_poll_secs
+        self.sleep = sleep
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        response = raise_for_status(self.send(method, CANONICAL_API + path, **kwargs))
+        body = response.json()
+        if "data" not in body:
+            # X reports a missing media id as HTTP 200 with only `errors`.
+            raise tweepy.NotFound(response)
+        return body["data"]
+
+    def run(self, source: Source, *, media_type: str = "video/mp4", media_category: str = "tweet_video",
+            progress: ProgressCallback | None = None) -> UploadedMedia:
+        stream, owned = _open(source)
+        try:
+            total = _size(stream)
+            self._check_size(total)
+            init = self._json("POST", "/2/media/upload/initialize",
+                              json={"media_type": media_type, "total_bytes": total, "media_category": media_category})
+            media_id = str(init["id"])
+            sent = 0
+            for index in range(MAX_SEGMENTS):
+                chunk = stream.read(self.chunk_size)
+                if not chunk:
+                    break
+                self._json("POST", f"/2/media/upload/{media_id}/append",
+                           files={"media": ("blob", chunk, "application/octet-stream")},
+                           data={"segment_index": str(index)})
+                sent += len(chunk)
+                if progress:
+                    progress(sent, total)
+            data = self._json("POST", f"/2/media/upload/{media_id}/finalize")
+            data = self._wait(media_id, data)
+        finally:
+            if owned:
+                stream.close()
+        expires = data.get("expires_after_secs", init.get("expires_after_secs"))
+        return UploadedMedia(
+            media_id=media_id, media_key=str(data.get("media_key") or init.get("media_key") or f"7_{media_id}"),
+            expires_at=datetime.now(UTC) + timedelta(seconds=int(expires)) if expires else None, size=total)
+
+    def _check_size(self, total: int) -> None:
+        if total <= 0:
+            raise XError("The video file is empty: render it again.", permanent=True, reason_code=Reason.INVALID_MEDIA)
+        if total > MAX_VIDEO_BYTES:
+            raise XError(f"The video is {total / 2**20:.0f} MiB; X accepts at most 512 MiB: lower the bitrate.",
+                         permanent=True, reason_code=Reason.INVALID_MEDIA)
+        if -(-total // self.chunk_size) > MAX_SEGMENTS:
+            raise ValueError("chunk_size too small: X accepts at most 1000 segments.")
+
+    def _wait(self, media_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Poll STATUS as X asks (check_after_secs) until succeeded or failed, for at most max_wait_secs."""
+        deadline = time.monotonic() + self.max_wait_secs
+        while True:
+            info = data.get("processing_info")
+            state = info.get("state") if info else "succeeded"  # no processing_info: nothing left to process
+            if state == "succeeded":
+                return data
+            if state == "failed":
+                raise processing_failed(media_id, info.get("error"))
+            wait = max(float(info.get("check_after_secs") or 0), self.min_poll_secs)
+            if time.monotonic() + wait > deadline:
+                raise XError(f"X was still processing the video after {self.max_wait_secs:g} s (state {state}); "
+                             "the upload will be retried.", permanent=False, reason_code=Reason.PROCESSING_TIMEOUT)
+            self.sleep(wait)
+            data = self._json("GET", "/2/media/upload", params={"command": "STATUS", "media_id": media_id})
