@@ -1,0 +1,82 @@
+"""The committed model in generation/bundled/: loads offline with plain diffusers and still renders well."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from generation.training.analyser import analyse
+from generation.training.data import ClipSpec
+
+BUNDLED = Path(__file__).resolve().parents[3] / "generation" / "bundled"
+
+# A regression guard for the weights: held-out (colour, background) pairs at fixed seeds.
+GUARD = [
+    ClipSpec(colour="red", shape="circle", motion="moving right", background="white"),
+    ClipSpec(colour="blue", shape="square", motion="growing", background="yellow"),
+    ClipSpec(colour="green", shape="triangle", motion="moving up", background="black"),
+    ClipSpec(colour="white", shape="square", motion="moving left", background="blue"),
+]
+
+
+@pytest.fixture(scope="module")
+def pipe():
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    from diffusers import DiffusionPipeline
+
+    pipeline = DiffusionPipeline.from_pretrained(BUNDLED)
+    pipeline.set_progress_bar_config(disable=True)
+    return pipeline
+
+
+@pytest.fixture(scope="module")
+def settings():
+    return json.loads((BUNDLED / "clipcast.json").read_text())
+
+
+def test_the_bundled_folder_is_small_and_complete():
+    size = sum(p.stat().st_size for p in BUNDLED.rglob("*") if p.is_file())
+    assert size <= 40_000_000
+    assert (BUNDLED / "model_index.json").exists()
+    assert (BUNDLED / "MODEL_CARD.md").exists()
+
+
+def test_it_loads_offline_as_a_plain_diffusers_pipeline(pipe, settings):
+    assert type(pipe).__name__ == "AnimateDiffSDXLPipeline"
+    assert settings["num_inference_steps"] == 20
+    assert settings["height"] == settings["width"] == 64
+
+
+def test_held_out_prompts_render_what_they_say(pipe, settings):
+    frames = pipe(
+        prompt=[s.canonical for s in GUARD],
+        num_frames=8,
+        num_inference_steps=settings["num_inference_steps"],
+        guidance_scale=settings["guidance_scale"],
+        generator=[torch.Generator().manual_seed(i) for i in range(len(GUARD))],
+        output_type="np",
+    ).frames
+    assert np.asarray(frames).shape == (len(GUARD), 8, 64, 64, 3)
+    for spec, clip in zip(GUARD, frames, strict=True):
+        expected = {"colour": spec.colour, "shape": spec.shape, "motion": spec.motion, "background": spec.background}
+        assert analyse(clip).as_dict() == expected, spec.canonical
+
+
+def test_out_of_vocabulary_prompts_render_without_error(pipe, settings):
+    frames = pipe(
+        prompt="a purple dodecahedron dancing wildly on the moon, 4k, #cinematic 東京",
+        num_frames=8,
+        num_inference_steps=2,
+        guidance_scale=settings["guidance_scale"],
+        generator=torch.Generator().manual_seed(0),
+        output_type="np",
+    ).frames
+    clip = np.asarray(frames)[0]
+    assert clip.shape == (8, 64, 64, 3)
+    assert np.isfinite(clip).all()
