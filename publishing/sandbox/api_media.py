@@ -163,7 +163,8 @@ def current_state(db: sqlite3.Connection, row: sqlite3.Row, config: Config) -> t
     if elapsed >= config.processing_secs:
         db.execute("UPDATE media SET state = outcome WHERE id = ?", (row["id"],))
         return row["outcome"], 100, 0
-    check_after = max(1, math.ceil(config.processing_secs - elapsed))
+    # Whole seconds as on X; under a second left reads 0 ("check again soon"), which keeps tests fast.
+    check_after = math.floor(config.processing_secs - elapsed)
     if elapsed < config.processing_secs / 4:
         return "pending", 0, check_after
     return "in_progress", int(100 * elapsed / config.processing_secs), check_after

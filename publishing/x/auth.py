@@ -17,7 +17,7 @@ from oauthlib.oauth2 import OAuth2Error
 from requests_oauthlib import OAuth2Session
 
 from publishing.x.errors import Reason, XError, from_exception
-from publishing.x.transport import Endpoints, Timeouts, install_log_redaction, mount
+from publishing.x.transport import X_AUTHORIZE_URL, Endpoints, Timeouts, install_log_redaction, mount
 
 SCOPES = ("tweet.read", "tweet.write", "users.read", "media.write", "offline.access")
 
@@ -107,9 +107,10 @@ class OAuth2Flow:
     def authorization_request(self) -> AuthorizationRequest:
         verifier = secrets.token_urlsafe(96)[:128]  # RFC 7636: 43-128 characters
         state = secrets.token_urlsafe(24)
+        # Built for X's own https URL (oauthlib refuses http), then pointed at the configured server.
         url, _ = self._handler().authorization_url(
-            self.endpoints.authorize_url, state=state, code_challenge=_code_challenge(verifier),
-            code_challenge_method="S256")
+            X_AUTHORIZE_URL, state=state, code_challenge=_code_challenge(verifier), code_challenge_method="S256")
+        url = self.endpoints.authorize_url + url[len(X_AUTHORIZE_URL):]
         return AuthorizationRequest(url=url, state=state, code_verifier=verifier)
 
     @staticmethod

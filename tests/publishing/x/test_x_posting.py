@@ -1,0 +1,94 @@
+"""Posting, lookup, reconciliation, metrics and delete, through tweepy against the sandbox."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from publishing.x import Reason, XError
+
+
+@pytest.fixture
+def uploaded(client, make_video):
+    return client.upload_video(make_video(1.0), min_poll_secs=0.05)
+
+
+def test_it_posts_a_clip_marked_made_with_ai(sandbox, account, client, uploaded):
+    post = client.create_post("A fox at dawn #ai", media_ids=[uploaded.media_id], made_with_ai=True)
+
+    [stored] = sandbox.posts(account["user_id"])
+    assert stored["id"] == post.id and stored["text"] == "A fox at dawn #ai"
+    assert stored["media_id"] == uploaded.media_id and stored["made_with_ai"] is True
+    assert post.url(account["username"]).endswith(f"/{account['username']}/status/{post.id}")
+
+
+def test_get_me_names_the_account(client, account):
+    me = client.get_me()
+    assert (me.id, me.username) == (account["user_id"], account["username"])
+
+
+def test_the_same_text_twice_is_a_duplicate_that_probably_posted(sandbox, account, client, uploaded):
+    client.create_post("Same words", media_ids=[uploaded.media_id])
+    with pytest.raises(XError) as caught:
+        client.create_post("Same words", media_ids=[uploaded.media_id])
+    error = caught.value
+    assert error.permanent and error.reason_code == Reason.DUPLICATE and error.probably_posted
+    assert error.status == 403 and "duplicate" in error.message
+    assert len(sandbox.posts(account["user_id"])) == 1
+
+
+def test_reconciliation_finds_a_post_by_media_key_or_text(client, uploaded):
+    for i in range(6):
+        client.create_post(f"filler {i}")
+    post = client.create_post("the one", media_ids=[uploaded.media_id])
+    for i in range(3):
+        client.create_post(f"later {i}")
+
+    by_media = client.find_recent_post(media_key=uploaded.media_key)
+    by_text = client.find_recent_post(text="the one")
+    assert by_media is not None and by_media.id == post.id
+    assert by_text is not None and by_text.id == post.id
+    assert client.find_recent_post(text="never posted") is None
+    recent = client.recent_posts(max_results=5)
+    assert len(recent) == 5 and recent[0].text == "later 2"
+
+
+def test_metrics_are_readable_and_grow(client, uploaded):
+    post = client.create_post("metrics please", media_ids=[uploaded.media_id])
+    first = client.get_metrics(post.id)
+    time.sleep(1.1)
+    second = client.get_metrics(post.id)
+    assert first is not None and second is not None
+    assert second.impressions > first.impressions >= 0
+    fetched = client.get_post(post.id)
+    assert fetched.media_keys == (uploaded.media_key,) and fetched.created_at is not None
+
+
+def test_a_deleted_post_is_gone(sandbox, account, client):
+    post = client.create_post("short-lived")
+    assert client.delete_post(post.id) is True
+    assert client.get_post(post.id) is None
+    assert sandbox.posts(account["user_id"]) == []
+    assert sandbox.posts(account["user_id"], include_deleted=True)[0]["deleted"] is True
+    with pytest.raises(XError) as caught:
+        client.delete_post(post.id)
+    assert caught.value.reason_code == Reason.NOT_FOUND and caught.value.permanent
+
+
+def test_media_of_another_account_is_refused(sandbox, client, uploaded):
+    other = sandbox.client(sandbox.create_account())
+    with pytest.raises(XError) as caught:
+        other.create_post("stolen", media_ids=[uploaded.media_id])
+    assert caught.value.permanent and caught.value.reason_code == Reason.INVALID_MEDIA
+
+
+def test_a_post_cannot_use_media_still_processing(sandbox, account, client, make_video):
+    sandbox.configure(processing_secs=30)
+    with pytest.raises(XError):
+        client.upload_video(make_video(1.0), max_wait_secs=0.1, min_poll_secs=0.05)
+    with sandbox.server.sandbox.store.tx() as db:
+        [pending] = db.execute("SELECT id FROM media WHERE user_id = ?", (account["user_id"],)).fetchall()
+    with pytest.raises(XError) as caught:
+        client.create_post("too early", media_ids=[pending["id"]])
+    assert caught.value.reason_code == Reason.INVALID_MEDIA and "not ready" in caught.value.message
