@@ -1,0 +1,133 @@
+"""The sandbox itself: spec-shaped errors, the clip page, persistence, concurrency, MP4 checks, CLI entry."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from publishing.sandbox import make_server
+from publishing.sandbox.mp4 import InvalidMedia, probe
+from publishing.x import Reason, XError
+from tests.publishing.x.conftest import SandboxControl
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_the_page_lists_posted_clips_with_playable_video(sandbox, account, client, make_video):
+    video = make_video(1.0)
+    media = client.upload_video(video, min_poll_secs=0.05)
+    client.create_post("a <b>clip</b>", media_ids=[media.media_id], made_with_ai=True)
+
+    page = requests.get(f"{sandbox.url}/", timeout=5)
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert f'<video controls preload="metadata" width="360" src="/_sandbox/media/{media.media_id}">' in page.text
+    assert "a &lt;b&gt;clip&lt;/b&gt;" in page.text and "made with AI" in page.text
+    whole = requests.get(f"{sandbox.url}/_sandbox/media/{media.media_id}", timeout=5)
+    assert whole.content == video.read_bytes() and whole.headers["Content-Type"] == "video/mp4"
+    part = requests.get(f"{sandbox.url}/_sandbox/media/{media.media_id}", headers={"Range": "bytes=0-99"}, timeout=5)
+    assert part.status_code == 206 and part.content == video.read_bytes()[:100]
+
+
+def test_errors_use_the_problem_format(sandbox, account, client):
+    missing = requests.get(f"{sandbox.url}/2/nothing-here", timeout=5)
+    assert missing.status_code == 404 and missing.headers["Content-Type"] == "application/problem+json"
+    assert {"title", "detail", "type", "status"} <= set(missing.json())
+    bad = client._send("POST", f"{sandbox.url}/2/tweets", json={"text": "hi", "colour": "red"})
+    body = bad.json()
+    assert bad.status_code == 400 and body["errors"][0]["type"].endswith("/invalid-request")
+    assert "colour" in body["errors"][0]["detail"]
+
+
+def test_a_caption_over_280_weighted_characters_is_refused(client):
+    with pytest.raises(XError) as caught:
+        client.create_post("🦊" * 141)  # emoji weigh 2
+    assert caught.value.permanent and caught.value.reason_code == Reason.TEXT_TOO_LONG
+    assert "282 weighted characters" in caught.value.message
+
+
+def test_concurrent_posts_from_many_threads_are_all_kept(sandbox):
+    accounts = [sandbox.create_account(post_limit=1000) for _ in range(4)]
+    errors: list[BaseException] = []
+
+    def publish(account, worker):
+        client = sandbox.client(account)
+        try:
+            for i in range(40):
+                client.create_post(f"worker {worker} post {i}")
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=publish, args=(accounts[w % 4], w)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    posts = [p for a in accounts for p in sandbox.posts(a["user_id"])]
+    assert len(posts) == 320 and len({p["id"] for p in posts}) == 320
+
+
+def test_state_survives_a_restart(tmp_path, make_video):
+    db = tmp_path / "x.sqlite3"
+    first = make_server(db_path=db)
+    first.start_in_thread()
+    control = SandboxControl(first)
+    account = control.create_account(username="persistent")
+    control.client(account).create_post("still here")
+    first.stop()
+
+    second = make_server(db_path=db)
+    second.start_in_thread()
+    try:
+        control = SandboxControl(second)
+        assert [p["text"] for p in control.posts(account["user_id"])] == ["still here"]
+        assert control.client(account).get_me().username == "persistent"
+    finally:
+        second.stop()
+
+
+def test_it_refuses_to_bind_beyond_loopback():
+    with pytest.raises(ValueError, match=r"127\.0\.0\.1"):
+        make_server(host="0.0.0.0")  # noqa: S104 (the point of the test)
+
+
+def test_truncated_or_foreign_files_are_not_mp4(make_video):
+    data = make_video(1.0).read_bytes()
+    info = probe(data)
+    assert info.codecs == {"avc1"} and info.duration_s == pytest.approx(1.0) and (info.width, info.height) == (64, 64)
+    with pytest.raises(InvalidMedia):
+        probe(data[: len(data) // 2])
+    with pytest.raises(InvalidMedia, match="ftyp"):
+        probe(b"RIFF" + data[4:])
+
+
+def test_python_dash_m_serves_on_the_given_port(tmp_path):
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        port = probe_socket.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "publishing.sandbox", "--port", str(port), "--db", str(tmp_path / "cli.sqlite3")],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                page = requests.get(f"http://127.0.0.1:{port}/", timeout=1)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        assert page.status_code == 200 and "X sandbox" in page.text
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert (tmp_path / "cli.sqlite3").exists()
