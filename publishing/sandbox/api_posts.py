@@ -149,6 +149,26 @@ def get_post(store: Store, request: Request, post_id: str) -> Response:
     return Response(200, {"data": post_json(row, _fields(request), time.time())})
 
 
+def get_posts(store: Store, request: Request) -> Response:
+    """GET /2/tweets?ids=1,2,3 (up to 100): found posts in `data`, missing ones as partial `errors`."""
+    ids = [i for i in request.query.get("ids", "").split(",") if i]
+    if not 1 <= len(ids) <= 100 or not all(ID_RE.match(i) for i in ids):
+        raise ApiError.invalid_request("ids must list 1 to 100 numeric post ids.", "ids")
+    with store.tx() as db:
+        marks = ",".join("?" * len(ids))
+        rows = {r["id"]: r for r in db.execute(
+            f"SELECT * FROM posts WHERE id IN ({marks}) AND deleted_at IS NULL", ids).fetchall()}  # noqa: S608
+    now, fields = time.time(), _fields(request)
+    body: dict[str, Any] = {}
+    found = [post_json(rows[i], fields, now) for i in ids if i in rows]
+    missing = [not_found_error("tweet", i, "ids") for i in ids if i not in rows]
+    if found:
+        body["data"] = found
+    if missing:
+        body["errors"] = missing
+    return Response(200, body)
+
+
 def user_posts(store: Store, request: Request, user_id: str) -> Response:
     query = request.query
     try:

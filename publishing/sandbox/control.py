@@ -6,6 +6,7 @@ import html
 import re
 import sqlite3
 import time
+from fnmatch import fnmatchcase
 from typing import Any
 
 from publishing.sandbox.api_posts import iso
@@ -82,7 +83,10 @@ def list_accounts(store: Store) -> Response:
 
 
 def set_fault(store: Store, request: Request) -> Response:
-    """POST /_sandbox/faults {user_id, kind, count, path_prefix?, status?, delay?, reset_header?, reset_in?}."""
+    """POST /_sandbox/faults {user_id, kind, count, path?, status?, delay?, reset_header?, reset_in?}.
+
+    `path` is a prefix, or a glob when it holds `*` (e.g. "/2/media/upload/*/append"); empty matches every call.
+    """
     body = request.json()
     kind, user_id = body.get("kind"), body.get("user_id")
     if kind not in FAULT_KINDS | TOKEN_ACTIONS:
@@ -102,7 +106,7 @@ def set_fault(store: Store, request: Request) -> Response:
         db.execute(
             "INSERT INTO faults (user_id, kind, remaining, path_prefix, status, delay, reset_header, reset_in) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (user_id, kind, count, body.get("path_prefix", ""), int(body.get("status", 503)),
+            (user_id, kind, count, body.get("path", body.get("path_prefix", "")), int(body.get("status", 503)),
              float(body.get("delay", 0)), int(bool(body.get("reset_header", True))), int(body.get("reset_in", 60))),
         )
     return Response(201, {"ok": True})
@@ -124,8 +128,9 @@ def take_faults(store: Store, user_id: str, path: str, kinds: set[str]) -> list[
     with store.tx() as db:
         for row in db.execute("SELECT * FROM faults WHERE user_id = ? AND remaining > 0 ORDER BY id",
                               (user_id,)).fetchall():
-            if row["kind"] in kinds and path.startswith(row["path_prefix"]) and row["kind"] not in {
-                    t["kind"] for t in taken}:
+            pattern = row["path_prefix"]
+            matches = fnmatchcase(path, pattern) if "*" in pattern else path.startswith(pattern)
+            if row["kind"] in kinds and matches and row["kind"] not in {t["kind"] for t in taken}:
                 taken.append(row)
                 db.execute("UPDATE faults SET remaining = remaining - 1 WHERE id = ?", (row["id"],))
         db.execute("DELETE FROM faults WHERE remaining <= 0")

@@ -37,6 +37,7 @@ class Sandbox:
             ("POST", re.compile(r"/2/media/upload/([^/]+)/finalize"), MEDIA, self._finalize),
             ("GET", re.compile(r"/2/media/upload"), MEDIA, lambda r: api_media.status(s, r, c)),
             ("POST", re.compile(r"/2/tweets"), WRITE, lambda r: api_posts.create(s, r, c)),
+            ("GET", re.compile(r"/2/tweets"), READ, lambda r: api_posts.get_posts(s, r)),
             ("GET", re.compile(r"/2/tweets/([^/]+)"), READ, lambda r, i: api_posts.get_post(s, r, i)),
             ("DELETE", re.compile(r"/2/tweets/([^/]+)"), WRITE, lambda r, i: api_posts.delete(s, r, i)),
             ("GET", re.compile(r"/2/users/me"), READ, lambda r: api_posts.me(s, r)),

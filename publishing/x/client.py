@@ -16,7 +16,7 @@ from oauthlib.oauth2 import OAuth2Error
 from publishing.x.auth import OAuth1Credentials, OAuth2App, OAuth2Flow, OAuth2Token
 from publishing.x.errors import from_exception
 from publishing.x.transport import DEFAULT_API_BASE_URL, Endpoints, Timeouts, XSession, install_log_redaction
-from publishing.x.upload import ChunkedUpload, ProgressCallback, Source, UploadedMedia
+from publishing.x.upload import RETRY_DELAYS, ChunkedUpload, ProgressCallback, Source, UploadedMedia
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -110,6 +110,15 @@ class XClient:
         self._tweepy.session = XSession(self.endpoints, self.timeouts)
         self._user_auth = oauth1 is not None
 
+    def close(self) -> None:
+        self._tweepy.session.close()
+
+    def __enter__(self) -> XClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     # -- plumbing -------------------------------------------------------------------------------------------
 
     @property
@@ -169,10 +178,15 @@ class XClient:
 
     def upload_video(self, source: Source, *, progress: ProgressCallback | None = None,
                      media_category: str = "tweet_video", chunk_size: int = 4 * 1024 * 1024,
-                     max_wait_secs: float = 600.0, min_poll_secs: float = 1.0) -> UploadedMedia:
-        """Upload an MP4 (path, bytes or binary file) in chunks and wait, bounded, until X has processed it."""
+                     max_wait_secs: float = 600.0, min_poll_secs: float = 1.0,
+                     retry_delays: tuple[float, ...] = RETRY_DELAYS) -> UploadedMedia:
+        """Upload an MP4 (path, bytes or binary file) in chunks and wait, bounded, until X has processed it.
+
+        A chunk or status check that meets a 5xx, timeout or connection error is retried after each of
+        `retry_delays`; anything else fails the whole upload with XError.
+        """
         upload = ChunkedUpload(self._send, chunk_size=chunk_size, max_wait_secs=max_wait_secs,
-                               min_poll_secs=min_poll_secs)
+                               min_poll_secs=min_poll_secs, retry_delays=retry_delays)
         media = self._call(lambda: upload.run(source, media_category=media_category, progress=progress))
         log.info("x.media.uploaded media_id=%s bytes=%d", media.media_id, media.size)
         return media
@@ -196,6 +210,18 @@ class XClient:
             "GET", f"/2/tweets/{post_id}", params={"tweet_fields": POST_FIELDS}, endpoint_parameters=("tweet.fields",),
             user_auth=self._user_auth))
         return XPost.from_api(body["data"]) if body.get("data") else None
+
+    def get_posts(self, post_ids: Sequence[str]) -> dict[str, XPost]:
+        """Many posts with metrics, 100 per call (one rate-limit unit each); missing ids are simply absent."""
+        found: dict[str, XPost] = {}
+        ids = [str(i) for i in post_ids]
+        for start in range(0, len(ids), 100):
+            batch = ids[start:start + 100]
+            body = self._call(lambda batch=batch: self._tweepy._make_request(
+                "GET", "/2/tweets", params={"ids": batch, "tweet_fields": POST_FIELDS},
+                endpoint_parameters=("ids", "tweet.fields"), user_auth=self._user_auth))
+            found.update((p.id, p) for p in map(XPost.from_api, body.get("data") or []))
+        return found
 
     def get_metrics(self, post_id: str) -> PublicMetrics | None:
         post = self.get_post(post_id)

@@ -22,6 +22,7 @@ from publishing.x.errors import Reason, XError, processing_failed
 from publishing.x.transport import CANONICAL_API
 
 CHUNK_SIZE = 4 * 1024 * 1024
+RETRY_DELAYS = (0.5, 2.0)  # for idempotent steps only: a blip must not restart a 500 MB upload
 MAX_VIDEO_BYTES = 512 * 1024 * 1024
 MAX_SEGMENTS = 1000
 ProgressCallback = Callable[[int, int], None]
@@ -78,17 +79,27 @@ class ChunkedUpload:
 
     def __init__(self, send: Callable[..., requests.Response], *, chunk_size: int = CHUNK_SIZE,
                  max_wait_secs: float = 600.0, min_poll_secs: float = 1.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 retry_delays: tuple[float, ...] = RETRY_DELAYS, sleep: Callable[[float], None] = time.sleep) -> None:
         if not 1 <= chunk_size <= 5 * 1024 * 1024:
             raise ValueError("chunk_size must be 1 byte to 5 MiB (X accepts segments up to 5 MiB).")
         self.send = send
         self.chunk_size = chunk_size
         self.max_wait_secs = max_wait_secs
         self.min_poll_secs = min_poll_secs
+        self.retry_delays = retry_delays
         self.sleep = sleep
 
-    def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        response = raise_for_status(self.send(method, CANONICAL_API + path, **kwargs))
+    def _json(self, method: str, path: str, *, idempotent: bool = False, **kwargs: Any) -> dict[str, Any]:
+        # APPEND (same segment_index overwrites) and STATUS are safe to repeat; INITIALIZE and FINALIZE are not.
+        delays = self.retry_delays if idempotent else ()
+        for attempt in range(len(delays) + 1):
+            try:
+                response = raise_for_status(self.send(method, CANONICAL_API + path, **kwargs))
+                break
+            except (tweepy.TwitterServerError, requests.Timeout, requests.ConnectionError):
+                if attempt == len(delays):
+                    raise
+                self.sleep(delays[attempt])
         body = response.json()
         if "data" not in body:
             # X reports a missing media id as HTTP 200 with only `errors`.
@@ -109,7 +120,7 @@ class ChunkedUpload:
                 chunk = stream.read(self.chunk_size)
                 if not chunk:
                     break
-                self._json("POST", f"/2/media/upload/{media_id}/append",
+                self._json("POST", f"/2/media/upload/{media_id}/append", idempotent=True,
                            files={"media": ("blob", chunk, "application/octet-stream")},
                            data={"segment_index": str(index)})
                 sent += len(chunk)
@@ -149,4 +160,5 @@ class ChunkedUpload:
                 raise XError(f"X was still processing the video after {self.max_wait_secs:g} s (state {state}); "
                              "the upload will be retried.", permanent=False, reason_code=Reason.PROCESSING_TIMEOUT)
             self.sleep(wait)
-            data = self._json("GET", "/2/media/upload", params={"command": "STATUS", "media_id": media_id})
+            data = self._json("GET", "/2/media/upload", idempotent=True,
+                              params={"command": "STATUS", "media_id": media_id})

@@ -92,3 +92,11 @@ def test_a_post_cannot_use_media_still_processing(sandbox, account, client, make
     with pytest.raises(XError) as caught:
         client.create_post("too early", media_ids=[pending["id"]])
     assert caught.value.reason_code == Reason.INVALID_MEDIA and "not ready" in caught.value.message
+
+
+def test_metrics_for_many_posts_come_in_batches(client):
+    posts = [client.create_post(f"batch {i}") for i in range(3)]
+    client.delete_post(posts[1].id)
+    found = client.get_posts([p.id for p in posts] + ["1860000000999999999"])
+    assert set(found) == {posts[0].id, posts[2].id}
+    assert all(p.metrics is not None for p in found.values())

@@ -74,3 +74,18 @@ def test_an_empty_file_fails_before_any_call(sandbox, account):
     with pytest.raises(XError) as caught:
         sandbox.client(account).upload_video(b"")
     assert caught.value.permanent and "empty" in caught.value.message
+
+
+def test_a_5xx_on_one_chunk_is_retried_without_restarting_the_upload(sandbox, account, make_video):
+    sandbox.fault(account["user_id"], "server_error", path="/2/media/upload/*/append", count=2)
+    seen: list[int] = []
+    media = sandbox.client(account).upload_video(make_video(1.0), chunk_size=1024, min_poll_secs=0.05,
+                                                 retry_delays=(0.01, 0.01), progress=lambda sent, _: seen.append(sent))
+    assert media.media_id and seen[-1] == make_video(1.0).stat().st_size
+
+
+def test_a_chunk_failing_three_times_gives_up_with_a_transient_error(sandbox, account, make_video):
+    sandbox.fault(account["user_id"], "server_error", path="/2/media/upload/*/append", count=3)
+    with pytest.raises(XError) as caught:
+        sandbox.client(account).upload_video(make_video(1.0), min_poll_secs=0.05, retry_delays=(0.01, 0.01))
+    assert caught.value.transient and caught.value.reason_code == Reason.UNAVAILABLE
