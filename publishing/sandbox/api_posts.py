@@ -105,7 +105,8 @@ def create(store: Store, request: Request, config: Config) -> Response:
              int(body.get("made_with_ai", False)), now),
         )
         headers, _ = rate_headers(db, request.user_id, now)
-    return Response(201, {"data": {"id": post_id, "text": text, "edit_history_tweet_ids": [post_id]}}, headers)
+    shown = shown_text(text, post_id, media["media_key"] if media else None)
+    return Response(201, {"data": {"id": post_id, "text": shown, "edit_history_tweet_ids": [post_id]}}, headers)
 
 
 def public_metrics(row: sqlite3.Row, now: float) -> dict[str, int]:
@@ -120,9 +121,16 @@ def public_metrics(row: sqlite3.Row, now: float) -> dict[str, int]:
     }
 
 
+def shown_text(text: str, post_id: str, media_key: str | None) -> str:
+    """X appends a t.co link to the media to the text of a post with media, so clients must not expect it back
+    verbatim."""
+    return f"{text} https://t.co/{int(post_id) % 10**10:010d}" if media_key else text
+
+
 def post_json(row: sqlite3.Row, fields: set[str], now: float) -> dict[str, Any]:
     # X answers `edit_history_tweet_ids` (tweepy needs it); spec 2.167 renames it, so send both.
-    data: dict[str, Any] = {"id": row["id"], "text": row["text"], "edit_history_tweet_ids": [row["id"]],
+    text = shown_text(row["text"], row["id"], row["media_key"])
+    data: dict[str, Any] = {"id": row["id"], "text": text, "edit_history_tweet_ids": [row["id"]],
                             "edit_history_post_ids": [row["id"]]}
     if "author_id" in fields:
         data["author_id"] = row["user_id"]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +23,12 @@ from publishing.x.upload import RETRY_DELAYS, ChunkedUpload, ProgressCallback, S
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 POST_FIELDS = "author_id,created_at,public_metrics,attachments"
+URL_RE = re.compile(r"https?://\S+")
+
+
+def comparable_text(text: str) -> str:
+    """Text as X may echo it: NFC-normalised, links rewritten to t.co and a media link appended."""
+    return " ".join(URL_RE.sub(" ", unicodedata.normalize("NFC", text)).split())
 
 
 @dataclass(frozen=True)
@@ -78,11 +86,14 @@ class XClient:
     """One X account. Give either OAuth 1.0a credentials or an OAuth 2.0 user token (with the app to refresh it).
 
     `on_token_refresh(new_token)` is called after every refresh so the caller can store the rotated tokens: X
-    invalidates the old refresh token as soon as it is used.
+    invalidates the old refresh token as soon as it is used. Where several processes share one account, pass
+    `refresher(old_token) -> token` instead: it should lock the stored token, return it if another process already
+    replaced `old_token`, and otherwise refresh with `OAuth2Flow.refresh` and store the result.
     """
 
     def __init__(self, *, oauth1: OAuth1Credentials | None = None, oauth2_token: OAuth2Token | None = None,
                  oauth2_app: OAuth2App | None = None, on_token_refresh: Callable[[OAuth2Token], None] | None = None,
+                 refresher: Callable[[OAuth2Token], OAuth2Token] | None = None,
                  api_base_url: str = DEFAULT_API_BASE_URL, upload_base_url: str = "", timeout: float = 30.0,
                  connect_timeout: float = 10.0, refresh_margin_secs: float = 300.0) -> None:
         if (oauth1 is None) == (oauth2_token is None):
@@ -95,8 +106,10 @@ class XClient:
         self._flow = OAuth2Flow(oauth2_app, api_base_url=api_base_url, timeout=timeout,
                                 connect_timeout=connect_timeout) if oauth2_app else None
         self._on_token_refresh = on_token_refresh
+        self._refresher = refresher
         self._refresh_margin = refresh_margin_secs
         self._refresh_lock = threading.Lock()
+        # wait_on_rate_limit=False: a Celery task must not sleep on a rate limit; XError.retry_at says when to retry.
         if oauth1 is not None:
             self._tweepy = tweepy.Client(
                 consumer_key=oauth1.consumer_key, consumer_secret=oauth1.consumer_secret,
@@ -106,7 +119,6 @@ class XClient:
             # An OAuth 2.0 user token goes where tweepy expects a bearer token, with user_auth=False.
             self._tweepy = tweepy.Client(bearer_token=oauth2_token.access_token, return_type=dict,
                                          wait_on_rate_limit=False)
-        # Celery must never sleep on a rate limit inside a task: retry with a countdown instead.
         self._tweepy.session = XSession(self.endpoints, self.timeouts)
         self._user_auth = oauth1 is not None
 
@@ -139,12 +151,12 @@ class XClient:
         return self._tweepy.session.request(method, url, headers=headers, auth=self._auth(), **kwargs)
 
     def _refresh(self, force: bool = False) -> None:
-        if self._token is None or self._flow is None or not self._token.refresh_token:
+        if not self._can_refresh():
             return
         with self._refresh_lock:
             if not force and not self._token.expires_within(self._refresh_margin):
                 return
-            token = self._flow.refresh(self._token)
+            token = self._refresher(self._token) if self._refresher else self._flow.refresh(self._token)
             self._token = token
             self._tweepy.bearer_token = token.access_token
             log.info("x.token.refreshed expires_at=%s", token.expires_at.isoformat() if token.expires_at else None)
@@ -152,7 +164,9 @@ class XClient:
             self._on_token_refresh(token)
 
     def _can_refresh(self) -> bool:
-        return bool(self._token and self._flow and self._token.refresh_token)
+        if self._token is None:
+            return False
+        return self._refresher is not None or bool(self._flow and self._token.refresh_token)
 
     def _call(self, fn: Callable[[], T]) -> T:
         """Run one API call: refresh a token about to expire, retry once after a 401 if refreshable, map errors."""
@@ -241,11 +255,15 @@ class XClient:
 
     def find_recent_post(self, *, media_key: str | None = None, text: str | None = None,
                          user_id: str | None = None, max_results: int = 100) -> XPost | None:
-        """Reconciliation after an uncertain create: the newest recent post carrying this media or exact text."""
+        """Reconciliation after an uncertain create: the newest recent post carrying this media or this text.
+
+        Text is compared without links, since X rewrites them (and appends one for media); prefer media_key.
+        """
         if not media_key and not text:
             raise ValueError("Give media_key or text to look for.")
+        wanted = comparable_text(text) if text else None
         for post in self.recent_posts(user_id, max_results=max_results):
-            if (media_key and media_key in post.media_keys) or (text is not None and post.text == text):
+            if (media_key and media_key in post.media_keys) or (wanted and comparable_text(post.text) == wanted):
                 return post
         return None
 

@@ -26,6 +26,8 @@ class Reason:
     PROCESSING_FAILED = "media_processing_failed"
     PROCESSING_TIMEOUT = "media_processing_timeout"
     MEDIA_EXPIRED = "media_expired"
+    MEDIA_NOT_READY = "media_not_ready"
+    APP_ONLY_AUTH = "app_only_auth"
     TEXT_TOO_LONG = "text_too_long"
     PAYMENT_REQUIRED = "payment_required"
     FORBIDDEN = "forbidden"
@@ -127,6 +129,10 @@ def _from_http(exc: tweepy.HTTPException) -> XError:
             return XError("X refused the post as a duplicate of a recent post by this account. If an earlier attempt "
                           "timed out, it was probably posted: check the account; otherwise change the caption.",
                           permanent=True, reason_code=Reason.DUPLICATE, status=status, probably_posted=True)
+        if "unsupported authentication" in lowered or "application-only" in lowered:
+            return XError("X does not accept an app-only token here: connect the account with OAuth 2.0 user "
+                          "context or OAuth 1.0a user tokens.", permanent=True, reason_code=Reason.APP_ONLY_AUTH,
+                          status=status)
         if "scope" in lowered:
             return XError(f"The account's X authorization lacks a permission ({detail}): reconnect the X account "
                           "and approve every requested permission.", permanent=True,
@@ -150,9 +156,13 @@ def _from_http(exc: tweepy.HTTPException) -> XError:
 
 def _from_bad_request(detail: str, status: int | None) -> XError:
     lowered = detail.lower()
-    if "expired" in lowered and "media" in lowered:
-        return XError(f"The uploaded video expired on X before posting ({detail}); it will be uploaded again.",
+    if "media" in lowered and ("expired" in lowered or "ids are invalid" in lowered or "id is invalid" in lowered):
+        # X says "Your media IDs are invalid." for expired uploads and for another account's media alike.
+        return XError(f"X no longer accepts the uploaded video ({detail}): it will be uploaded again.",
                       permanent=False, reason_code=Reason.MEDIA_EXPIRED, status=status)
+    if "media" in lowered and "not ready" in lowered:
+        return XError(f"X has not finished processing the video ({detail}); posting will be retried.",
+                      permanent=False, reason_code=Reason.MEDIA_NOT_READY, status=status)
     if "duration" in lowered:
         return XError(f"X rejected the video: {detail} Trim the clip to 0.5-140 s.", permanent=True,
                       reason_code=Reason.VIDEO_TOO_LONG, status=status)

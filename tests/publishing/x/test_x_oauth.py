@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -155,3 +156,33 @@ def test_token_round_trips_through_storage_and_hides_secrets_in_repr():
     token = OAuth2Token("SECRET-ACCESS", "SECRET-REFRESH", datetime(2030, 1, 1, tzinfo=UTC), ("tweet.read",))
     assert OAuth2Token.from_dict(token.to_dict()) == token
     assert "SECRET" not in repr(token)
+
+
+def test_workers_sharing_a_token_refresh_it_once_through_a_refresher(sandbox, account, app):
+    token = _connect(sandbox, account, app)
+    flow = OAuth2Flow(app, api_base_url=sandbox.url)
+    stored, lock, refreshes = {"token": token}, threading.Lock(), []
+
+    def refresher(old: OAuth2Token) -> OAuth2Token:
+        # What the Django side does with select_for_update on the account row.
+        with lock:
+            if stored["token"].access_token == old.access_token:
+                stored["token"] = flow.refresh(old)
+                refreshes.append(stored["token"])
+            return stored["token"]
+
+    workers = [XClient(oauth2_token=token, oauth2_app=app, refresher=refresher, api_base_url=sandbox.url)
+               for _ in range(2)]
+    sandbox.fault(account["user_id"], "expire_tokens")
+    assert [w.get_me().id for w in workers] == [account["user_id"]] * 2
+    assert len(refreshes) == 1 and workers[0].token == workers[1].token == stored["token"]
+
+
+def test_without_a_refresher_a_second_worker_loses_to_token_rotation(sandbox, account, app):
+    token = _connect(sandbox, account, app)
+    first, second = (XClient(oauth2_token=token, oauth2_app=app, api_base_url=sandbox.url) for _ in range(2))
+    sandbox.fault(account["user_id"], "expire_tokens")
+    first.get_me()
+    with pytest.raises(XError) as caught:
+        second.get_me()
+    assert caught.value.reason_code == Reason.AUTHORIZATION_FAILED
