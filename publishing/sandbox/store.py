@@ -96,6 +96,7 @@ CREATE TABLE IF NOT EXISTS posts (
     deleted_at REAL
 );
 CREATE INDEX IF NOT EXISTS posts_user_created ON posts (user_id, created_at);
+CREATE INDEX IF NOT EXISTS posts_user_text ON posts (user_id, text);
 CREATE TABLE IF NOT EXISTS faults (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id TEXT NOT NULL,

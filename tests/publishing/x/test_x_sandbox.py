@@ -52,14 +52,14 @@ def test_a_caption_over_280_weighted_characters_is_refused(client):
     assert "282 weighted characters" in caught.value.message
 
 
-def test_concurrent_posts_from_many_threads_are_all_kept(sandbox):
+def test_1200_concurrent_posts_from_8_threads_are_all_kept_once(sandbox):
     accounts = [sandbox.create_account(post_limit=1000) for _ in range(4)]
     errors: list[BaseException] = []
 
     def publish(account, worker):
         client = sandbox.client(account)
         try:
-            for i in range(40):
+            for i in range(150):
                 client.create_post(f"worker {worker} post {i}")
         except BaseException as exc:  # collected for the assertion below
             errors.append(exc)
@@ -72,7 +72,7 @@ def test_concurrent_posts_from_many_threads_are_all_kept(sandbox):
 
     assert errors == []
     posts = [p for a in accounts for p in sandbox.posts(a["user_id"])]
-    assert len(posts) == 320 and len({p["id"] for p in posts}) == 320
+    assert len(posts) == 1200 and len({p["id"] for p in posts}) == 1200
 
 
 def test_state_survives_a_restart(tmp_path, make_video):
