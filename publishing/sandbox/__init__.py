@@ -1,4 +1,28 @@
-"""An X API v2 sandbox (follows X's official OpenAPI spec for the endpoints Clipcast uses). No Django."""
+"""An X API v2 sandbox for Clipcast's tests and `make run`. Pure stdlib; no Django; binds 127.0.0.1 only.
+
+It follows X's official OpenAPI spec (2.167) for the endpoints the client uses:
+    POST /2/media/upload/initialize, /2/media/upload/{id}/append, /2/media/upload/{id}/finalize
+    GET  /2/media/upload?command=STATUS&media_id=...
+    POST /2/tweets; GET /2/tweets?ids=...; GET|DELETE /2/tweets/{id}; GET /2/users/me; GET /2/users/{id}/tweets
+    GET  /i/oauth2/authorize (also /2/oauth2/authorize); POST /2/oauth2/token
+Auth: OAuth 1.0a HMAC-SHA1 (nonce + timestamp checks) or OAuth 2.0 user tokens with scopes.
+
+Control endpoints (no auth):
+    POST   /_sandbox/accounts  {username?, name?, post_limit?, post_window_secs?, daily_post_limit?,
+                                consumer_key? (join that app), client_id?, client_secret?, consumer_secret?,
+                                redirect_uri?}  -> user_id, username, consumer_key/secret, access_token/secret,
+                                                   client_id/secret
+    POST   /_sandbox/apps      {consumer_key?, consumer_secret?, client_id?, client_secret?, redirect_uri?}
+    GET    /_sandbox/accounts
+    POST   /_sandbox/faults    {user_id, kind, count=1, path?, status=503, delay, reset_header=true, reset_in=60}
+           kind: rate_limit | server_error | delay | processing_failure (next `count` matching calls),
+                 expire_tokens | revoke_tokens (at once)
+    DELETE /_sandbox/faults?user_id=...
+    GET    /_sandbox/posts?user_id=...&include_deleted=1  -> {"count", "posts": [...]}
+    GET|POST /_sandbox/config  {processing_secs, access_token_ttl, max_video_bytes, duplicate_window_secs, ...}
+    GET    /_sandbox/media/{id}  (the uploaded bytes, with Range)      GET / (page of posted clips)
+OAuth 2.0 authorize auto-approves when the app has one account; add `sandbox_user_id=` to pick among several.
+"""
 
 from __future__ import annotations
 

@@ -34,15 +34,23 @@ def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(ts * 1000) % 1000:03d}Z"
 
 
-def rate_headers(db: sqlite3.Connection, user_id: str, now: float) -> tuple[dict[str, str], bool]:
-    account = db.execute("SELECT post_limit, post_window_secs FROM accounts WHERE user_id = ?", (user_id,)).fetchone()
-    limit, window = account["post_limit"], account["post_window_secs"]
+def _window(db: sqlite3.Connection, user_id: str, now: float, limit: int, window: int) -> tuple[int, int, int]:
+    """(limit, remaining, reset epoch) of a sliding window over the user's posts."""
     used, oldest = db.execute("SELECT COUNT(*), MIN(created_at) FROM posts WHERE user_id = ? AND created_at > ?",
                               (user_id, now - window)).fetchone()
-    reset = int((oldest if oldest is not None else now) + window) + 1
-    headers = {"x-rate-limit-limit": str(limit), "x-rate-limit-remaining": str(max(0, limit - used)),
-               "x-rate-limit-reset": str(reset)}
-    return headers, used >= limit
+    return limit, max(0, limit - used), int((oldest if oldest is not None else now) + window) + 1
+
+
+def rate_headers(db: sqlite3.Connection, user_id: str, now: float) -> tuple[dict[str, str], bool]:
+    """X's headers for POST /2/tweets: the 15-minute window, and the user's 24-hour cap."""
+    account = db.execute("SELECT post_limit, post_window_secs, daily_post_limit FROM accounts WHERE user_id = ?",
+                         (user_id,)).fetchone()
+    limit, remaining, reset = _window(db, user_id, now, account["post_limit"], account["post_window_secs"])
+    day_limit, day_remaining, day_reset = _window(db, user_id, now, account["daily_post_limit"], 86400)
+    headers = {"x-rate-limit-limit": str(limit), "x-rate-limit-remaining": str(remaining),
+               "x-rate-limit-reset": str(reset), "x-user-limit-24hour-limit": str(day_limit),
+               "x-user-limit-24hour-remaining": str(day_remaining), "x-user-limit-24hour-reset": str(day_reset)}
+    return headers, remaining == 0 or day_remaining == 0
 
 
 def _check_media(db: sqlite3.Connection, request: Request, media: Any, config: Config) -> sqlite3.Row | None:

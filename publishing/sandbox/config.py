@@ -14,6 +14,7 @@ class Config:
     duplicate_window_secs: int = 24 * 3600
     default_post_limit: int = 100  # POST /2/tweets per user per window
     default_post_window_secs: int = 900
+    default_daily_post_limit: int = 10000  # X's free tier allows far fewer: create such accounts to test it
 
     def update(self, values: dict[str, Any]) -> None:
         known = {f.name: f.type for f in fields(self)}

@@ -65,11 +65,13 @@ def create_account(store: Store, request: Request, config: Config) -> Response:
             "consumer_key": app["consumer_key"], "access_token": access_token, "access_token_secret": token(33),
             "post_limit": int(body.get("post_limit", config.default_post_limit)),
             "post_window_secs": int(body.get("post_window_secs", config.default_post_window_secs)),
+            "daily_post_limit": int(body.get("daily_post_limit", config.default_daily_post_limit)),
             "created_at": time.time(),
         }
         db.execute("INSERT INTO accounts (user_id, username, name, consumer_key, access_token, access_token_secret, "
-                   "post_limit, post_window_secs, created_at) VALUES (:user_id, :username, :name, :consumer_key, "
-                   ":access_token, :access_token_secret, :post_limit, :post_window_secs, :created_at)", account)
+                   "post_limit, post_window_secs, daily_post_limit, created_at) VALUES (:user_id, :username, :name, "
+                   ":consumer_key, :access_token, :access_token_secret, :post_limit, :post_window_secs, "
+                   ":daily_post_limit, :created_at)", account)
     account.update(consumer_secret=app["consumer_secret"], client_id=app["client_id"],
                    client_secret=app["client_secret"])
     return Response(201, account)
@@ -77,8 +79,8 @@ def create_account(store: Store, request: Request, config: Config) -> Response:
 
 def list_accounts(store: Store) -> Response:
     with store.tx() as db:
-        rows = db.execute("SELECT user_id, username, name, post_limit, post_window_secs FROM accounts "
-                          "ORDER BY created_at").fetchall()
+        rows = db.execute("SELECT user_id, username, name, post_limit, post_window_secs, daily_post_limit "
+                          "FROM accounts ORDER BY created_at").fetchall()
     return Response(200, {"accounts": [dict(r) for r in rows]})
 
 

@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS accounts (
     oauth1_revoked INTEGER NOT NULL DEFAULT 0,
     post_limit INTEGER NOT NULL,
     post_window_secs INTEGER NOT NULL,
+    daily_post_limit INTEGER NOT NULL DEFAULT 10000,
     created_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS nonces (
@@ -129,6 +130,13 @@ class Store:
             self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(SCHEMA)
+        self._upgrade()
+
+    def _upgrade(self) -> None:
+        """Add columns that later versions introduced to sandbox files made by earlier ones."""
+        columns = {row["name"] for row in self._conn.execute("PRAGMA table_info(accounts)")}
+        if "daily_post_limit" not in columns:
+            self._conn.execute("ALTER TABLE accounts ADD COLUMN daily_post_limit INTEGER NOT NULL DEFAULT 10000")
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:

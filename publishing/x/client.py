@@ -207,7 +207,7 @@ class XClient:
 
     def create_post(self, text: str, *, media_ids: Sequence[str] = (), made_with_ai: bool = False) -> XPost:
         """Create a post. Not idempotent: after a timeout, call find_recent_post before trying again."""
-        payload: dict[str, Any] = {"text": text}
+        payload: dict[str, Any] = {"text": text} if text else {}  # X takes media-only posts, not empty text
         if media_ids:
             payload["media"] = {"media_ids": [str(m) for m in media_ids]}
         if made_with_ai:

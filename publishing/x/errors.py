@@ -82,8 +82,16 @@ def problem_details(response: requests.Response | None) -> str:
     return " ".join(parts)
 
 
-def _retry_at(reset_time: int | None) -> datetime | None:
-    return datetime.fromtimestamp(reset_time, UTC) if reset_time else None
+def _retry_at(exc: tweepy.TooManyRequests) -> datetime | None:
+    """When to retry: x-rate-limit-reset, or the 24-hour cap's reset when that cap is what ran out."""
+    resets = [exc.reset_time] if exc.reset_time else []
+    headers = getattr(exc.response, "headers", {}) or {}
+    for scope in ("user", "app"):
+        remaining = headers.get(f"x-{scope}-limit-24hour-remaining")
+        reset = headers.get(f"x-{scope}-limit-24hour-reset", "")
+        if remaining == "0" and reset.isdigit():
+            resets.append(int(reset))
+    return datetime.fromtimestamp(max(resets), UTC) if resets else None
 
 
 def from_exception(exc: BaseException, *, timeout: float | None = None) -> XError:
@@ -114,7 +122,7 @@ def _from_http(exc: tweepy.HTTPException) -> XError:
     detail = problem_details(response)
     lowered = detail.lower()
     if isinstance(exc, tweepy.TooManyRequests):
-        retry_at = _retry_at(exc.reset_time)
+        retry_at = _retry_at(exc)
         when = f"until {retry_at:%Y-%m-%d %H:%M:%S} UTC" if retry_at else "(X gave no reset time)"
         return XError(f"X rate limit reached for this account {when}; the post will be retried after that.",
                       permanent=False, reason_code=Reason.RATE_LIMITED, retry_at=retry_at, status=status)

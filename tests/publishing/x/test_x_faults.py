@@ -86,3 +86,13 @@ def test_an_unreachable_server_is_a_transient_connection_error(sandbox, account)
     with pytest.raises(XError) as caught:
         client.get_me()
     assert caught.value.transient and caught.value.reason_code == Reason.CONNECTION
+
+
+def test_the_24_hour_cap_defers_to_its_own_reset(sandbox):
+    account = sandbox.create_account(post_limit=100, daily_post_limit=1)
+    client = sandbox.client(account)
+    client.create_post("the only one today")
+    with pytest.raises(XError) as caught:
+        client.create_post("one too many")
+    assert caught.value.reason_code == Reason.RATE_LIMITED
+    assert 86000 < caught.value.retry_at.timestamp() - time.time() <= 86402

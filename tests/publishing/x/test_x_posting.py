@@ -102,3 +102,8 @@ def test_metrics_for_many_posts_come_in_batches(client):
     found = client.get_posts([p.id for p in posts] + ["1860000000999999999"])
     assert set(found) == {posts[0].id, posts[2].id}
     assert all(p.metrics is not None for p in found.values())
+
+
+def test_a_media_only_post_sends_no_text(sandbox, account, client, uploaded):
+    post = client.create_post("", media_ids=[uploaded.media_id])
+    assert sandbox.posts(account["user_id"])[0]["text"] == "" and post.text.startswith(" https://t.co/")
