@@ -27,7 +27,7 @@ URL_RE = re.compile(r"https?://\S+")
 
 
 def comparable_text(text: str) -> str:
-    """Text as X may echo it: NFC-normalised, links rewritten to t.co and a media link appended."""
+    """Text reduced to what survives X's rewriting (NFC, links turned into t.co, a link appended for media)."""
     return " ".join(URL_RE.sub(" ", unicodedata.normalize("NFC", text)).split())
 
 

@@ -113,6 +113,12 @@ def from_exception(exc: BaseException, *, timeout: float | None = None) -> XErro
                       permanent=True, reason_code=Reason.AUTHORIZATION_FAILED, status=exc.status_code)
     if isinstance(exc, tweepy.HTTPException):
         return _from_http(exc)
+    if isinstance(exc, requests.RequestException):
+        # Broken chunked bodies, unreadable JSON from a proxy, too many redirects: network trouble, retry later.
+        return XError(f"The answer from X was unusable ({type(exc).__name__}); the call will be retried.",
+                      permanent=False, reason_code=Reason.CONNECTION)
+    if isinstance(exc, tweepy.TweepyException):
+        return XError(f"The X client failed: {exc}", permanent=True, reason_code=Reason.BAD_REQUEST)
     raise exc
 
 
