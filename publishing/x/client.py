@@ -18,7 +18,7 @@ from oauthlib.oauth2 import OAuth2Error
 from publishing.x.auth import OAuth1Credentials, OAuth2App, OAuth2Flow, OAuth2Token
 from publishing.x.errors import from_exception
 from publishing.x.transport import DEFAULT_API_BASE_URL, Endpoints, Timeouts, XSession, install_log_redaction
-from publishing.x.upload import RETRY_DELAYS, ChunkedUpload, ProgressCallback, Source, UploadedMedia
+from publishing.x.upload import CHUNK_SIZE, RETRY_DELAYS, ChunkedUpload, ProgressCallback, Source, UploadedMedia
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -191,19 +191,30 @@ class XClient:
         return XUser(id=str(data["id"]), username=data["username"], name=data.get("name", ""))
 
     def upload_video(self, source: Source, *, progress: ProgressCallback | None = None,
-                     media_category: str = "tweet_video", chunk_size: int = 4 * 1024 * 1024,
+                     media_category: str = "tweet_video", chunk_size: int = CHUNK_SIZE,
                      max_wait_secs: float = 600.0, min_poll_secs: float = 1.0,
-                     retry_delays: tuple[float, ...] = RETRY_DELAYS) -> UploadedMedia:
+                     retry_delays: tuple[float, ...] = RETRY_DELAYS, wait: bool = True) -> UploadedMedia:
         """Upload an MP4 (path, bytes or binary file) in chunks and wait, bounded, until X has processed it.
 
-        A chunk or status check that meets a 5xx, timeout or connection error is retried after each of
-        `retry_delays`; anything else fails the whole upload with XError.
+        With wait=False it returns right after FINALIZE (state "pending"/"in_progress"/"succeeded"), so the caller
+        can record the media id before calling wait_for_media. A chunk or status check that meets a 5xx, timeout
+        or connection error is retried after each of `retry_delays`; anything else fails with XError.
         """
-        upload = ChunkedUpload(self._send, chunk_size=chunk_size, max_wait_secs=max_wait_secs,
-                               min_poll_secs=min_poll_secs, retry_delays=retry_delays)
-        media = self._call(lambda: upload.run(source, media_category=media_category, progress=progress))
-        log.info("x.media.uploaded media_id=%s bytes=%d", media.media_id, media.size)
+        upload = self._upload(chunk_size, max_wait_secs, min_poll_secs, retry_delays)
+        media = self._call(lambda: upload.run(source, media_category=media_category, progress=progress, wait=wait))
+        log.info("x.media.uploaded media_id=%s bytes=%d state=%s", media.media_id, media.size, media.state)
         return media
+
+    def wait_for_media(self, media_id: str, *, max_wait_secs: float = 600.0, min_poll_secs: float = 1.0,
+                       retry_delays: tuple[float, ...] = RETRY_DELAYS) -> UploadedMedia:
+        """Poll STATUS until the media is usable; XError if processing failed, took too long, or the id expired."""
+        upload = self._upload(CHUNK_SIZE, max_wait_secs, min_poll_secs, retry_delays)
+        return self._call(lambda: upload.wait(str(media_id)))
+
+    def _upload(self, chunk_size: int, max_wait_secs: float, min_poll_secs: float,
+                retry_delays: tuple[float, ...]) -> ChunkedUpload:
+        return ChunkedUpload(self._send, chunk_size=chunk_size, max_wait_secs=max_wait_secs,
+                             min_poll_secs=min_poll_secs, retry_delays=retry_delays)
 
     def create_post(self, text: str, *, media_ids: Sequence[str] = (), made_with_ai: bool = False) -> XPost:
         """Create a post. Not idempotent: after a timeout, call find_recent_post before trying again."""

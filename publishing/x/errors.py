@@ -79,7 +79,9 @@ def problem_details(response: requests.Response | None) -> str:
             if isinstance(body.get(key), str):
                 parts.append(body[key])
                 break
-    return " ".join(parts)
+    # Messages land in a 300-character status field: keep X's part short.
+    text = " ".join(parts)
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def _retry_at(exc: tweepy.TooManyRequests) -> datetime | None:
@@ -193,7 +195,7 @@ def _from_bad_request(detail: str, status: int | None) -> XError:
 def processing_failed(media_id: str, error: dict[str, Any] | None) -> XError:
     """X finished processing the upload with state `failed`: permanent for this file."""
     error = error or {}
-    name, message = str(error.get("name", "")), str(error.get("message", "no reason given"))
+    name, message = str(error.get("name", "")), str(error.get("message", "no reason given"))[:160]
     if name == "InvalidDuration" or "duration" in message.lower():
         return XError(f"X could not use the video: {message} Trim the clip to 0.5-140 s.", permanent=True,
                       reason_code=Reason.VIDEO_TOO_LONG)

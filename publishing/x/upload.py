@@ -34,7 +34,17 @@ class UploadedMedia:
     media_id: str
     media_key: str
     expires_at: datetime | None
-    size: int
+    size: int | None
+    state: str  # "succeeded" once usable; "pending"/"in_progress" when returned before processing ended
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any], size: int | None = None) -> UploadedMedia:
+        media_id = str(data["id"])
+        expires = data.get("expires_after_secs")
+        info = data.get("processing_info") or {}
+        return cls(media_id=media_id, media_key=str(data.get("media_key") or f"7_{media_id}"),
+                   expires_at=datetime.now(UTC) + timedelta(seconds=int(expires)) if expires is not None else None,
+                   size=data.get("size", size), state=info.get("state", "succeeded"))
 
 
 def raise_for_status(response: requests.Response) -> requests.Response:
@@ -107,7 +117,7 @@ class ChunkedUpload:
         return body["data"]
 
     def run(self, source: Source, *, media_type: str = "video/mp4", media_category: str = "tweet_video",
-            progress: ProgressCallback | None = None) -> UploadedMedia:
+            progress: ProgressCallback | None = None, wait: bool = True) -> UploadedMedia:
         stream, owned = _open(source)
         try:
             total = _size(stream)
@@ -127,14 +137,23 @@ class ChunkedUpload:
                 if progress:
                     progress(sent, total)
             data = self._json("POST", f"/2/media/upload/{media_id}/finalize")
-            data = self._wait(media_id, data)
         finally:
             if owned:
                 stream.close()
-        expires = data.get("expires_after_secs", init.get("expires_after_secs"))
-        return UploadedMedia(
-            media_id=media_id, media_key=str(data.get("media_key") or init.get("media_key") or f"7_{media_id}"),
-            expires_at=datetime.now(UTC) + timedelta(seconds=int(expires)) if expires else None, size=total)
+        data = {**init, **data, "id": media_id}
+        return UploadedMedia.from_api(self._wait(media_id, data) if wait else data, total)
+
+    def wait(self, media_id: str) -> UploadedMedia:
+        """Resume waiting on an upload finalized earlier (for example by a worker that died meanwhile)."""
+        try:
+            data = self._status(media_id)
+        except tweepy.NotFound as exc:
+            raise XError(f"X no longer knows media {media_id} (expired or never finalized): it will be uploaded "
+                         "again.", permanent=False, reason_code=Reason.MEDIA_EXPIRED, status=404) from exc
+        return UploadedMedia.from_api(self._wait(media_id, data))
+
+    def _status(self, media_id: str) -> dict[str, Any]:
+        return self._json("GET", "/2/media/upload", idempotent=True, params={"command": "STATUS", "media_id": media_id})
 
     def _check_size(self, total: int) -> None:
         if total <= 0:
@@ -160,5 +179,4 @@ class ChunkedUpload:
                 raise XError(f"X was still processing the video after {self.max_wait_secs:g} s (state {state}); "
                              "the upload will be retried.", permanent=False, reason_code=Reason.PROCESSING_TIMEOUT)
             self.sleep(wait)
-            data = self._json("GET", "/2/media/upload", idempotent=True,
-                              params={"command": "STATUS", "media_id": media_id})
+            data = self._status(media_id)

@@ -89,3 +89,18 @@ def test_a_chunk_failing_three_times_gives_up_with_a_transient_error(sandbox, ac
     with pytest.raises(XError) as caught:
         sandbox.client(account).upload_video(make_video(1.0), min_poll_secs=0.05, retry_delays=(0.01, 0.01))
     assert caught.value.transient and caught.value.reason_code == Reason.UNAVAILABLE
+
+
+def test_the_wait_can_be_resumed_from_the_media_id_alone(sandbox, account, make_video):
+    sandbox.configure(processing_secs=0.5)
+    uploaded = sandbox.client(account).upload_video(make_video(1.0), wait=False)
+    assert uploaded.state in ("pending", "in_progress")
+    # Another worker (a fresh client) picks the upload up where the first left it.
+    ready = sandbox.client(account).wait_for_media(uploaded.media_id, min_poll_secs=0.05)
+    assert ready.state == "succeeded" and ready.media_key == uploaded.media_key and ready.size == uploaded.size
+
+
+def test_waiting_on_an_unknown_media_id_asks_for_a_new_upload(sandbox, account):
+    with pytest.raises(XError) as caught:
+        sandbox.client(account).wait_for_media("1870000000999999999")
+    assert caught.value.transient and caught.value.reason_code == Reason.MEDIA_EXPIRED
