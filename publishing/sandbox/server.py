@@ -21,6 +21,7 @@ READ = frozenset({"tweet.read", "users.read"})
 WRITE = frozenset({"tweet.read", "tweet.write", "users.read"})
 MEDIA = frozenset({"media.write"})
 Handler = Callable[..., Response]
+MAX_BODY_BYTES = 16 * 1024 * 1024  # a 5 MiB media segment plus multipart framing fits comfortably
 
 
 class Sandbox:
@@ -131,7 +132,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         path, _, query = self.path.partition("?")
-        length = int(self.headers.get("Content-Length") or 0)
+        length_header = self.headers.get("Content-Length") or "0"
+        length = int(length_header) if length_header.isdigit() else -1
+        if not 0 <= length <= MAX_BODY_BYTES:
+            self.close_connection = True
+            self._reply(ApiError.problem(413, "Payload Too Large", f"Send 0 to {MAX_BODY_BYTES} bytes with a "
+                                         "valid Content-Length.").response)
+            return
         body = self.rfile.read(length) if length else b""
         request = Request(method=self.command, path=path, query_string=query,
                           headers={k.lower(): v for k, v in self.headers.items()}, body=body)
@@ -140,6 +147,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except Exception:
             log.exception("x_sandbox.error path=%s", path)
             response = ApiError.problem(500, "Internal Server Error", "The sandbox failed; see its log.").response
+        self._reply(response)
+
+    def _reply(self, response: Response) -> None:
         payload = response.encode()
         try:
             self.send_response(response.status)

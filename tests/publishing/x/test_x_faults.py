@@ -80,7 +80,7 @@ def test_a_slow_answer_times_out_and_the_post_may_still_land(sandbox, account):
 
 def test_an_unreachable_server_is_a_transient_connection_error(sandbox, account):
     from publishing.x import XClient
-    from tests.publishing.x.conftest import oauth1_of
+    from tests.publishing.x.sandbox_control import oauth1_of
 
     client = XClient(oauth1=oauth1_of(account), api_base_url="http://127.0.0.1:9", timeout=1)
     with pytest.raises(XError) as caught:

@@ -11,7 +11,7 @@ import requests
 from requests_oauthlib import OAuth1
 
 from publishing.x import SCOPES, OAuth2App, OAuth2Flow, OAuth2Token, Reason, XClient, XError
-from tests.publishing.x.conftest import oauth1_of
+from tests.publishing.x.sandbox_control import oauth1_of
 
 REDIRECT = "http://127.0.0.1:8000/accounts/x/callback"
 

@@ -15,7 +15,7 @@ import requests
 from publishing.sandbox import make_server
 from publishing.sandbox.mp4 import InvalidMedia, probe
 from publishing.x import Reason, XError
-from tests.publishing.x.conftest import SandboxControl
+from tests.publishing.x.sandbox_control import SandboxControl
 
 ROOT = Path(__file__).resolve().parents[3]
 
