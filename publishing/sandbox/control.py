@@ -48,21 +48,35 @@ def create_app(store: Store, request: Request) -> Response:
 
 
 def create_account(store: Store, request: Request, config: Config) -> Response:
-    """POST /_sandbox/accounts: a user plus its OAuth 1.0a token; the app is reused when consumer_key names one."""
+    """POST /_sandbox/accounts: a user plus its OAuth 1.0a token; the app is reused when consumer_key names one.
+
+    Idempotent per username within an app (200 with the existing credentials), so a demo seed can run repeatedly;
+    access_token/access_token_secret may be given to make a seed deterministic.
+    """
     body = request.json()
     with store.tx() as db:
         app = _upsert_app(db, body)
+        existing = db.execute("SELECT * FROM accounts WHERE username = ?", (body.get("username") or "",)).fetchone()
+        if existing is not None:
+            if existing["consumer_key"] != app["consumer_key"]:
+                raise _bad(f"username {existing['username']} is taken by another app's account.")
+            account = dict(existing)
+            account.pop("oauth1_revoked")
+            account.update(consumer_secret=app["consumer_secret"], client_id=app["client_id"],
+                           client_secret=app["client_secret"])
+            return Response(200, account)
         user_id = Store.next_id(db, "user")
         username = body.get("username") or f"sandbox{user_id[-6:]}"
         if not USERNAME_RE.match(username):
             raise _bad("username must be 1-15 letters, digits or underscores.")
-        if db.execute("SELECT 1 FROM accounts WHERE username = ?", (username,)).fetchone():
-            raise _bad(f"username {username} is taken.")
         # tweepy derives the user id from the access token's prefix, as X's tokens are built.
-        access_token = f"{user_id}-{token(24)}"
+        access_token = body.get("access_token") or f"{user_id}-{token(24)}"
+        if db.execute("SELECT 1 FROM accounts WHERE access_token = ?", (access_token,)).fetchone():
+            raise _bad("access_token already belongs to another account.")
         account = {
             "user_id": user_id, "username": username, "name": body.get("name") or username,
-            "consumer_key": app["consumer_key"], "access_token": access_token, "access_token_secret": token(33),
+            "consumer_key": app["consumer_key"], "access_token": access_token,
+            "access_token_secret": body.get("access_token_secret") or token(33),
             "post_limit": int(body.get("post_limit", config.default_post_limit)),
             "post_window_secs": int(body.get("post_window_secs", config.default_post_window_secs)),
             "daily_post_limit": int(body.get("daily_post_limit", config.default_daily_post_limit)),

@@ -131,3 +131,13 @@ def test_python_dash_m_serves_on_the_given_port(tmp_path):
         process.terminate()
         process.wait(timeout=10)
     assert (tmp_path / "cli.sqlite3").exists()
+
+
+def test_a_demo_seed_can_fix_credentials_and_run_twice(sandbox):
+    seed = {"username": "clipcast_demo", "consumer_key": "demo-consumer-key", "consumer_secret": "demo-consumer-secret",
+            "client_id": "demo-client-id", "client_secret": "demo-client-secret",
+            "access_token": "1500000000000009999-demo", "access_token_secret": "demo-token-secret"}
+    first = sandbox.create_account(**seed)
+    second = sandbox.create_account(**seed)
+    assert first["user_id"] == second["user_id"] and second["access_token"] == seed["access_token"]
+    assert sandbox.client(first).get_me().username == "clipcast_demo"
