@@ -16,7 +16,7 @@ Control endpoints (no auth):
     GET    /_sandbox/accounts
     POST   /_sandbox/faults    {user_id, kind, count=1, path?, status=503, delay, reset_header=true, reset_in=60}
            kind: rate_limit | server_error | delay | processing_failure (next `count` matching calls),
-                 expire_tokens | revoke_tokens (at once)
+                 expire_tokens | revoke_tokens | expire_media (at once)
     DELETE /_sandbox/faults?user_id=...
     GET    /_sandbox/posts?user_id=...&include_deleted=1  -> {"count", "posts": [...]}
     GET|POST /_sandbox/config  {processing_secs, access_token_ttl, max_video_bytes, duplicate_window_secs, ...}

@@ -6,7 +6,7 @@ import argparse
 import logging
 
 from publishing.sandbox.config import Config
-from publishing.sandbox.server import serve
+from publishing.sandbox.server import make_server
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -18,8 +18,18 @@ def main(argv: list[str] | None = None) -> None:
                         help="how long uploaded video stays in processing")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    print(f"X sandbox on http://{args.host}:{args.port} (state in {args.db})", flush=True)
-    serve(args.host, args.port, args.db, Config(processing_secs=args.processing_secs))
+    try:
+        server = make_server(args.host, args.port, args.db, Config(processing_secs=args.processing_secs))
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"Cannot start the X sandbox on {args.host}:{args.port}: {exc}") from exc
+    print(f"X sandbox on {server.url} (state in {args.db}; page at {server.url}/)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        server.sandbox.store.close()
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from publishing.sandbox.mp4 import InvalidMedia, validate_video
 from publishing.sandbox.store import Store
 from publishing.sandbox.web import ApiError, Request, Response, not_found_error
 
-MEDIA_EXPIRES_SECS = 86400
 INITIALIZE_FIELDS = {"additional_owners", "media_category", "media_type", "shared", "total_bytes"}
 VIDEO_CATEGORIES = {"tweet_video", "amplify_video"}
 MAX_SEGMENT_BYTES = 5 * 1024 * 1024
@@ -47,10 +46,11 @@ def initialize(store: Store, request: Request, config: Config) -> Response:
         db.execute(
             "INSERT INTO media (id, media_key, user_id, media_type, media_category, total_bytes, state, created_at, "
             "expires_at) VALUES (?, ?, ?, ?, ?, ?, 'uploading', ?, ?)",
-            (media_id, f"7_{media_id}", request.user_id, media_type, category, total, now, now + MEDIA_EXPIRES_SECS),
+            (media_id, f"7_{media_id}", request.user_id, media_type, category, total, now,
+             now + config.media_expires_secs),
         )
     return Response(200, {"data": {"id": media_id, "media_key": f"7_{media_id}",
-                                   "expires_after_secs": MEDIA_EXPIRES_SECS}})
+                                   "expires_after_secs": int(config.media_expires_secs)}})
 
 
 def _owned_media(db: sqlite3.Connection, request: Request, media_id: str) -> sqlite3.Row:

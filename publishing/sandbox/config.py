@@ -11,6 +11,7 @@ class Config:
     processing_secs: float = 3.0  # how long finalized media stays pending/in_progress
     access_token_ttl: int = 7200  # OAuth 2.0 access tokens live 2 hours on X
     max_video_bytes: int = 512 * 1024 * 1024
+    media_expires_secs: float = 86400  # uploaded media must be posted within this time
     duplicate_window_secs: int = 24 * 3600
     default_post_limit: int = 100  # POST /2/tweets per user per window
     default_post_window_secs: int = 900

@@ -15,7 +15,7 @@ from publishing.sandbox.store import Store, token
 from publishing.sandbox.web import ApiError, Request, Response
 
 FAULT_KINDS = {"rate_limit", "server_error", "delay", "processing_failure"}
-TOKEN_ACTIONS = {"expire_tokens", "revoke_tokens"}
+TOKEN_ACTIONS = {"expire_tokens", "revoke_tokens", "expire_media"}
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 
 
@@ -113,6 +113,9 @@ def set_fault(store: Store, request: Request) -> Response:
         if kind == "expire_tokens":
             db.execute("UPDATE oauth2_tokens SET expires_at = ? WHERE user_id = ? AND kind = 'access'",
                        (time.time() - 1, user_id))
+            return Response(200, {"ok": True})
+        if kind == "expire_media":
+            db.execute("UPDATE media SET expires_at = ? WHERE user_id = ?", (time.time() - 1, user_id))
             return Response(200, {"ok": True})
         if kind == "revoke_tokens":
             db.execute("UPDATE oauth2_tokens SET revoked = 1 WHERE user_id = ?", (user_id,))

@@ -107,3 +107,11 @@ def test_metrics_for_many_posts_come_in_batches(client):
 def test_a_media_only_post_sends_no_text(sandbox, account, client, uploaded):
     post = client.create_post("", media_ids=[uploaded.media_id])
     assert sandbox.posts(account["user_id"])[0]["text"] == "" and post.text.startswith(" https://t.co/")
+
+
+def test_media_that_expired_before_posting_must_be_uploaded_again(sandbox, account, client, make_video):
+    media = client.upload_video(make_video(1.0), min_poll_secs=0.05)
+    sandbox.fault(account["user_id"], "expire_media")
+    with pytest.raises(XError) as caught:
+        client.create_post("too late", media_ids=[media.media_id])
+    assert caught.value.transient and caught.value.reason_code == Reason.MEDIA_EXPIRED
