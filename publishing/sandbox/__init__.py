@@ -15,7 +15,7 @@ Control endpoints (no auth):
     POST   /_sandbox/apps      {consumer_key?, consumer_secret?, client_id?, client_secret?, redirect_uri?}
     GET    /_sandbox/accounts
     POST   /_sandbox/faults    {user_id, kind, count=1, path?, status=503, delay, reset_header=true, reset_in=60}
-           kind: rate_limit | server_error | delay | processing_failure (next `count` matching calls),
+           kind: rate_limit | server_error | delay | unauthorized | processing_failure (next `count` matching calls),
                  expire_tokens | revoke_tokens | expire_media (at once)
     DELETE /_sandbox/faults?user_id=...
     GET    /_sandbox/posts?user_id=...&include_deleted=1  -> {"count", "posts": [...]}

@@ -14,7 +14,7 @@ from publishing.sandbox.config import Config
 from publishing.sandbox.store import Store, token
 from publishing.sandbox.web import ApiError, Request, Response
 
-FAULT_KINDS = {"rate_limit", "server_error", "delay", "processing_failure"}
+FAULT_KINDS = {"rate_limit", "server_error", "delay", "processing_failure", "unauthorized"}
 TOKEN_ACTIONS = {"expire_tokens", "revoke_tokens", "expire_media"}
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 

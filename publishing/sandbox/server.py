@@ -105,11 +105,13 @@ class Sandbox:
 
     def _inject_faults(self, request: Request) -> Response | None:
         faults = control.take_faults(self.store, request.user_id or "", request.path,
-                                     {"delay", "rate_limit", "server_error"})
+                                     {"delay", "rate_limit", "server_error", "unauthorized"})
         for fault in faults:
             if fault["kind"] == "delay":
                 time.sleep(fault["delay"])
         for fault in faults:
+            if fault["kind"] == "unauthorized":
+                return ApiError.unauthorized("Unauthorized (injected by the sandbox).").response
             if fault["kind"] == "rate_limit":
                 headers = {"x-rate-limit-limit": "100", "x-rate-limit-remaining": "0"}
                 if fault["reset_header"]:

@@ -201,7 +201,14 @@ class XClient:
         or connection error is retried after each of `retry_delays`; anything else fails with XError.
         """
         upload = self._upload(chunk_size, max_wait_secs, min_poll_secs, retry_delays)
-        media = self._call(lambda: upload.run(source, media_category=media_category, progress=progress, wait=wait))
+        start = source.tell() if hasattr(source, "seek") and hasattr(source, "tell") else None
+
+        def run() -> UploadedMedia:
+            if start is not None:  # a retry after a token refresh must send the file from its start again
+                source.seek(start)
+            return upload.run(source, media_category=media_category, progress=progress, wait=wait)
+
+        media = self._call(run)
         log.info("x.media.uploaded media_id=%s bytes=%d state=%s", media.media_id, media.size, media.state)
         return media
 

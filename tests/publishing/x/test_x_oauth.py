@@ -186,3 +186,17 @@ def test_without_a_refresher_a_second_worker_loses_to_token_rotation(sandbox, ac
     with pytest.raises(XError) as caught:
         second.get_me()
     assert caught.value.reason_code == Reason.AUTHORIZATION_FAILED
+
+
+def test_an_upload_rejected_half_way_is_sent_whole_after_the_refresh(sandbox, account, app, make_video):
+    token = _connect(sandbox, account, app)
+    refreshed: list[OAuth2Token] = []
+    x = XClient(oauth2_token=token, oauth2_app=app, on_token_refresh=refreshed.append, api_base_url=sandbox.url,
+                upload_base_url=sandbox.url)
+    # X rejects the token half way through the chunks: the client refreshes and starts the upload over.
+    sandbox.fault(account["user_id"], "unauthorized", path="/2/media/upload/*/append", count=1)
+    with make_video(1.0).open("rb") as handle:
+        handle.seek(0)
+        media = x.upload_video(handle, chunk_size=1024, min_poll_secs=0.05)
+    assert media.size == make_video(1.0).stat().st_size and media.state == "succeeded"
+    assert len(refreshed) == 1
