@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
 
 from publishing.x import OAuth2App, OAuth2Flow, XClient
 from publishing.x.transport import Endpoints
@@ -19,8 +24,6 @@ def test_x_urls_are_rewritten_to_the_configured_servers():
 
 
 def test_tokens_never_reach_the_logs(sandbox, account, caplog):
-    import requests
-
     app = OAuth2App(client_id=account["client_id"], client_secret=account["client_secret"],
                     redirect_uri="http://127.0.0.1/cb")
     caplog.set_level(logging.DEBUG)
@@ -40,3 +43,12 @@ def test_tokens_never_reach_the_logs(sandbox, account, caplog):
     assert "x.http" in caplog.text and "tweepy" in caplog.text  # the debug logs did run
     for secret in secrets:
         assert secret not in caplog.text
+
+
+def test_the_x_client_and_the_sandbox_need_no_django():
+    code = ("import sys, publishing.x, publishing.sandbox, publishing.sandbox.__main__; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'django'))")
+    root = Path(__file__).resolve().parents[3]
+    result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True,
+                            timeout=60, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root)})
+    assert result.stdout.strip() == "[]"
