@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import math
 import re
 import sqlite3
@@ -120,6 +121,8 @@ def finalize(store: Store, request: Request, media_id: str, config: Config, fail
         if len(data) != row["total_bytes"]:
             raise ApiError.invalid_request(
                 f"Uploaded {len(data)} bytes but initialize declared total_bytes {row['total_bytes']}.")
+        digest = hashlib.sha256(data).hexdigest()
+        db.execute("INSERT OR IGNORE INTO blobs (sha256, data) VALUES (?, ?)", (digest, data))
         outcome, error_name, error_message, info = "succeeded", None, None, None
         try:
             info = validate_video(data, config.max_video_bytes)
@@ -130,9 +133,9 @@ def finalize(store: Store, request: Request, media_id: str, config: Config, fail
                                                   "Media processing failed while transcoding. Upload it again.")
         db.execute(
             "UPDATE media SET state = 'pending', outcome = ?, error_name = ?, error_message = ?, duration_ms = ?, "
-            "width = ?, height = ?, finalized_at = ?, data = ? WHERE id = ?",
+            "width = ?, height = ?, finalized_at = ?, sha256 = ? WHERE id = ?",
             (outcome, error_name, error_message, int(info.duration_s * 1000) if info else None,
-             info.width if info else None, info.height if info else None, time.time(), data, media_id),
+             info.width if info else None, info.height if info else None, time.time(), digest, media_id),
         )
         db.execute("DELETE FROM media_segments WHERE media_id = ?", (media_id,))
         row = db.execute("SELECT * FROM media WHERE id = ?", (media_id,)).fetchone()

@@ -185,8 +185,8 @@ def update_config(request: Request, config: Config) -> Response:
 
 def media_bytes(store: Store, request: Request, media_id: str) -> Response:
     with store.tx() as db:
-        row = db.execute("SELECT data, media_type FROM media WHERE id = ? AND data IS NOT NULL",
-                         (media_id,)).fetchone()
+        row = db.execute("SELECT b.data, m.media_type FROM media m JOIN blobs b ON b.sha256 = m.sha256 "
+                         "WHERE m.id = ?", (media_id,)).fetchone()
     if row is None:
         raise ApiError.not_found(f"No media {media_id}.", "media", media_id)
     data: bytes = row["data"]

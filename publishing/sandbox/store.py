@@ -78,8 +78,10 @@ CREATE TABLE IF NOT EXISTS media (
     created_at REAL NOT NULL,
     finalized_at REAL,
     expires_at REAL NOT NULL,
-    data BLOB
+    sha256 TEXT REFERENCES blobs(sha256)
 );
+-- Finalized files, stored once per content: a benchmark posting one clip 10,000 times keeps one copy.
+CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS media_segments (
     media_id TEXT NOT NULL,
     segment_index INTEGER NOT NULL,
@@ -134,9 +136,11 @@ class Store:
 
     def _upgrade(self) -> None:
         """Add columns that later versions introduced to sandbox files made by earlier ones."""
-        columns = {row["name"] for row in self._conn.execute("PRAGMA table_info(accounts)")}
-        if "daily_post_limit" not in columns:
-            self._conn.execute("ALTER TABLE accounts ADD COLUMN daily_post_limit INTEGER NOT NULL DEFAULT 10000")
+        for table, column, definition in (("accounts", "daily_post_limit", "INTEGER NOT NULL DEFAULT 10000"),
+                                          ("media", "sha256", "TEXT")):
+            columns = {row["name"] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+            if column not in columns:
+                self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:

@@ -35,6 +35,16 @@ def test_the_page_lists_posted_clips_with_playable_video(sandbox, account, clien
     assert part.status_code == 206 and part.content == video.read_bytes()[:100]
 
 
+def test_the_same_clip_uploaded_twice_is_stored_once(sandbox, account, client, make_video):
+    first = client.upload_video(make_video(1.0), min_poll_secs=0.05)
+    second = client.upload_video(make_video(1.0), min_poll_secs=0.05)
+    with sandbox.server.sandbox.store.tx() as db:
+        digests = {r[0] for r in db.execute("SELECT sha256 FROM media WHERE id IN (?, ?)",
+                                            (first.media_id, second.media_id))}
+        (copies,) = db.execute("SELECT COUNT(*) FROM blobs WHERE sha256 = ?", (next(iter(digests)),)).fetchone()
+    assert len(digests) == 1 and copies == 1
+
+
 def test_errors_use_the_problem_format(sandbox, account, client):
     missing = requests.get(f"{sandbox.url}/2/nothing-here", timeout=5)
     assert missing.status_code == 404 and missing.headers["Content-Type"] == "application/problem+json"
