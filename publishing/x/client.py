@@ -271,19 +271,25 @@ class XClient:
             endpoint_parameters=("max_results", "tweet.fields", "since_id"), user_auth=self._user_auth))
         return [XPost.from_api(item) for item in body.get("data") or []]
 
-    def find_recent_post(self, *, media_key: str | None = None, text: str | None = None,
-                         user_id: str | None = None, max_results: int = 100) -> XPost | None:
+    def find_recent_post(self, *, media_id: str | None = None, media_key: str | None = None,
+                         text: str | None = None, user_id: str | None = None, max_results: int = 100) -> XPost | None:
         """Reconciliation after an uncertain create: the newest recent post carrying this media or this text.
 
-        Text is compared without links, since X rewrites them (and appends one for media); prefer media_key.
+        Media is the reliable match (a media key is "<type>_<media id>"). Text is compared without links, since X
+        rewrites them and appends one for media.
         """
-        if not media_key and not text:
-            raise ValueError("Give media_key or text to look for.")
+        if not (media_id or media_key or text):
+            raise ValueError("Give media_id, media_key or text to look for.")
         wanted = comparable_text(text) if text else None
-        for post in self.recent_posts(user_id, max_results=max_results):
-            if (media_key and media_key in post.media_keys) or (wanted and comparable_text(post.text) == wanted):
-                return post
-        return None
+
+        def matches(post: XPost) -> bool:
+            if media_key and media_key in post.media_keys:
+                return True
+            if media_id and any(key.rpartition("_")[2] == str(media_id) for key in post.media_keys):
+                return True
+            return bool(wanted) and comparable_text(post.text) == wanted
+
+        return next((post for post in self.recent_posts(user_id, max_results=max_results) if matches(post)), None)
 
     def delete_post(self, post_id: str) -> bool:
         body = self._call(lambda: self._tweepy._make_request("DELETE", f"/2/tweets/{post_id}",

@@ -46,6 +46,8 @@ def test_reconciliation_finds_a_post_by_media_key_or_text(client, uploaded):
         client.create_post(f"later {i}")
 
     by_media = client.find_recent_post(media_key=uploaded.media_key)
+    by_media_id = client.find_recent_post(media_id=uploaded.media_id)
+    assert by_media_id is not None and by_media_id.id == post.id
     assert post.text.startswith("the one https://t.co/")  # X appends a link to the media
     by_text = client.find_recent_post(text="the one")
     assert by_media is not None and by_media.id == post.id
