@@ -12,7 +12,8 @@ Control endpoints (no auth):
                                 consumer_key? (join that app), client_id?, client_secret?, consumer_secret?,
                                 redirect_uri?}  -> user_id, username, consumer_key/secret, access_token/secret,
                                                    client_id/secret
-    POST   /_sandbox/apps      {consumer_key?, consumer_secret?, client_id?, client_secret?, redirect_uri?}
+    POST   /_sandbox/apps      {consumer_key?, consumer_secret?, client_id?, client_secret?, redirect_uri?,
+                                scopes? (the app's permissions, space-separated; empty: all)}
     GET    /_sandbox/accounts
     POST   /_sandbox/faults    {user_id, kind, count=1, path?, status=503, delay, reset_header=true, reset_in=60}
            kind: rate_limit | server_error | delay | unauthorized | processing_failure (next `count` matching calls),

@@ -32,12 +32,12 @@ def _upsert_app(db: sqlite3.Connection, body: dict[str, Any]) -> sqlite3.Row:
     values = {
         "consumer_key": key or token(18), "consumer_secret": body.get("consumer_secret") or token(36),
         "client_id": body.get("client_id") or token(24), "client_secret": body.get("client_secret") or token(36),
-        "redirect_uri": body.get("redirect_uri", ""),
+        "redirect_uri": body.get("redirect_uri", ""), "scopes": body.get("scopes", ""),
     }
     if db.execute("SELECT 1 FROM apps WHERE client_id = ?", (values["client_id"],)).fetchone():
         raise _bad("client_id already belongs to another app.")
-    db.execute("INSERT INTO apps (consumer_key, consumer_secret, client_id, client_secret, redirect_uri) "
-               "VALUES (:consumer_key, :consumer_secret, :client_id, :client_secret, :redirect_uri)", values)
+    db.execute("INSERT INTO apps (consumer_key, consumer_secret, client_id, client_secret, redirect_uri, scopes) "
+               "VALUES (:consumer_key, :consumer_secret, :client_id, :client_secret, :redirect_uri, :scopes)", values)
     return db.execute("SELECT * FROM apps WHERE consumer_key = ?", (values["consumer_key"],)).fetchone()
 
 

@@ -55,6 +55,10 @@ def authorize(store: Store, request: Request) -> Response:
             return _account_picker(request, [(a["user_id"], a["username"]) for a in accounts])
         if chosen not in {a["user_id"] for a in accounts}:
             raise ApiError.problem(400, "Invalid Request", "sandbox_user_id is not an account of this app.")
+        if app["scopes"]:
+            # Like an X app without write or media permission: the user can only grant what the app may have.
+            allowed = set(app["scopes"].split())
+            scopes = [s for s in scopes if s in allowed]
         code = token()
         db.execute(
             "INSERT INTO oauth2_codes (code, client_id, user_id, redirect_uri, scope, code_challenge, "

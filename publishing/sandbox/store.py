@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS apps (
     consumer_secret TEXT NOT NULL,
     client_id TEXT NOT NULL UNIQUE,
     client_secret TEXT NOT NULL,
-    redirect_uri TEXT NOT NULL DEFAULT ''
+    redirect_uri TEXT NOT NULL DEFAULT '',
+    scopes TEXT NOT NULL DEFAULT ''  -- the app's permissions; empty: every scope
 );
 CREATE TABLE IF NOT EXISTS accounts (
     user_id TEXT PRIMARY KEY,
@@ -137,7 +138,7 @@ class Store:
     def _upgrade(self) -> None:
         """Add columns that later versions introduced to sandbox files made by earlier ones."""
         for table, column, definition in (("accounts", "daily_post_limit", "INTEGER NOT NULL DEFAULT 10000"),
-                                          ("media", "sha256", "TEXT")):
+                                          ("media", "sha256", "TEXT"), ("apps", "scopes", "TEXT NOT NULL DEFAULT ''")):
             columns = {row["name"] for row in self._conn.execute(f"PRAGMA table_info({table})")}
             if column not in columns:
                 self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")

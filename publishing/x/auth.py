@@ -134,7 +134,22 @@ class OAuth2Flow:
                 code_verifier=code_verifier)
         except (OAuth2Error, requests.RequestException) as exc:
             raise from_exception(exc, timeout=self.timeouts.read) from exc
+        except Warning as warning:  # oauthlib's "Scope has changed", raised with the token attached
+            token = self._narrowed(warning)
         return OAuth2Token.from_response(token)
+
+    def _narrowed(self, warning: Warning) -> dict[str, Any]:
+        token = getattr(warning, "token", None)
+        if token is None:
+            raise warning
+        granted = set(OAuth2Token.from_response(token).scope)
+        missing = sorted(set(self.scopes) - granted)
+        if missing:
+            raise XError(f"X granted the app only {', '.join(sorted(granted)) or 'no permissions'}; Clipcast also "
+                         f"needs {', '.join(missing)}. Enable read and write access (and media upload) for the app in "
+                         "the X developer portal, then connect the account again.", permanent=True,
+                         reason_code=Reason.MISSING_SCOPE)
+        return token
 
     def refresh(self, token: OAuth2Token) -> OAuth2Token:
         if not token.refresh_token:
@@ -147,6 +162,8 @@ class OAuth2Flow:
                                           auth=handler.auth, **extra)
         except (OAuth2Error, requests.RequestException) as exc:
             raise from_exception(exc, timeout=self.timeouts.read) from exc
+        except Warning as warning:
+            fresh = self._narrowed(warning)
         if not fresh.get("refresh_token"):
             fresh["refresh_token"] = token.refresh_token
         return OAuth2Token.from_response(fresh)

@@ -144,6 +144,15 @@ def test_a_revoked_authorization_asks_to_reconnect(sandbox, account, app):
     assert "reconnect" in caught.value.message
 
 
+def test_an_app_without_media_permission_is_explained_at_connect(sandbox, make_video):
+    account = sandbox.create_account(scopes="tweet.read tweet.write users.read offline.access")
+    app = OAuth2App(client_id=account["client_id"], redirect_uri=REDIRECT)
+    with pytest.raises(XError) as caught:
+        _connect(sandbox, account, app)
+    assert caught.value.permanent and caught.value.reason_code == Reason.MISSING_SCOPE
+    assert "media.write" in caught.value.message and "developer portal" in caught.value.message
+
+
 def test_a_token_without_media_write_cannot_upload(sandbox, account, app, make_video):
     token = _connect(sandbox, account, app, scopes=("tweet.read", "tweet.write", "users.read"))
     with pytest.raises(XError) as caught:
