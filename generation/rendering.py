@@ -53,8 +53,16 @@ def validate_render_params(params: dict) -> None:
         raise ValidationError(str(exc)) from exc
 
 
+def configure_threads() -> None:
+    if settings.CLIPCAST_TORCH_THREADS:
+        import torch
+
+        torch.set_num_threads(settings.CLIPCAST_TORCH_THREADS)
+
+
 def warm_worker() -> None:
     """Load the default pipeline once per worker process so the first render pays no load."""
+    configure_threads()
     started = time.perf_counter()
     engine.warm(None, registry=registry(), device=device_choice())
     log.info("render.worker_warm load_s=%.2f", time.perf_counter() - started)

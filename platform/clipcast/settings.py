@@ -137,6 +137,9 @@ CLIPCAST_MODELS = dict(item.split("=", 1) for item in env_list("CLIPCAST_MODELS"
 CLIPCAST_DEVICE = env_str("CLIPCAST_DEVICE", "auto")
 CLIPCAST_DTYPE = env_str("CLIPCAST_DTYPE", "auto")
 CLIPCAST_CPU_OFFLOAD = env_bool("CLIPCAST_CPU_OFFLOAD", False)
+# CPU threads for torch in a render process (0: torch's default, one per core). More threads than free cores
+# make OpenMP spin against other processes: a render worker sharing a small machine is faster with fewer.
+CLIPCAST_TORCH_THREADS = env_int("CLIPCAST_TORCH_THREADS", 0, minimum=0)
 CLIPCAST_MAX_CLIPS_PER_BATCH = env_int("CLIPCAST_MAX_CLIPS_PER_BATCH", 500, minimum=1)
 RENDER_SOFT_TIME_LIMIT = env_int("RENDER_SOFT_TIME_LIMIT", 1800, minimum=10)
 RENDER_HARD_TIME_LIMIT = env_int("RENDER_HARD_TIME_LIMIT", 2100, minimum=10)

@@ -31,6 +31,6 @@ def render_worker(start_worker, render_model_dir, media_root):
 
     def start(name: str = "gpu", **env):
         return start_worker("gpu", name=name, CLIPCAST_MODEL_PATH=str(render_model_dir), MEDIA_ROOT=str(media_root),
-                            CLIPCAST_WARM_MODEL="1", OMP_NUM_THREADS="1", **env)
+                            CLIPCAST_WARM_MODEL="1", CLIPCAST_TORCH_THREADS="1", **env)
 
     return start
