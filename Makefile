@@ -11,7 +11,12 @@ export HF_HUB_OFFLINE := 1
 export VENV_BIN := $(BIN)
 
 # The embedded defaults for `make run`: SQLite + filesystem broker under var/, DEBUG on.
-RUN_ENV := DEBUG=1 CLIPCAST_PORT=$(PORT) SITE_URL=http://127.0.0.1:$(PORT)
+SANDBOX_PORT ?= 8765
+SANDBOX_URL := http://127.0.0.1:$(SANDBOX_PORT)
+RUN_ENV := DEBUG=1 CLIPCAST_PORT=$(PORT) SITE_URL=http://127.0.0.1:$(PORT) SANDBOX_PORT=$(SANDBOX_PORT) \
+	X_API_BASE_URL=$(SANDBOX_URL) X_UPLOAD_BASE_URL=$(SANDBOX_URL) X_WEB_BASE_URL=$(SANDBOX_URL) \
+	X_CONSUMER_KEY=clipcast-demo-consumer X_CONSUMER_SECRET=clipcast-demo-consumer-secret \
+	X_OAUTH2_CLIENT_ID=clipcast-demo-client
 
 .PHONY: venv run test test-fast services lint bench train-model eval-model clean
 
@@ -31,6 +36,7 @@ run: venv
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo --url http://127.0.0.1:$(PORT)/
 	@echo ""
 	@echo "  Clipcast is starting on http://127.0.0.1:$(PORT)/  (admin: http://127.0.0.1:$(PORT)/admin/)  Ctrl-C stops all."
+	@echo "  X sandbox: $(SANDBOX_URL)/"
 	@echo ""
 	$(RUN_ENV) exec $(BIN)/honcho start -f Procfile
 

@@ -59,7 +59,8 @@ def login(session: requests.Session, url: str, username: str, password: str) -> 
 
 def test_make_run_serves_the_demo_and_every_queue(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in TEST_ONLY_VARS and not k.startswith("MAKE")}
-    env.update(CLIPCAST_VAR_DIR=str(tmp_path / "var"), PORT=str(free_port()), CLIPCAST_DEMO_PASSWORD="demo-pw-7")
+    env.update(CLIPCAST_VAR_DIR=str(tmp_path / "var"), PORT=str(free_port()), SANDBOX_PORT=str(free_port()),
+               CLIPCAST_DEMO_PASSWORD="demo-pw-7")
     output = tmp_path / "make-run.log"
     with open(output, "wb") as log:
         proc = subprocess.Popen(
@@ -88,6 +89,12 @@ def test_make_run_serves_the_demo_and_every_queue(tmp_path):
         )
         assert smoke.returncode == 0, smoke.stdout + smoke.stderr + output.read_text()[-3000:]
         assert "Every queue answered" in smoke.stdout
+        sandbox_url = re.search(r"X sandbox: (http://\S+/)", output.read_text()).group(1)
+        assert requests.get(sandbox_url, timeout=10).status_code == 200
+        deadline = time.monotonic() + 60
+        while "is connected to the sandbox" not in output.read_text() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert "is connected to the sandbox" in output.read_text()
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does
         try:

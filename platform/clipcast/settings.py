@@ -127,8 +127,17 @@ if not CLIPCAST_ENCRYPTION_KEYS and not DEBUG:
 X_API_BASE_URL = env_str("X_API_BASE_URL", "https://api.x.com")
 X_UPLOAD_BASE_URL = env_str("X_UPLOAD_BASE_URL", X_API_BASE_URL)
 X_REQUEST_TIMEOUT = env_float("X_REQUEST_TIMEOUT", 30.0)
+X_CONNECT_TIMEOUT = env_float("X_CONNECT_TIMEOUT", 10.0)
+X_WEB_BASE_URL = env_str("X_WEB_BASE_URL", "https://x.com")  # where post links point (the sandbox under make run)
+# The X app: its OAuth 1.0a consumer key pair, and its OAuth 2.0 client for the PKCE connect flow.
+X_CONSUMER_KEY = env_str("X_CONSUMER_KEY", "")
+X_CONSUMER_SECRET = env_secret("X_CONSUMER_SECRET", "")
 X_OAUTH2_CLIENT_ID = env_str("X_OAUTH2_CLIENT_ID", "")
 X_OAUTH2_CLIENT_SECRET = env_secret("X_OAUTH2_CLIENT_SECRET", "")
+X_OAUTH2_REDIRECT_URI = env_str("X_OAUTH2_REDIRECT_URI", f"{SITE_URL.rstrip('/')}/accounts/connect/callback/")
+X_MEDIA_MAX_WAIT = env_float("X_MEDIA_MAX_WAIT", 300.0)
+PUBLISH_MAX_ATTEMPTS = env_int("PUBLISH_MAX_ATTEMPTS", 8, minimum=1)
+X_MADE_WITH_AI = env_bool("X_MADE_WITH_AI", True)
 
 # Rendering.
 CLIPCAST_MODEL_PATH = env_str("CLIPCAST_MODEL_PATH", "")
@@ -174,6 +183,8 @@ CELERY_TASK_QUEUES = (
 CELERY_TASK_ROUTES = {
     # Housekeeping of the render and publish apps runs beside beat, never behind a long render.
     "generation.tasks.reap_stuck_clips": {"queue": "default", "routing_key": "default"},
+    "publishing.tasks.dispatch_due_posts": {"queue": "default", "routing_key": "default"},
+    "publishing.tasks.requeue_stale_posts": {"queue": "default", "routing_key": "default"},
     "generation.tasks.*": {"queue": "gpu", "routing_key": "gpu"},
     "publishing.tasks.*": {"queue": "publish", "routing_key": "publish"},
 }
@@ -190,11 +201,28 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 HEARTBEAT_INTERVAL = env_int("HEARTBEAT_INTERVAL", 30, minimum=1)
 # Every beat entry expires: a tick that waited longer than its interval is dropped, never replayed in a burst.
 REAP_INTERVAL = env_int("REAP_INTERVAL", 60, minimum=1)
+DISPATCH_INTERVAL = env_int("DISPATCH_INTERVAL", 15, minimum=1, maximum=30)
+METRICS_INTERVAL = env_int("METRICS_INTERVAL", 900, minimum=10)
 CELERY_BEAT_SCHEDULE = {
     "beat-heartbeat": {
         "task": "clipcast.tasks.beat_heartbeat",
         "schedule": float(HEARTBEAT_INTERVAL),
         "options": {"expires": HEARTBEAT_INTERVAL, "queue": "default"},
+    },
+    "dispatch-due-posts": {
+        "task": "publishing.tasks.dispatch_due_posts",
+        "schedule": float(DISPATCH_INTERVAL),
+        "options": {"expires": DISPATCH_INTERVAL, "queue": "default"},
+    },
+    "requeue-stale-posts": {
+        "task": "publishing.tasks.requeue_stale_posts",
+        "schedule": float(REAP_INTERVAL),
+        "options": {"expires": REAP_INTERVAL, "queue": "default"},
+    },
+    "refresh-metrics": {
+        "task": "publishing.tasks.refresh_metrics",
+        "schedule": float(METRICS_INTERVAL),
+        "options": {"expires": METRICS_INTERVAL, "queue": "publish"},
     },
     "reap-stuck-clips": {
         "task": "generation.tasks.reap_stuck_clips",

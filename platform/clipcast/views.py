@@ -6,7 +6,7 @@ from django.views.decorators.cache import never_cache
 
 from clipcast.models import Heartbeat
 
-WATCHED_HEARTBEATS = ("beat",)
+WATCHED_HEARTBEATS = ("beat", "dispatcher")
 
 
 @never_cache

@@ -201,21 +201,37 @@ def media_bytes(store: Store, request: Request, media_id: str) -> Response:
     return Response(200, data, headers, row["media_type"])
 
 
+def _page(title: str, body: str) -> Response:
+    page = ("<!doctype html><html lang=en><meta charset=utf-8><title>X sandbox</title>"
+            "<style>body{font:15px system-ui;max-width:46rem;margin:2rem auto}article{border-bottom:1px solid #ddd;"
+            "padding:.5rem 0}.ai{background:#eef;padding:0 .3rem;border-radius:.3rem}</style>"
+            f"<h1>{title}</h1>{body}</html>")
+    return Response(200, page, {}, "text/html; charset=utf-8")
+
+
+def _article(r) -> str:
+    video = (f'<video controls preload="metadata" width="360" src="/_sandbox/media/{r["media_id"]}"></video>'
+             if r["media_id"] else "")
+    ai = ' <span class="ai">made with AI</span>' if r["made_with_ai"] else ""
+    link = f'/{html.escape(r["username"])}/status/{r["id"]}'
+    return (f'<article id="post-{r["id"]}"><p><b>@{html.escape(r["username"])}</b> · {iso(r["created_at"])} · '
+            f'<a href="{link}"><code>{r["id"]}</code></a>{ai}</p><p>{html.escape(r["text"])}</p>{video}</article>')
+
+
 def index_page(store: Store) -> Response:
     with store.tx() as db:
         rows = db.execute("SELECT p.*, a.username FROM posts p JOIN accounts a ON a.user_id = p.user_id "
                           "WHERE p.deleted_at IS NULL ORDER BY CAST(p.id AS INTEGER) DESC LIMIT 200").fetchall()
         (total,) = db.execute("SELECT COUNT(*) FROM posts WHERE deleted_at IS NULL").fetchone()
-    items = []
-    for r in rows:
-        video = (f'<video controls preload="metadata" width="360" src="/_sandbox/media/{r["media_id"]}"></video>'
-                 if r["media_id"] else "")
-        ai = ' <span class="ai">made with AI</span>' if r["made_with_ai"] else ""
-        items.append(f'<article><p><b>@{html.escape(r["username"])}</b> · {iso(r["created_at"])} · '
-                     f'<code>{r["id"]}</code>{ai}</p><p>{html.escape(r["text"])}</p>{video}</article>')
-    body = "".join(items) or "<p>No posts yet.</p>"
-    page = ("<!doctype html><html lang=en><meta charset=utf-8><title>X sandbox</title>"
-            "<style>body{font:15px system-ui;max-width:46rem;margin:2rem auto}article{border-bottom:1px solid #ddd;"
-            "padding:.5rem 0}.ai{background:#eef;padding:0 .3rem;border-radius:.3rem}</style>"
-            f"<h1>X sandbox</h1><p>{total} post(s); newest 200 shown.</p>{body}</html>")
-    return Response(200, page, {}, "text/html; charset=utf-8")
+    body = "".join(_article(r) for r in rows) or "<p>No posts yet.</p>"
+    return _page("X sandbox", f"<p>{total} post(s); newest 200 shown.</p>{body}")
+
+
+def post_page(store: Store, username: str, post_id: str) -> Response:
+    """A post's permalink, shaped like x.com/{username}/status/{id}, so Clipcast's post links work here too."""
+    with store.tx() as db:
+        row = db.execute("SELECT p.*, a.username FROM posts p JOIN accounts a ON a.user_id = p.user_id "
+                         "WHERE p.id = ? AND a.username = ? AND p.deleted_at IS NULL", (post_id, username)).fetchone()
+    if row is None:
+        raise ApiError.problem(404, "Not Found Error", f"No post {post_id} by @{username}.")
+    return _page(f"Post by @{html.escape(username)}", _article(row) + '<p><a href="/">All posts</a></p>')

@@ -55,6 +55,8 @@ class Sandbox:
             ("GET", re.compile(r"/_sandbox/config"), None, lambda r: control.update_config(r, c)),
             ("POST", re.compile(r"/_sandbox/config"), None, lambda r: control.update_config(r, c)),
             ("GET", re.compile(r"/_sandbox/media/([0-9]+)"), None, lambda r, i: control.media_bytes(s, r, i)),
+            ("GET", re.compile(r"/([A-Za-z0-9_]{1,15})/status/([0-9]+)"), None,
+             lambda r, u, i: control.post_page(s, u, i)),
             ("GET", re.compile(r"/"), None, lambda r: control.index_page(s)),
         ]
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from clipcast.models import Heartbeat
 from clipcast.tasks import beat_heartbeat
+from publishing.tasks import dispatch_due_posts
 
 pytestmark = pytest.mark.django_db
 
@@ -19,6 +20,8 @@ def test_healthz_is_503_before_beat_has_ever_run(client):
 
 def test_healthz_is_ok_after_a_beat_and_503_when_it_goes_stale(client):
     beat_heartbeat()
+    assert client.get("/healthz").status_code == 503  # the dispatcher has not run yet
+    dispatch_due_posts()
     assert client.get("/healthz").status_code == 200
     hb = Heartbeat.objects.get(name="beat")
     Heartbeat.objects.filter(pk=hb.pk).update(beat_at=timezone.now() - 2 * hb.interval - timedelta(seconds=1))

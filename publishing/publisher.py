@@ -1,0 +1,140 @@
+"""Publishing one post: uploading -> processing -> posting -> posted, resumable after a crash at any point.
+
+`posting` is committed before the create call. A run that finds a post already in `posting` does not know
+whether the earlier create reached X (a crash, a timeout), so it first looks for the post among the account's
+recent posts (by media id, then text) and only creates when nothing matches: X has no idempotency key.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from publishing import gateway
+from publishing.faults import crash_point
+from publishing.models import AccountStatus, Post, PostStatus, XAccount
+from publishing.notifications import notify_post_failed
+from publishing.x import Reason, XClient, XError, XPost
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(minutes=15)
+
+
+@dataclass
+class RetryLater(Exception):
+    """A transient failure: run the task again after `countdown` seconds."""
+
+    countdown: float
+    reason: str
+
+
+class _Moved(Exception):
+    """The post left the state this run expected (cancelled, or another run got there first)."""
+
+
+def _advance(post: Post, from_status: str, to_status: str, **fields) -> None:
+    """Conditional state change; commits immediately (autocommit) so a crash after it is seen by the next run."""
+    if not Post.objects.filter(pk=post.pk, status=from_status).update(status=to_status, updated_at=timezone.now(),
+                                                                         **fields):
+        raise _Moved
+    post.status = to_status
+    for name, value in fields.items():
+        setattr(post, name, value)
+
+
+def _mark_posted(post: Post, account: XAccount, x_post: XPost) -> str:
+    crash_point("before_posted_commit", post.pk)
+    _advance(post, PostStatus.POSTING, PostStatus.POSTED, x_post_id=x_post.id,
+             x_post_url=gateway.post_url(account, x_post.id), posted_at=timezone.now(), last_error="")
+    log.info("post.posted post=%s x_post=%s", post.pk, x_post.id)
+    return PostStatus.POSTED
+
+
+def _fail(post: Post, message: str) -> str:
+    updated = Post.objects.filter(pk=post.pk, status__in=[PostStatus.UPLOADING, PostStatus.PROCESSING,
+                                                          PostStatus.POSTING]).update(
+        status=PostStatus.FAILED, last_error=message[:2000], updated_at=timezone.now())
+    if updated:
+        post.status, post.last_error = PostStatus.FAILED, message
+        log.warning("post.failed post=%s reason=%s", post.pk, message[:200])
+        notify_post_failed(post)
+    return PostStatus.FAILED
+
+
+def _backoff(post: Post, error: XError) -> float:
+    if error.retry_at is not None:
+        return max(1.0, (error.retry_at - timezone.now()).total_seconds() + 1)
+    return min(MAX_BACKOFF.total_seconds(), 5.0 * 2 ** max(0, post.attempts - 1))
+
+
+def publish(post_id: int) -> str:
+    """Run (or resume) one post. Returns its status, or raises RetryLater for a transient failure."""
+    post = Post.objects.select_related("x_account", "clip").filter(pk=post_id).first()
+    if post is None or post.status not in (PostStatus.UPLOADING, PostStatus.PROCESSING, PostStatus.POSTING):
+        return post.status if post else "missing"
+    Post.objects.filter(pk=post.pk).update(attempts=F("attempts") + 1)
+    post.attempts += 1
+    account = post.x_account
+    resumed_in_posting = post.status == PostStatus.POSTING
+    try:
+        with gateway.client_for(account) as client:
+            return _run(post, account, client, resumed_in_posting)
+    except _Moved:
+        log.info("post.moved post=%s", post_id)
+        return Post.objects.filter(pk=post_id).values_list("status", flat=True).first() or "missing"
+    except XError as error:
+        return _handle_error(post, account, error)
+
+
+def _run(post: Post, account: XAccount, client: XClient, resumed_in_posting: bool) -> str:
+    if post.status == PostStatus.UPLOADING:
+        with post.clip.video.open("rb") as video:
+            media = client.upload_video(video, wait=False, max_wait_secs=settings.X_MEDIA_MAX_WAIT)
+        crash_point("after_upload", post.pk)
+        _advance(post, PostStatus.UPLOADING, PostStatus.PROCESSING, media_id=media.media_id)
+    if post.status == PostStatus.PROCESSING:
+        client.wait_for_media(post.media_id, max_wait_secs=settings.X_MEDIA_MAX_WAIT)
+        crash_point("after_processing", post.pk)
+        _advance(post, PostStatus.PROCESSING, PostStatus.POSTING)
+        resumed_in_posting = False
+    if resumed_in_posting:
+        found = client.find_recent_post(media_id=post.media_id, text=post.caption, user_id=account.x_user_id or None)
+        if found is not None:
+            log.warning("post.reconciled post=%s x_post=%s (an earlier create had gone through)", post.pk, found.id)
+            return _mark_posted(post, account, found)
+    x_post = client.create_post(post.caption, media_ids=[post.media_id], made_with_ai=settings.X_MADE_WITH_AI)
+    crash_point("after_create", post.pk)
+    return _mark_posted(post, account, x_post)
+
+
+def _handle_error(post: Post, account: XAccount, error: XError) -> str:
+    log.warning("post.x_error post=%s code=%s permanent=%s", post.pk, error.reason_code, error.permanent)
+    if error.probably_posted and post.status == PostStatus.POSTING:
+        try:
+            with gateway.client_for(account) as client:
+                found = client.find_recent_post(media_id=post.media_id, text=post.caption,
+                                                user_id=account.x_user_id or None)
+            if found is not None:
+                return _mark_posted(post, account, found)
+        except (XError, _Moved):
+            pass
+    if error.reason_code in (Reason.MEDIA_EXPIRED,) and post.status in (PostStatus.PROCESSING, PostStatus.POSTING):
+        # The uploaded media is gone before it was posted: upload again (the create never succeeded with it).
+        Post.objects.filter(pk=post.pk, status=post.status).update(status=PostStatus.UPLOADING, media_id="",
+                                                                   updated_at=timezone.now())
+        raise RetryLater(1.0, error.message)
+    if error.reason_code == Reason.TOKEN_INVALID or error.reason_code == Reason.AUTHORIZATION_FAILED:
+        XAccount.objects.filter(pk=account.pk).update(status=AccountStatus.NEEDS_RECONNECT,
+                                                      status_reason=error.message[:300])
+    if error.permanent:
+        return _fail(post, error.message)
+    if post.attempts >= settings.PUBLISH_MAX_ATTEMPTS:
+        return _fail(post, f"X kept failing after {post.attempts} attempts; last error: {error.message}")
+    Post.objects.filter(pk=post.pk).update(last_error=f"Retrying: {error.message}"[:2000], updated_at=timezone.now())
+    raise RetryLater(_backoff(post, error), error.message)

@@ -1,0 +1,56 @@
+"""Celery glue for publishing: ids in, rows re-read, every task safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+
+from clipcast.models import Heartbeat
+from publishing import dispatch, metrics_refresh, publisher
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="publishing.tasks.publish_post", bind=True, ignore_result=True, acks_late=True,
+             reject_on_worker_lost=True, max_retries=None)
+def publish_post(self, post_id: int) -> str:
+    try:
+        return publisher.publish(post_id)
+    except publisher.RetryLater as later:
+        log.info("post.retry post=%s in=%.0fs reason=%s", post_id, later.countdown, later.reason[:120])
+        raise self.retry(countdown=later.countdown) from None
+
+
+@shared_task(name="publishing.tasks.dispatch_due_posts", ignore_result=True)
+def dispatch_due_posts() -> int:
+    """Claim due posts and enqueue them; drains big backlogs in batches within one tick."""
+    Heartbeat.record("dispatcher", timedelta(seconds=settings.DISPATCH_INTERVAL), socket.gethostname())
+    total = 0
+    for _ in range(50):
+        result = dispatch.claim_due_posts()
+        for post_id in result.claimed:
+            publish_post.delay(post_id)
+        total += len(result.claimed)
+        if len(result.claimed) < dispatch.DISPATCH_BATCH:
+            break
+    return total
+
+
+@shared_task(name="publishing.tasks.requeue_stale_posts", ignore_result=True)
+def requeue_stale_posts() -> int:
+    """Posts in flight whose task vanished (broker restart, lost message) are resumed; resuming reconciles."""
+    stale = dispatch.stale_in_flight()
+    for post_id in stale:
+        publish_post.delay(post_id)
+    if stale:
+        log.warning("posts.requeued_stale ids=%s", stale)
+    return len(stale)
+
+
+@shared_task(name="publishing.tasks.refresh_metrics", ignore_result=True)
+def refresh_metrics() -> int:
+    return metrics_refresh.refresh_recent()
