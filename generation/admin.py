@@ -1,23 +1,117 @@
-from django.contrib import admin
+"""Clips in the Django admin: provenance read-only, status changed only through the actions (and their services)."""
 
-from generation.models import Clip
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from clipcast.admin_actions import ActionTally, report
+from generation import services
+from generation.models import Clip, ReviewStatus
 
 PROVENANCE_FIELDS = [
     "fingerprint", "timings", "device", "worker", "model_id", "weights_hash", "versions",
     "created_at", "started_at", "heartbeat_at", "finished_at", "attempts",
 ]
+STATE_FIELDS = ["status", "progress", "stage", "error", "cancel_requested", "review_status", "reviewed_by",
+                "reviewed_at"]
+OUTPUT_FIELDS = ["poster_preview", "video_link", "duration_s", "video", "gif", "poster"]
+
+
+def _status_now(clip: Clip) -> str:
+    """The clip's status as the database has it now (a conditional update may have lost a race)."""
+    status = Clip.objects.filter(pk=clip.pk).values_list("status", flat=True).first()
+    return status or "deleted"
 
 
 @admin.register(Clip)
 class ClipAdmin(admin.ModelAdmin):
-    list_display = ["id", "campaign", "short_prompt", "status", "progress", "review_status", "seed", "created_at"]
+    list_display = ["id", "thumbnail", "campaign", "short_prompt", "status", "progress", "review_status", "seed",
+                    "created_at"]
+    list_display_links = ["id", "thumbnail"]
     list_filter = ["status", "review_status", "campaign__workspace", "campaign"]
-    search_fields = ["prompt", "campaign__name", "error"]
-    readonly_fields = PROVENANCE_FIELDS
+    search_fields = ["prompt", "campaign__name", "error", "=fingerprint", "worker", "model_id"]
+    readonly_fields = PROVENANCE_FIELDS + STATE_FIELDS + OUTPUT_FIELDS
     list_select_related = ["campaign"]
-    raw_id_fields = ["prompt_template", "reviewed_by"]
+    raw_id_fields = ["prompt_template"]
     autocomplete_fields = ["campaign"]
+    fieldsets = [
+        (None, {"fields": ["campaign", "prompt_template", "variables", "prompt", "negative_prompt", "render_params",
+                           "seed"]}),
+        ("State", {"fields": STATE_FIELDS}),
+        ("Output", {"fields": OUTPUT_FIELDS}),
+        ("Provenance", {"fields": PROVENANCE_FIELDS}),
+    ]
+    actions = ["rerender", "approve", "reject", "cancel"]
 
     @admin.display(description="Prompt")
     def short_prompt(self, clip: Clip) -> str:
         return clip.prompt[:80]
+
+    @admin.display(description="Poster")
+    def thumbnail(self, clip: Clip) -> str:
+        if not clip.poster:
+            return self.get_empty_value_display()
+        return format_html('<img src="{}" alt="" width="64" loading="lazy">', clip.poster.url)
+
+    @admin.display(description="Poster")
+    def poster_preview(self, clip: Clip) -> str:
+        if not clip.poster:
+            return "No poster yet."
+        return format_html('<img src="{}" alt="Poster of clip {}" style="max-width: 320px">', clip.poster.url, clip.pk)
+
+    @admin.display(description="Video")
+    def video_link(self, clip: Clip) -> str:
+        if not clip.video:
+            return "No video yet."
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', clip.video.url, clip.video.name)
+
+    @admin.action(description="Re-render selected clips (failed/cancelled in place, succeeded as a new copy)",
+                  permissions=["change"])
+    def rerender(self, request: HttpRequest, queryset: QuerySet[Clip]) -> None:
+        tally = ActionTally()
+        for clip in queryset:
+            if services.rerender_clip(clip) is None:
+                tally.skip(_status_now(clip))
+            else:
+                tally.done += 1
+        report(self, request, tally, "Queued {n} clip{s} for rendering",
+               hint="clips still queued or rendering are already on their way")
+
+    def _review(self, request: HttpRequest, queryset: QuerySet[Clip], approve: bool) -> None:
+        target = ReviewStatus.APPROVED if approve else ReviewStatus.REJECTED
+        tally = ActionTally()
+        for clip in queryset:
+            if clip.review_status == target:
+                tally.skip(f"already {target.label.lower()}")
+                continue
+            try:
+                services.review_clip(clip, request.user, approve=approve)
+            except ValidationError:
+                tally.skip(clip.status)
+            else:
+                tally.done += 1
+        report(self, request, tally, f"{target.label} {{n}} clip{{s}}",
+               hint="only a clip that rendered successfully can be reviewed")
+
+    @admin.action(description="Approve selected clips", permissions=["change"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[Clip]) -> None:
+        self._review(request, queryset, approve=True)
+
+    @admin.action(description="Reject selected clips", permissions=["change"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[Clip]) -> None:
+        self._review(request, queryset, approve=False)
+
+    @admin.action(description="Cancel selected clips", permissions=["change"])
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Clip]) -> None:
+        tally = ActionTally()
+        for clip in queryset:
+            if services.cancel_clip(clip):
+                tally.done += 1
+            else:
+                tally.skip(_status_now(clip))
+        report(self, request, tally, "Cancelled {n} clip{s} (rendering ones stop at their next step)",
+               hint="only queued or rendering clips can be cancelled")

@@ -154,6 +154,25 @@ def retry_clip(clip: Clip) -> bool:
     return bool(updated)
 
 
+def rerender_clip(clip: Clip) -> Clip | None:
+    """Render a clip again: a failed or cancelled one is requeued in place (same seed and settings);
+    a succeeded one gets a fresh copy with the same inputs, so the original, its review and its posts stay
+    as they were (e.g. after a model update or a lost file). Returns the clip that will render, or None for
+    a clip that is still queued or rendering."""
+    if clip.status in (ClipStatus.FAILED, ClipStatus.CANCELLED):
+        return clip if retry_clip(clip) else None
+    if clip.status != ClipStatus.SUCCEEDED:
+        return None
+    copy = Clip.objects.create(
+        campaign_id=clip.campaign_id, prompt_template_id=clip.prompt_template_id, variables=clip.variables,
+        prompt=clip.prompt, negative_prompt=clip.negative_prompt, render_params=clip.render_params, seed=clip.seed,
+        fingerprint=clip.fingerprint,
+    )
+    transaction.on_commit(lambda: enqueue_renders([copy.pk]))
+    log.info("clip.rerender source=%s copy=%s", clip.pk, copy.pk)
+    return copy
+
+
 def reap_stuck_clips(silence: timedelta | None = None) -> dict[str, int]:
     """Requeue renders whose worker stopped heart-beating; fail them after MAX_RENDER_ATTEMPTS."""
     silence = silence or timedelta(seconds=settings.RENDER_STALE_AFTER)

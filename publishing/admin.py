@@ -1,5 +1,15 @@
-from django.contrib import admin
+"""X accounts and posts in the Django admin; post status changes only through the actions (and their services)."""
 
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from clipcast.admin_actions import ActionTally, report
+from publishing import services
 from publishing.models import Post, XAccount
 
 
@@ -14,13 +24,59 @@ class XAccountAdmin(admin.ModelAdmin):
     autocomplete_fields = ["workspace"]
 
 
+def _status_now(post: Post) -> str:
+    """The post's status as the database has it now (a conditional update may have lost a race)."""
+    return Post.objects.filter(pk=post.pk).values_list("status", flat=True).first() or "deleted"
+
+
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
     list_display = ["id", "x_account", "status", "scheduled_at", "posted_at", "attempts", "x_post_url"]
     list_filter = ["status", "x_account__workspace", "clip__campaign"]
-    search_fields = ["caption", "x_post_id", "media_id", "last_error"]
-    readonly_fields = ["attempts", "media_id", "x_post_id", "x_post_url", "posted_at", "metrics", "metrics_at",
-                       "created_at", "updated_at"]
+    search_fields = ["caption", "x_post_id", "media_id", "last_error", "x_account__handle"]
+    readonly_fields = ["status", "attempts", "media_id", "x_post_id", "x_post_url", "last_error", "posted_at",
+                       "metrics", "metrics_at", "created_at", "updated_at"]
     raw_id_fields = ["clip"]
     autocomplete_fields = ["x_account"]
     list_select_related = ["x_account"]
+    actions = ["publish_now", "cancel", "retry"]
+
+    @admin.action(description="Publish selected posts now", permissions=["change"])
+    def publish_now(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        tally = ActionTally()
+        for post in queryset:
+            if services.publish_now(post):
+                tally.done += 1
+            else:
+                tally.skip(_status_now(post))
+        report(self, request, tally,
+               f"Made {{n}} post{{s}} due now: the dispatcher sends them within {settings.DISPATCH_INTERVAL} s, "
+               "spaced by each account's minimum gap",
+               hint="only a scheduled post can be published now")
+
+    @admin.action(description="Cancel selected posts", permissions=["change"])
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        tally = ActionTally()
+        for post in queryset:
+            if services.cancel_post(post):
+                tally.done += 1
+            else:
+                tally.skip(_status_now(post))
+        report(self, request, tally, "Cancelled {n} post{s}",
+               hint="only a post that has not started going out can be cancelled")
+
+    @admin.action(description="Retry selected failed posts now", permissions=["change"])
+    def retry(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        tally = ActionTally()
+        for post in queryset:
+            try:
+                retried = services.retry_post(post)
+            except ValidationError as exc:
+                tally.skip(f"blocked: {exc.messages[0].rstrip('.')}")
+                continue
+            if retried:
+                tally.done += 1
+            else:
+                tally.skip(_status_now(post))
+        report(self, request, tally, "Put {n} failed post{s} back on the schedule, due now",
+               hint="only a failed post can be retried")

@@ -98,3 +98,32 @@ def reschedule_post(post: Post, scheduled_at: datetime, caption: str | None = No
     if caption is not None:
         changes["caption"] = validate_caption(caption)
     return bool(Post.objects.filter(pk=post.pk, status=PostStatus.SCHEDULED).update(**changes))
+
+
+def publish_now(post: Post) -> bool:
+    """Make a scheduled post due now; the dispatcher sends it on its next tick (the account's spacing applies)."""
+    now = timezone.now()
+    moved = Post.objects.filter(pk=post.pk, status=PostStatus.SCHEDULED).update(scheduled_at=now, updated_at=now)
+    if moved:
+        log.info("post.publish_now post=%s", post.pk)
+    return bool(moved)
+
+
+def retry_post(post: Post) -> bool:
+    """Put a failed post back on the schedule, due now. Attempts are kept as the record of what happened.
+
+    Raises ValidationError when the account cannot post, since the retry would only fail again.
+    """
+    if not Post.objects.filter(pk=post.pk, status=PostStatus.FAILED).exists():
+        return False
+    account = XAccount.objects.get(pk=post.x_account_id)
+    if account.status != AccountStatus.ACTIVE:
+        raise ValidationError(f"@{account.handle} needs attention ({account.get_status_display()}): reconnect it.")
+    now = timezone.now()
+    moved = Post.objects.filter(pk=post.pk, status=PostStatus.FAILED).update(
+        status=PostStatus.SCHEDULED, scheduled_at=now, last_error="", updated_at=now
+    )
+    if moved:
+        log.info("post.retry post=%s", post.pk)
+    return bool(moved)
+
