@@ -46,9 +46,18 @@ def _refresher(account_id: int):
     return refresh
 
 
+def _endpoints() -> dict:
+    return {"api_base_url": settings.X_API_BASE_URL, "upload_base_url": settings.X_UPLOAD_BASE_URL,
+            "timeout": settings.X_REQUEST_TIMEOUT, "connect_timeout": settings.X_CONNECT_TIMEOUT}
+
+
+def client_for_token(token: OAuth2Token) -> XClient:
+    """A client for a token not stored yet (the connect callback asks X whose it is)."""
+    return XClient(oauth2_token=token, oauth2_app=oauth2_app(), **_endpoints())
+
+
 def client_for(account: XAccount) -> XClient:
-    common = {"api_base_url": settings.X_API_BASE_URL, "upload_base_url": settings.X_UPLOAD_BASE_URL,
-              "timeout": settings.X_REQUEST_TIMEOUT, "connect_timeout": settings.X_CONNECT_TIMEOUT}
+    common = _endpoints()
     if account.auth_kind == AuthKind.OAUTH1:
         credentials = OAuth1Credentials(settings.X_CONSUMER_KEY, settings.X_CONSUMER_SECRET, account.access_token,
                                         account.access_token_secret)

@@ -1,4 +1,5 @@
-"""Scheduling workflows: put an approved clip on an account's schedule, move it, cancel it."""
+"""Publishing workflows: connect an X account with OAuth 2.0; put an approved clip on an account's schedule, move
+it, cancel it."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Workspace
 from generation.models import Clip, ClipStatus, ReviewStatus
+from publishing import gateway
 from publishing.captions import validate_caption
-from publishing.models import AccountStatus, Post, PostStatus, XAccount
+from publishing.models import AccountStatus, AuthKind, Post, PostStatus, XAccount
 from publishing.scheduling import local_to_utc, next_free_slot
+from publishing.x import OAuth2Token, XUser
 
 log = logging.getLogger(__name__)
 
@@ -127,3 +131,43 @@ def retry_post(post: Post) -> bool:
         log.info("post.retry post=%s", post.pk)
     return bool(moved)
 
+
+def connect_oauth2_account(workspace: Workspace, token: OAuth2Token, me: XUser,
+                           reconnecting: XAccount | None = None) -> XAccount:
+    """Create or update the workspace's account for the X user `me` with a fresh OAuth 2.0 token.
+
+    The row is found by X user id (the handle can change on X), then by handle; reconnecting an account with
+    another X user's consent is refused, since its posts would then go out under someone else's name.
+    """
+    if reconnecting is not None and reconnecting.x_user_id and reconnecting.x_user_id != me.id:
+        raise ValidationError(f"You authorized X as @{me.username}, but are reconnecting @{reconnecting.handle}: "
+                              f"sign in to X as @{reconnecting.handle} (or sign out of X) and reconnect again.")
+    with transaction.atomic():
+        accounts = XAccount.objects.select_for_update().filter(workspace=workspace)
+        account = reconnecting and accounts.filter(pk=reconnecting.pk).first()
+        account = (account or accounts.filter(x_user_id=me.id).first()
+                   or accounts.filter(handle__iexact=me.username).first()
+                   or XAccount(workspace=workspace))
+        account.handle, account.x_user_id, account.auth_kind = me.username, me.id, AuthKind.OAUTH2
+        account.access_token, account.access_token_secret = token.access_token, ""
+        account.refresh_token = token.refresh_token or ""
+        account.token_expires_at = token.expires_at
+        account.status, account.status_reason = AccountStatus.ACTIVE, ""
+        account.save()
+    log.info("x_account.connected account=%s workspace=%s x_user=%s auth=oauth2", account.pk, workspace.pk, me.id)
+    return account
+
+
+def complete_oauth2_connect(workspace: Workspace, callback_url: str, state: str, code_verifier: str,
+                            reconnecting: XAccount | None = None) -> XAccount:
+    """The callback half of "Connect with X": check state, exchange the code, ask X who this is, store the account.
+
+    Raises XError (declined, state mismatch, missing permission, X unavailable) or ValidationError, each with a
+    message for the user.
+    """
+    flow = gateway.oauth2_flow()
+    code = flow.code_from_callback(callback_url, state)
+    token = flow.exchange_code(code, code_verifier)
+    with gateway.client_for_token(token) as client:
+        me = client.get_me()
+    return connect_oauth2_account(workspace, token, me, reconnecting)

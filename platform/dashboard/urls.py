@@ -45,4 +45,6 @@ urlpatterns = [
     path("accounts/new/", accounts.account_add, name="account_add"),
     path("accounts/<int:pk>/tokens/", accounts.account_tokens, name="account_tokens"),
     path("accounts/connect/", accounts.x_connect, name="x_connect"),
+    path("accounts/connect/callback/", accounts.x_callback, name="x_callback"),  # = settings.X_OAUTH2_REDIRECT_URI
+    path("accounts/<int:pk>/reconnect/", accounts.x_reconnect, name="x_reconnect"),
 ]

@@ -61,6 +61,8 @@ def test_only_owners_manage_accounts(editor, mine):
     assert 'id="connect-x"' not in editor.get(reverse("dashboard:accounts")).content.decode()
 
 
-def test_connect_with_x_is_a_stable_url_that_says_what_to_do_meanwhile(owner):
+def test_connect_with_x_without_an_oauth2_client_says_how_to_configure_it(owner, settings):
+    settings.X_OAUTH2_CLIENT_ID = ""
     body = owner.get(reverse("dashboard:x_connect")).content.decode()
-    assert "coming soon" in body and reverse("dashboard:account_add") in body
+    assert "X_OAUTH2_CLIENT_ID" in body and settings.X_OAUTH2_REDIRECT_URI in body
+    assert reverse("dashboard:account_add") in body

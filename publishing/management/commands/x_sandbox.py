@@ -45,6 +45,9 @@ class Command(BaseCommand):
             return
         body = {"username": DEMO_HANDLE, "name": "Clipcast demo", "consumer_key": settings.X_CONSUMER_KEY,
                 "consumer_secret": settings.X_CONSUMER_SECRET}
+        if settings.X_OAUTH2_CLIENT_ID:  # so "Connect with X" (OAuth 2.0) works against the sandbox too
+            body.update(client_id=settings.X_OAUTH2_CLIENT_ID, client_secret=settings.X_OAUTH2_CLIENT_SECRET or None,
+                        redirect_uri=settings.X_OAUTH2_REDIRECT_URI)
         response = requests.post(f"{url}/_sandbox/accounts", json=body, timeout=10)
         response.raise_for_status()
         creds = response.json()
