@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
 
-def test_env(**extra: str) -> dict[str, str]:
+def child_env(**extra: str) -> dict[str, str]:
     """The environment a child process needs to talk to the same test database and broker as the tests."""
     env = dict(os.environ)
     db = connection.settings_dict
@@ -46,7 +46,7 @@ class WorkerProcess:
             "--loglevel", "INFO",
         ]
         self.proc = subprocess.Popen(
-            args, cwd=ROOT, env=test_env(**(extra_env or {})), stdout=self.log, stderr=subprocess.STDOUT,
+            args, cwd=ROOT, env=child_env(**(extra_env or {})), stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -109,6 +109,18 @@ def start_worker(tmp_path, transactional_db):
     for worker in workers:
         worker.stop()
     purge_broker()
+
+
+@pytest.fixture(scope="session")
+def render_model_dir(tmp_path_factory) -> Path:
+    """The bundled model; until it is trained and committed, a tiny random AnimateDiff folder of the same kind."""
+    from generation.engine import BUNDLED_PATH
+
+    if (BUNDLED_PATH / "model_index.json").exists():
+        return BUNDLED_PATH
+    from tests.generation.engine.conftest import build_animatediff
+
+    return build_animatediff(tmp_path_factory.mktemp("tiny-animatediff"))
 
 
 @pytest.fixture

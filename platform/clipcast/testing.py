@@ -18,6 +18,7 @@ TEST_DEFAULTS = {
     "SECURE_SSL_REDIRECT": "0",
     "SECURE_COOKIES": "0",
     "HF_HUB_OFFLINE": "1",
+    "SERVE_MEDIA": "1",
 }
 
 for _name, _value in TEST_DEFAULTS.items():

@@ -4,18 +4,6 @@ from pathlib import Path
 
 import pytest
 
-from generation.engine import BUNDLED_PATH
-
-
-@pytest.fixture(scope="session")
-def render_model_dir(tmp_path_factory) -> Path:
-    """The bundled model; until it is trained and committed, a tiny random AnimateDiff folder of the same kind."""
-    if (BUNDLED_PATH / "model_index.json").exists():
-        return BUNDLED_PATH
-    from tests.generation.engine.conftest import build_animatediff
-
-    return build_animatediff(tmp_path_factory.mktemp("tiny-animatediff"))
-
 
 @pytest.fixture
 def media_root(tmp_path, settings) -> Path:

@@ -19,7 +19,7 @@ def timezone_choices() -> list[tuple[str, str]]:
 
 class CampaignForm(forms.ModelForm):
     timezone = forms.ChoiceField(
-        choices=timezone_choices, help_text="Posting times are entered and shown in this time zone."
+        label="Time zone", choices=timezone_choices, help_text="Posting times are entered and shown in this time zone."
     )
 
     class Meta:
