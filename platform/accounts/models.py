@@ -86,3 +86,11 @@ class Membership(models.Model):
 
     def has_role(self, role: str) -> bool:
         return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(role)]
+
+    def is_last_owner(self) -> bool:
+        """Demoting or removing this membership would leave its workspace with nobody to manage it."""
+        if self.role != Role.OWNER:
+            return False
+        return not Membership.objects.filter(workspace_id=self.workspace_id, role=Role.OWNER).exclude(
+            pk=self.pk
+        ).exists()

@@ -4,7 +4,9 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from accounts.api.base import VisibleRelatedField
-from accounts.models import Membership, Workspace
+from accounts.models import Membership, Role, Workspace
+
+LAST_OWNER_MESSAGE = "This is the workspace's only owner: make another member owner first."
 
 
 class WorkspaceSerializer(serializers.ModelSerializer):
@@ -30,3 +32,18 @@ class MembershipSerializer(serializers.ModelSerializer):
         model = Membership
         fields = ["id", "workspace", "user", "role", "created_at"]
         read_only_fields = ["created_at"]
+
+    def validate(self, attrs: dict) -> dict:
+        membership = self.instance
+        if membership is None:
+            return attrs
+        # Moving a membership would grant a role in a workspace the caller's role there was never checked for.
+        if attrs.get("workspace", membership.workspace) != membership.workspace or attrs.get(
+            "user", membership.user
+        ) != membership.user:
+            raise serializers.ValidationError(
+                "A membership cannot move to another workspace or user: remove it and add a new one."
+            )
+        if attrs.get("role", membership.role) != Role.OWNER and membership.is_last_owner():
+            raise serializers.ValidationError(LAST_OWNER_MESSAGE)
+        return attrs

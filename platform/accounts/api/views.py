@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from rest_framework import mixins
+from rest_framework import mixins, serializers
 
 from accounts.api.base import WorkspaceScopedViewSet
-from accounts.api.serializers import MembershipSerializer, WorkspaceSerializer
+from accounts.api.serializers import LAST_OWNER_MESSAGE, MembershipSerializer, WorkspaceSerializer
 from accounts.models import Membership, Role, Workspace
 
 
@@ -32,3 +32,8 @@ class MembershipViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.Re
     action_roles = {
         "create": Role.OWNER, "update": Role.OWNER, "partial_update": Role.OWNER, "destroy": Role.OWNER,
     }
+
+    def perform_destroy(self, membership: Membership) -> None:
+        if membership.is_last_owner():
+            raise serializers.ValidationError(LAST_OWNER_MESSAGE)
+        membership.delete()
