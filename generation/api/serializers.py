@@ -9,7 +9,7 @@ from generation.services import SeedPolicy
 
 
 class ClipSerializer(serializers.ModelSerializer):
-    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     video = serializers.FileField(read_only=True, use_url=True)
     gif = serializers.FileField(read_only=True, use_url=True)
     poster = serializers.FileField(read_only=True, use_url=True)

@@ -28,6 +28,8 @@ class PostSerializer(serializers.ModelSerializer):
         required=False, write_only=True, help_text="Naive wall-clock time in the campaign's time zone."
     )
     add_to_queue = serializers.BooleanField(required=False, write_only=True, default=False)
+    # Empty until the post is on X, so not a "uri" in the schema.
+    x_post_url = serializers.CharField(read_only=True, help_text="Link to the post on X; empty until it is posted.")
 
     class Meta:
         model = Post
