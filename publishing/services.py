@@ -144,10 +144,12 @@ def connect_oauth2_account(workspace: Workspace, token: OAuth2Token, me: XUser,
                               f"sign in to X as @{reconnecting.handle} (or sign out of X) and reconnect again.")
     with transaction.atomic():
         accounts = XAccount.objects.select_for_update().filter(workspace=workspace)
-        account = reconnecting and accounts.filter(pk=reconnecting.pk).first()
-        account = (account or accounts.filter(x_user_id=me.id).first()
-                   or accounts.filter(handle__iexact=me.username).first()
-                   or XAccount(workspace=workspace))
+        same_user = accounts.filter(x_user_id=me.id).first() or accounts.filter(handle__iexact=me.username).first()
+        account = accounts.filter(pk=reconnecting.pk).first() if reconnecting is not None else None
+        if account is not None and same_user is not None and same_user.pk != account.pk:
+            raise ValidationError(f"@{me.username} is already connected in this workspace: reconnect that account "
+                                  "instead.")
+        account = account or same_user or XAccount(workspace=workspace)
         account.handle, account.x_user_id, account.auth_kind = me.username, me.id, AuthKind.OAUTH2
         account.access_token, account.access_token_secret = token.access_token, ""
         account.refresh_token = token.refresh_token or ""

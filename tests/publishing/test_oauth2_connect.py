@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +16,8 @@ from django.utils import timezone
 from accounts.models import Role
 from publishing import gateway
 from publishing.models import AccountStatus, AuthKind, XAccount
+from publishing.services import connect_oauth2_account
+from publishing.x import OAuth2Token, XUser
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 
 pytestmark = pytest.mark.django_db
@@ -184,3 +187,12 @@ def test_only_owners_connect_accounts(x_app, workspace):
     editor = login(workspace, Role.EDITOR)
     assert editor.get(reverse("dashboard:x_connect")).status_code == 403
     assert editor.get(reverse("dashboard:x_callback"), {"state": "s", "code": "c"}).status_code == 403
+
+
+def test_reconnecting_into_a_handle_another_account_row_holds_is_refused(workspace):
+    stale = XAccount.objects.create(workspace=workspace, handle="old_name", status=AccountStatus.NEEDS_RECONNECT)
+    XAccount.objects.create(workspace=workspace, handle="new_name", x_user_id="")
+    with pytest.raises(ValidationError, match="@new_name is already connected in this workspace"):
+        connect_oauth2_account(workspace, OAuth2Token("fresh"), XUser(id="42", username="new_name", name=""), stale)
+    stale.refresh_from_db()
+    assert stale.handle == "old_name" and stale.status == AccountStatus.NEEDS_RECONNECT
