@@ -75,7 +75,7 @@ def _row(name: str, rates: dict[str, float], n: int) -> str:
     return f"| {name} | {n} | {cells} |"
 
 
-def report(model: Path, quick: bool = False, seen_count: int = 36) -> dict:
+def report(model: Path, quick: bool = False, seen_count: int = 36, frames: tuple[int, ...] = (8, 24)) -> dict:
     torch.set_num_threads(int(os.environ.get("CLIPCAST_THREADS", "2")))
     pipe, settings = load(model)
     g = float(settings["guidance_scale"])
@@ -93,7 +93,7 @@ def report(model: Path, quick: bool = False, seen_count: int = 36) -> dict:
         "|---|---|---|---|---|---|---|",
     ]
     failures = []
-    for num_frames in (8, 24):
+    for num_frames in frames:
         for name, specs in (("held-out", held), ("seen", seen)):
             score, _ = score_pipeline(pipe, specs, num_frames, g, batch=6 if num_frames == 24 else 12)
             key = f"{name} {num_frames}f"
@@ -101,13 +101,13 @@ def report(model: Path, quick: bool = False, seen_count: int = 36) -> dict:
             lines.append(_row(key, score.rates(), score.total))
             print(lines[-1], flush=True)
             failures += [(key, *f) for f in score.failures]
-    result["seconds_per_clip"] = {n: single_render_seconds(pipe, settings, n, 3) for n in (8, 24)}
+    result["seconds_per_clip"] = {n: single_render_seconds(pipe, settings, n, 3) for n in frames}
     result["folder_mb"] = folder_size_mb(model)
     lines += [
         "",
         f"render time per clip (one prompt per call, 20 steps, guidance on, "
-        f"{torch.get_num_threads()} threads): 8 frames {result['seconds_per_clip'][8]:.2f} s, "
-        f"24 frames {result['seconds_per_clip'][24]:.2f} s",
+        f"{torch.get_num_threads()} threads): "
+        + ", ".join(f"{n} frames {t:.2f} s" for n, t in result["seconds_per_clip"].items()),
         f"folder size: {result['folder_mb']:.1f} MB",
     ]
     if failures:
@@ -121,9 +121,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=os.environ.get("CLIPCAST_MODEL_PATH") or "generation/bundled")
     parser.add_argument("--quick", action="store_true", help="a small subset, for checks during training")
+    parser.add_argument("--frames", type=int, nargs="+", default=[8, 24], help="clip lengths to evaluate")
+    parser.add_argument("--seen", type=int, default=36, help="how many seen-pair prompts to sample")
     parser.add_argument("--json", help="also write the numbers to this file")
     args = parser.parse_args(argv)
-    result = report(Path(args.model), quick=args.quick)
+    result = report(Path(args.model), quick=args.quick, seen_count=args.seen, frames=tuple(args.frames))
     print()
     print(result["text"])
     if args.json:

@@ -52,18 +52,11 @@ def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:
 # ---------------------------------------------------------------- stage 1: autoencoder
 
 
-def train_vae(args: argparse.Namespace, workdir: Path) -> C.AutoencoderKL:
-    path = workdir / "vae"
-    if (path / "config.json").exists():
-        return C.AutoencoderKL.from_pretrained(path)
-    torch.manual_seed(args.seed)
-    vae = C.build_vae()
-    # A low learning rate matters: at 1e-3 the autoencoder sits on the "mean colour" plateau for hundreds of steps.
-    opt = torch.optim.Adam(vae.parameters(), lr=args.vae_lr)
-    rng = np.random.default_rng(args.seed)
-    steps = args.vae_steps
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.vae_lr, total_steps=steps, pct_start=0.03)
-    bar = tqdm(range(steps), desc="autoencoder", dynamic_ncols=True)
+def _vae_phase(vae: C.AutoencoderKL, args: argparse.Namespace, workdir: Path, steps: int, lr: float, seed: int) -> None:
+    opt = torch.optim.Adam(vae.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.03)
+    rng = np.random.default_rng(seed)
+    bar = tqdm(range(steps), desc=f"autoencoder lr={lr:g}", dynamic_ncols=True)
     for step in bar:
         batch = []
         for _ in range(args.vae_batch // 2):
@@ -78,8 +71,26 @@ def train_vae(args: argparse.Namespace, workdir: Path) -> C.AutoencoderKL:
         sched.step()
         bar.set_postfix(loss=f"{loss.item():.4f}")
         if step % 100 == 0:
-            log(workdir, "vae_step", step=step, loss=round(loss.item(), 5))
+            log(workdir, "vae_step", lr=lr, step=step, loss=round(loss.item(), 5))
+
+
+def train_vae(args: argparse.Namespace, workdir: Path) -> C.AutoencoderKL:
+    path = workdir / "vae"
+    if (path / "config.json").exists():
+        return C.AutoencoderKL.from_pretrained(path)
+    torch.manual_seed(args.seed)
+    # Two phases. At a high learning rate a fresh autoencoder sits on the "mean colour" plateau for hundreds of
+    # steps; a low rate gets it off, then a higher one sharpens edges (shape) and positions.
+    phase1 = workdir / "vae_phase1"
+    if (phase1 / "config.json").exists():
+        vae = C.AutoencoderKL.from_pretrained(phase1)
+    else:
+        vae = C.build_vae()
+        _vae_phase(vae, args, workdir, args.vae_steps, args.vae_lr, args.seed)
+        vae.save_pretrained(phase1)
+    _vae_phase(vae, args, workdir, args.vae_steps2, args.vae_lr2, args.seed + 100)
     vae.eval()
+    rng = np.random.default_rng(args.seed + 200)
     # Unit-variance latents for the diffusion stage.
     with torch.no_grad():
         clips = [render_clip(sample_training_spec(rng), 8) for _ in range(32)]
@@ -90,6 +101,56 @@ def train_vae(args: argparse.Namespace, workdir: Path) -> C.AutoencoderKL:
     vae.register_to_config(scaling_factor=float(1.0 / z.std()))
     vae.save_pretrained(path)
     log(workdir, "vae_done", scaling_factor=vae.config.scaling_factor)
+    return vae
+
+
+def reconstruction_agreement(vae: C.AutoencoderKL, seed: int, count: int = 32) -> float:
+    """Share of clips whose decoded reconstruction the analyser reads exactly as the original."""
+    rng = np.random.default_rng(seed)
+    clips = [render_clip(sample_training_spec(rng), 8) for _ in range(count)]
+    with torch.no_grad():
+        z = vae.encode(frames_to_tensor(np.concatenate(clips))).latent_dist.mean
+        recon = vae.decode(z).sample.permute(0, 2, 3, 1).clamp(-1, 1).add(1).div(2).numpy()
+    recon = recon.reshape(count, 8, *recon.shape[1:])
+    return sum(analyse(r).as_dict() == analyse(c).as_dict() for r, c in zip(recon, clips, strict=True)) / count
+
+
+def finetune_decoder(args: argparse.Namespace, workdir: Path, vae: C.AutoencoderKL) -> C.AutoencoderKL:
+    """Sharpen the decoder (edges decide circle vs triangle) with the encoder frozen, so cached latents stay valid."""
+    path = workdir / "vae_decoder"
+    if (path / "config.json").exists():
+        return C.AutoencoderKL.from_pretrained(path)
+    torch.manual_seed(args.seed + 300)
+    vae.requires_grad_(False)
+    decoder_params = [*vae.decoder.parameters(), *vae.post_quant_conv.parameters()]
+    for p in decoder_params:
+        p.requires_grad_(True)
+    opt = torch.optim.Adam(decoder_params, lr=args.decoder_lr)
+    steps = args.decoder_steps
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.decoder_lr, total_steps=steps, pct_start=0.02)
+    rng = np.random.default_rng(args.seed + 300)
+    bar = tqdm(range(args.decoder_steps), desc="decoder", dynamic_ncols=True)
+    for step in bar:
+        clips = [render_clip(sample_training_spec(rng), MAX_FRAMES) for _ in range(8)]
+        batch = [c[rng.choice(MAX_FRAMES, 2, replace=False)] for c in clips]
+        x = frames_to_tensor(np.concatenate(batch))
+        with torch.no_grad():
+            z = vae.encode(x).latent_dist.mean
+            z = z + 0.03 * torch.randn_like(z)  # diffusion samples land near, not on, the encoder's latents
+        recon = vae.decode(z).sample
+        loss = F.mse_loss(recon, x) + 0.1 * F.l1_loss(recon, x)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        bar.set_postfix(loss=f"{loss.item():.4f}")
+        if step % 250 == 0 or step == args.decoder_steps - 1:
+            vae.eval()
+            agreement = reconstruction_agreement(vae, args.seed + 400)
+            log(workdir, "decoder_step", step=step, loss=round(loss.item(), 5), analyser_agreement=agreement)
+            vae.save_pretrained(workdir / "vae_decoder_partial")
+    vae.requires_grad_(False).eval()
+    vae.save_pretrained(path)
     return vae
 
 
@@ -218,7 +279,7 @@ def train_diffusion(args: argparse.Namespace, workdir: Path, vae, latents: np.nd
             log(workdir, "step", step=state["step"], loss=round(loss.item(), 5), elapsed=round(time.time() - start))
         if state["step"] % args.eval_every == 0 or state["step"] == args.steps:
             ema.eval()
-            rates = quick_score(vae, ema["text"], tokenizer, ema["unet"], args.eval_guidance, count=18)
+            rates = quick_score(vae, ema["text"], tokenizer, ema["unet"], args.eval_guidance, count=12)
             state["curve"].append({"step": state["step"], **rates})
             log(workdir, "quick_eval", step=state["step"], **{k: round(v, 3) for k, v in rates.items()})
             if rates["joint"] >= state["best"]:
@@ -230,8 +291,11 @@ def train_diffusion(args: argparse.Namespace, workdir: Path, vae, latents: np.nd
             torch.save(saved, tmp)
             tmp.replace(ckpt)
     bar.close()
-    best = torch.load(workdir / "best.pt", weights_only=False)
-    ema.load_state_dict(best["ema"])
+    if args.release_latest or not (workdir / "best.pt").exists():
+        best = {"step": state["step"], "rates": state["curve"][-1] if state["curve"] else {}}
+    else:
+        best = torch.load(workdir / "best.pt", weights_only=False)
+        ema.load_state_dict(best["ema"])
     log(workdir, "diffusion_done", best_step=best["step"], best=best["rates"])
     return {"unet": ema["unet"], "text": ema["text"], "tokenizer": tokenizer, "best": best}
 
@@ -240,9 +304,11 @@ def train_diffusion(args: argparse.Namespace, workdir: Path, vae, latents: np.nd
 
 
 def release(args: argparse.Namespace, workdir: Path, vae, trained: dict) -> None:
+    if (workdir / "vae_decoder" / "config.json").exists():  # decoder fine-tuned beside the diffusion run
+        vae = C.AutoencoderKL.from_pretrained(workdir / "vae_decoder")
     best_g, best_joint = args.eval_guidance, -1.0
     for g in args.guidance_grid:
-        rates = quick_score(vae, trained["text"], trained["tokenizer"], trained["unet"], g, count=24)
+        rates = quick_score(vae, trained["text"], trained["tokenizer"], trained["unet"], g, count=args.release_prompts)
         log(workdir, "guidance", guidance=g, **{k: round(v, 3) for k, v in rates.items()})
         if rates["joint"] > best_joint:
             best_g, best_joint = g, rates["joint"]
@@ -266,18 +332,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--vae-steps", type=int, default=900)
     p.add_argument("--vae-batch", type=int, default=16)
     p.add_argument("--vae-lr", type=float, default=1.5e-4)
-    p.add_argument("--clips", type=int, default=4000)
-    p.add_argument("--steps", type=int, default=4000)
+    p.add_argument("--vae-steps2", type=int, default=1000)
+    p.add_argument("--vae-lr2", type=float, default=4e-4)
+    p.add_argument("--decoder-steps", type=int, default=2000)
+    p.add_argument("--decoder-lr", type=float, default=2e-4)
+    p.add_argument("--only-decoder", action="store_true", help="run the stages up to decoder fine-tuning, then stop")
+    p.add_argument("--skip-decoder", action="store_true", help="train the diffusion without waiting for the decoder")
+    p.add_argument("--clips", type=int, default=3000)
+    p.add_argument("--steps", type=int, default=3600)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--long-share", type=float, default=0.15, help="share of steps on 24-frame clips")
     p.add_argument("--lr", type=float, default=5e-4)
     p.add_argument("--warmup", type=int, default=200)
     p.add_argument("--ema", type=float, default=0.998)
     p.add_argument("--uncond-share", type=float, default=0.1)
-    p.add_argument("--eval-every", type=int, default=500)
+    p.add_argument("--eval-every", type=int, default=400)
     p.add_argument("--eval-guidance", type=float, default=3.0)
     p.add_argument("--guidance-grid", type=float, nargs="+", default=[2.0, 3.0, 5.0])
     p.add_argument("--checkpoint-every", type=int, default=200)
+    p.add_argument("--release-prompts", type=int, default=24, help="held-out prompts per guidance value tried")
+    p.add_argument("--release-latest", action="store_true", help="release the last EMA weights, not the best scored")
     return p.parse_args(argv)
 
 
@@ -286,7 +360,7 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     workdir = Path(args.workdir)
     if not args.resume and workdir.exists():
-        for name in ("vae", "latents.npz", "checkpoint.pt", "best.pt", "log.jsonl"):
+        for name in ("vae_phase1", "vae", "vae_decoder", "latents.npz", "checkpoint.pt", "best.pt", "log.jsonl"):
             target = workdir / name
             if target.is_dir():
                 shutil.rmtree(target)
@@ -296,7 +370,12 @@ def main(argv: list[str] | None = None) -> None:
     began = time.time()
     log(workdir, "start", args=vars(args))
     vae = train_vae(args, workdir).requires_grad_(False)
+    if args.only_decoder:
+        finetune_decoder(args, workdir, vae)
+        return
     latents, specs = build_cache(args, workdir, vae)
+    if not args.skip_decoder:
+        vae = finetune_decoder(args, workdir, vae)
     trained = train_diffusion(args, workdir, vae, latents, specs)
     release(args, workdir, vae, trained)
     log(workdir, "finished", wall_minutes=round((time.time() - began) / 60, 1))
