@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 import torch
-from diffusers import AnimateDiffSDXLPipeline, AutoencoderKL, DDIMScheduler, UNetMotionModel
+from diffusers import AnimateDiffSDXLPipeline, AutoencoderKL, DDIMScheduler, MotionAdapter, UNetMotionModel
 from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
 from transformers import CLIPTextConfig, CLIPTextModelWithProjection, CLIPTokenizer
 
@@ -125,6 +125,25 @@ def build_scheduler() -> DDIMScheduler:
     )
 
 
+def motion_adapter_from(unet: UNetMotionModel) -> MotionAdapter:
+    """The UNet's own motion modules as a `MotionAdapter`.
+
+    `AnimateDiffSDXLPipeline` requires a `motion_adapter` component to load; it is only used when the UNet is a
+    plain 2D one, so this copy is never run, but keeping the real weights makes it a faithful one.
+    """
+    adapter = MotionAdapter(
+        block_out_channels=tuple(unet.config.block_out_channels),
+        motion_layers_per_block=unet.config.layers_per_block,
+        motion_num_attention_heads=unet.config.motion_num_attention_heads,
+        motion_norm_num_groups=unet.config.norm_num_groups,
+        motion_max_seq_length=unet.config.motion_max_seq_length,
+        use_motion_mid_block=True,
+    )
+    own = adapter.state_dict()
+    adapter.load_state_dict({k: v for k, v in unet.state_dict().items() if k in own and v.shape == own[k].shape})
+    return adapter
+
+
 def assemble_pipeline(
     vae: AutoencoderKL,
     text_encoder: CLIPTextModelWithProjection,
@@ -138,7 +157,7 @@ def assemble_pipeline(
         tokenizer=None,
         tokenizer_2=tokenizer,
         unet=unet,
-        motion_adapter=None,
+        motion_adapter=motion_adapter_from(unet),
         scheduler=build_scheduler(),
         force_zeros_for_empty_prompt=True,
     )
