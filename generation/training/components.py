@@ -20,6 +20,7 @@ from generation.training.data import MAX_FRAMES, SIZE, vocabulary_corpus
 
 MAX_TOKENS = 24
 TEXT_DIM = 64
+LATENT_CHANNELS = 8  # 8x8x8 latents: 4 channels could not hold a shape's corners (circle vs square)
 ADD_TIME_DIM = 8  # SDXL's size/crop conditioning (6 numbers), constant here; kept small
 BOS, EOS, UNK = "<|startoftext|>", "<|endoftext|>", "<|unk|>"
 # CLIP's own pre-tokenisation, so that `CLIPTokenizer` rebuilds exactly this BPE from vocab + merges.
@@ -76,7 +77,7 @@ def build_text_encoder(vocab_size: int) -> CLIPTextModelWithProjection:
 
 
 def build_vae() -> AutoencoderKL:
-    """8x downsampling: 64x64x3 frames <-> 8x8x4 latents."""
+    """8x downsampling: 64x64x3 frames <-> 8x8x8 latents."""
     return AutoencoderKL(
         in_channels=3,
         out_channels=3,
@@ -84,7 +85,7 @@ def build_vae() -> AutoencoderKL:
         up_block_types=("UpDecoderBlock2D",) * 4,
         block_out_channels=(16, 32, 64, 64),
         layers_per_block=1,
-        latent_channels=4,
+        latent_channels=LATENT_CHANNELS,
         norm_num_groups=2,  # few groups: GroupNorm over flat colour fields must not erase the colour
         sample_size=SIZE,
     )
@@ -93,8 +94,8 @@ def build_vae() -> AutoencoderKL:
 def build_unet() -> UNetMotionModel:
     return UNetMotionModel(
         sample_size=SIZE // 8,
-        in_channels=4,
-        out_channels=4,
+        in_channels=LATENT_CHANNELS,
+        out_channels=LATENT_CHANNELS,
         # No attention at 8x8 (the AnimateDiff/Hotshot layout keeps the cost at low resolution).
         down_block_types=("DownBlockMotion", "CrossAttnDownBlockMotion"),
         up_block_types=("CrossAttnUpBlockMotion", "UpBlockMotion"),
