@@ -38,6 +38,13 @@ class ClipQuerySet(WorkspaceScopedQuerySet):
     def approved(self) -> ClipQuerySet:
         return self.filter(status=ClipStatus.SUCCEEDED, review_status=ReviewStatus.APPROVED)
 
+    def lost_in_queue(self, age: timedelta, now=None) -> ClipQuerySet:
+        """Queued clips whose render message was sent more than `age` ago (or never): it may have been lost."""
+        now = now or timezone.now()
+        return self.filter(status=ClipStatus.QUEUED).filter(
+            models.Q(enqueued_at__lt=now - age) | models.Q(enqueued_at__isnull=True, created_at__lt=now - age)
+        )
+
     def stuck(self, silence: timedelta, now=None) -> ClipQuerySet:
         """Rendering clips whose worker has not written a heartbeat for `silence`."""
         now = now or timezone.now()
@@ -87,6 +94,7 @@ class Clip(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -98,6 +106,7 @@ class Clip(models.Model):
         indexes = [
             models.Index(fields=["campaign", "status"], name="clip_campaign_status_idx"),
             models.Index(fields=["status", "heartbeat_at"], name="clip_status_heartbeat_idx"),
+            models.Index(fields=["status", "enqueued_at"], name="clip_status_enqueued_idx"),
             models.Index(fields=["campaign", "review_status"], name="clip_campaign_review_idx"),
         ]
 

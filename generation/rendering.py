@@ -88,14 +88,15 @@ def _owner_is_dead(worker: str) -> bool:
 
 def claim(clip_id: int, me: str) -> bool:
     """queued → rendering, atomically. A clip left in `rendering` by a dead process on this host (SIGKILL; the
-    broker redelivers its task) is taken over at once; other hosts' clips wait for the reaper."""
+    broker redelivers its task) is taken over at once, as is one left by this very process (an attempt cut short
+    by a lost database connection: a process renders one clip at a time); other hosts' clips wait for the reaper."""
     now = timezone.now()
     fields = {"status": ClipStatus.RENDERING, "worker": me, "started_at": now, "heartbeat_at": now, "stage": "loading",
               "progress": 0, "attempts": F("attempts") + 1}
     if Clip.objects.filter(pk=clip_id, status=ClipStatus.QUEUED, cancel_requested=False).update(**fields):
         return True
     current = Clip.objects.filter(pk=clip_id, status=ClipStatus.RENDERING).values_list("worker", flat=True).first()
-    if current and current != me and _owner_is_dead(current):
+    if current and (current == me or _owner_is_dead(current)):
         taken = Clip.objects.filter(pk=clip_id, status=ClipStatus.RENDERING, worker=current).update(**fields)
         if taken:
             log.warning("render.takeover clip=%s dead_worker=%s", clip_id, current)

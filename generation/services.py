@@ -119,6 +119,7 @@ def create_clips(
 def enqueue_renders(clip_ids: list[int]) -> None:
     from generation.tasks import render_clip
 
+    Clip.objects.filter(pk__in=clip_ids).update(enqueued_at=timezone.now())
     for clip_id in clip_ids:
         render_clip.delay(clip_id)
 
@@ -173,9 +174,15 @@ def rerender_clip(clip: Clip) -> Clip | None:
     return copy
 
 
-def reap_stuck_clips(silence: timedelta | None = None) -> dict[str, int]:
-    """Requeue renders whose worker stopped heart-beating; fail them after MAX_RENDER_ATTEMPTS."""
+def reap_stuck_clips(silence: timedelta | None = None, queue_age: timedelta | None = None) -> dict[str, int]:
+    """Requeue renders whose worker stopped heart-beating (failing them after MAX_RENDER_ATTEMPTS), and send
+    again the messages of clips queued for too long (a broker restart without persistence loses them)."""
     silence = silence or timedelta(seconds=settings.RENDER_STALE_AFTER)
+    queue_age = queue_age or timedelta(seconds=settings.RENDER_REQUEUE_AFTER)
+    resent = list(Clip.objects.lost_in_queue(queue_age).values_list("pk", flat=True)[:1000])
+    if resent:
+        enqueue_renders(resent)
+        log.warning("clips.resent ids=%s", resent[:50])
     requeued, failed = [], 0
     for clip in Clip.objects.stuck(silence).only("pk", "attempts", "heartbeat_at", "worker"):
         still_stuck = Clip.objects.filter(pk=clip.pk, status=ClipStatus.RENDERING, heartbeat_at=clip.heartbeat_at)
@@ -191,7 +198,7 @@ def reap_stuck_clips(silence: timedelta | None = None) -> dict[str, int]:
         transaction.on_commit(lambda: enqueue_renders(requeued))
     if requeued or failed:
         log.warning("clips.reaped requeued=%s failed=%s", requeued, failed)
-    return {"requeued": len(requeued), "failed": failed}
+    return {"requeued": len(requeued), "failed": failed, "resent": len(resent)}
 
 
 def counts_by_status(queryset: models.QuerySet[Clip]) -> dict[str, int]:

@@ -9,6 +9,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from generation import rendering, services
 
@@ -24,15 +25,22 @@ def _warm_pipeline(**_: object) -> None:
 
 @shared_task(
     name="generation.tasks.render_clip",
+    bind=True,
+    max_retries=None,
     ignore_result=True,
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=settings.RENDER_SOFT_TIME_LIMIT,
     time_limit=settings.RENDER_HARD_TIME_LIMIT,
 )
-def render_clip(clip_id: int) -> str:
+def render_clip(self, clip_id: int) -> str:
     try:
         return rendering.run_render(clip_id)
+    except (OperationalError, InterfaceError) as exc:
+        # The database went away (restart, failover): not the clip's fault. Try again; the claim takes the clip
+        # back from this process's interrupted attempt.
+        log.warning("render.database_unavailable clip=%s error=%s", clip_id, exc)
+        raise self.retry(countdown=settings.DATABASE_RETRY_DELAY) from None
     except SoftTimeLimitExceeded:
         rendering.fail_unexpected(
             clip_id, f"The render took longer than {settings.RENDER_SOFT_TIME_LIMIT} s and was stopped: use fewer "

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,7 +17,6 @@ log = logging.getLogger(__name__)
 
 DISPATCH_BATCH = 500
 # A post in flight that has not moved for this long has lost its task (broker restart, lost message): re-enqueue.
-IN_FLIGHT_STALE_AFTER = timedelta(minutes=10)
 
 
 @dataclass
@@ -83,9 +83,8 @@ def claim_due_posts(now: datetime | None = None, batch: int = DISPATCH_BATCH) ->
 
 def stale_in_flight(now: datetime | None = None) -> list[int]:
     now = now or timezone.now()
-    return list(
-        Post.objects.in_flight().filter(updated_at__lt=now - IN_FLIGHT_STALE_AFTER).values_list("pk", flat=True)
-    )
+    stale_before = now - timedelta(seconds=settings.PUBLISH_STALE_AFTER)
+    return list(Post.objects.in_flight().filter(updated_at__lt=stale_before).values_list("pk", flat=True))
 
 
 def _hours(delta: timedelta) -> str:

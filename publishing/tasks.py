@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from clipcast.models import Heartbeat
 from publishing import dispatch, metrics_refresh, publisher
@@ -23,6 +24,10 @@ def publish_post(self, post_id: int) -> str:
     except publisher.RetryLater as later:
         log.info("post.retry post=%s in=%.0fs reason=%s", post_id, later.countdown, later.reason[:120])
         raise self.retry(countdown=later.countdown) from None
+    except (OperationalError, InterfaceError) as exc:
+        # The database went away mid-post: resume later; resuming reconciles with X before creating anything.
+        log.warning("post.database_unavailable post=%s error=%s", post_id, exc)
+        raise self.retry(countdown=settings.DATABASE_RETRY_DELAY) from None
 
 
 @shared_task(name="publishing.tasks.dispatch_due_posts", ignore_result=True)

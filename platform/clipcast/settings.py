@@ -139,6 +139,8 @@ X_OAUTH2_CLIENT_SECRET = env_secret("X_OAUTH2_CLIENT_SECRET", "")
 X_OAUTH2_REDIRECT_URI = env_str("X_OAUTH2_REDIRECT_URI", f"{SITE_URL.rstrip('/')}/accounts/connect/callback/")
 X_MEDIA_MAX_WAIT = env_float("X_MEDIA_MAX_WAIT", 300.0)
 PUBLISH_MAX_ATTEMPTS = env_int("PUBLISH_MAX_ATTEMPTS", 8, minimum=1)
+# A post in flight (uploading/processing/posting) untouched this long lost its task: it is resumed (and reconciled).
+PUBLISH_STALE_AFTER = env_int("PUBLISH_STALE_AFTER", 600, minimum=5)
 X_MADE_WITH_AI = env_bool("X_MADE_WITH_AI", True)
 
 # Rendering.
@@ -155,6 +157,11 @@ CLIPCAST_MAX_CLIPS_PER_BATCH = env_int("CLIPCAST_MAX_CLIPS_PER_BATCH", 500, mini
 RENDER_SOFT_TIME_LIMIT = env_int("RENDER_SOFT_TIME_LIMIT", 1800, minimum=10)
 RENDER_HARD_TIME_LIMIT = env_int("RENDER_HARD_TIME_LIMIT", 2100, minimum=10)
 RENDER_STALE_AFTER = env_int("RENDER_STALE_AFTER", 300, minimum=10)
+# A queued clip whose message is this old is enqueued again: a broker restart without persistence loses messages,
+# and a duplicate is harmless (the claim is atomic). Keep it above the usual queue wait.
+RENDER_REQUEUE_AFTER = env_int("RENDER_REQUEUE_AFTER", 1800, minimum=5)
+# Seconds to wait before retrying a task that lost its database connection (a PostgreSQL restart, a failover).
+DATABASE_RETRY_DELAY = env_int("DATABASE_RETRY_DELAY", 5, minimum=1)
 if RENDER_HARD_TIME_LIMIT <= RENDER_SOFT_TIME_LIMIT:
     raise ImproperlyConfigured("RENDER_HARD_TIME_LIMIT must be greater than RENDER_SOFT_TIME_LIMIT.")
 

@@ -80,11 +80,26 @@ def test_the_reaper_requeues_silent_renders_and_fails_them_after_three_attempts(
     alive = Clip.objects.create(campaign=template.campaign, prompt="z", seed=3, status=ClipStatus.RENDERING,
                                 heartbeat_at=timezone.now(), attempts=1, worker="elsewhere:3")
     with django_capture_on_commit_callbacks() as callbacks:
-        assert services.reap_stuck_clips(timedelta(minutes=5)) == {"requeued": 1, "failed": 1}
+        assert services.reap_stuck_clips(timedelta(minutes=5)) == {"requeued": 1, "failed": 1, "resent": 0}
     assert len(callbacks) == 1
     statuses = dict(Clip.objects.values_list("pk", "status"))
     assert statuses == {silent.pk: ClipStatus.QUEUED, hopeless.pk: ClipStatus.FAILED, alive.pk: ClipStatus.RENDERING}
     assert "stopped responding 3 times" in Clip.objects.get(pk=hopeless.pk).error
+
+
+def test_the_reaper_sends_again_the_message_of_a_clip_queued_too_long(template, django_capture_on_commit_callbacks):
+    """A broker restart without persistence loses queued messages: the clip must not wait forever."""
+    old = timezone.now() - timedelta(hours=1)
+    lost = Clip.objects.create(campaign=template.campaign, prompt="x", seed=1, enqueued_at=old)
+    fresh = Clip.objects.create(campaign=template.campaign, prompt="y", seed=2, enqueued_at=timezone.now())
+    done = Clip.objects.create(campaign=template.campaign, prompt="z", seed=3, enqueued_at=old,
+                               status=ClipStatus.SUCCEEDED)
+    assert services.reap_stuck_clips(queue_age=timedelta(minutes=30))["resent"] == 1
+    lost.refresh_from_db()
+    assert lost.enqueued_at > old, "the resent message must restart the clock, or every sweep would resend it"
+    assert services.reap_stuck_clips(queue_age=timedelta(minutes=30))["resent"] == 0
+    assert Clip.objects.get(pk=fresh.pk).status == Clip.objects.get(pk=lost.pk).status == ClipStatus.QUEUED
+    assert Clip.objects.get(pk=done.pk).status == ClipStatus.SUCCEEDED
 
 
 @pytest.mark.slow
