@@ -1,0 +1,50 @@
+"""Reliability scenarios (issue #7): short in `make test`, full trial counts in `make reliability`.
+
+`CLIPCAST_RELIABILITY=full` selects the full counts and the scenarios that only run there (infrastructure
+restarts, X faults, load). Each scenario records one row (trials, passed, duplicates, lost, stuck, notes) into
+the JSON-lines file named by `CLIPCAST_RELIABILITY_OUT`, from which `tests/reliability/report.py` writes
+docs/RELIABILITY.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+FULL = os.environ.get("CLIPCAST_RELIABILITY") == "full"
+
+
+def trials(short: int, full: int) -> int:
+    return full if FULL else short
+
+
+full_only = pytest.mark.skipif(not FULL, reason="runs in `make reliability` (CLIPCAST_RELIABILITY=full)")
+
+
+@pytest.fixture
+def record() -> Callable[..., None]:
+    """record(scenario, trials, passed, duplicates=0, lost=0, stuck=0, notes="", **figures)."""
+
+    def write(scenario: str, trials: int, passed: int, duplicates: int = 0, lost: int = 0, stuck: int = 0,
+              notes: str = "", **figures: object) -> None:
+        out = os.environ.get("CLIPCAST_RELIABILITY_OUT")
+        if not out:
+            return
+        row = {"scenario": scenario, "trials": trials, "passed": passed, "duplicates": duplicates, "lost": lost,
+               "stuck": stuck, "notes": notes, "figures": figures, "mode": "full" if FULL else "short",
+               "at": time.strftime("%Y-%m-%d %H:%M:%S")}
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "a") as handle:
+            handle.write(json.dumps(row) + "\n")
+
+    return write
+
+
+from tests.generation.conftest import media_root, render_worker  # noqa: E402, F401  (shared render fixtures)
+from tests.publishing.conftest import make_video, sandbox, sandbox_server  # noqa: E402, F401
+from tests.publishing.test_publish_worker import x_env  # noqa: E402, F401
