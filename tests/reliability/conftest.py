@@ -20,7 +20,10 @@ FULL = os.environ.get("CLIPCAST_RELIABILITY") == "full"
 
 
 def trials(short: int, full: int) -> int:
-    return full if FULL else short
+    """The trial count of this mode; CLIPCAST_RELIABILITY_TRIALS caps it (a quick rehearsal of the full mode)."""
+    cap = int(os.environ.get("CLIPCAST_RELIABILITY_TRIALS") or 0)
+    count = full if FULL else short
+    return min(count, cap) if cap else count
 
 
 full_only = pytest.mark.skipif(not FULL, reason="runs in `make reliability` (CLIPCAST_RELIABILITY=full)")
