@@ -6,7 +6,9 @@ import logging
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -24,12 +26,23 @@ Handler = Callable[..., Response]
 MAX_BODY_BYTES = 16 * 1024 * 1024  # a 5 MiB media segment plus multipart framing fits comfortably
 
 
+@dataclass(frozen=True)
+class ApiCall:
+    at: float
+    user_id: str
+    method: str
+    path: str
+    status: int
+
+
 class Sandbox:
     """The application: maps a Request to a Response. Independent of the HTTP server for clarity."""
 
     def __init__(self, db_path: str | Path, config: Config | None = None) -> None:
         self.store = Store(db_path)
         self.config = config or Config()
+        # The latest X API calls (/2/...), for tests that count requests per minute (no retry storms).
+        self.api_calls: deque[ApiCall] = deque(maxlen=200_000)
         s, c = self.store, self.config
         # (method, path regex, scopes needed or None for unauthenticated, handler taking (request, *groups))
         self.routes: list[tuple[str, re.Pattern[str], frozenset[str] | None, Handler]] = [
@@ -66,9 +79,13 @@ class Sandbox:
 
     def handle(self, request: Request) -> Response:
         try:
-            return self._dispatch(request)
+            response = self._dispatch(request)
         except ApiError as exc:
-            return exc.response
+            response = exc.response
+        if request.path.startswith("/2/"):
+            self.api_calls.append(ApiCall(time.time(), request.user_id or "", request.method, request.path,
+                                          response.status))
+        return response
 
     def _dispatch(self, request: Request) -> Response:
         allowed = []

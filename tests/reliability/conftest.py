@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import ROOT, VENV_BIN, child_env
+
+# Shared fixtures of the render and publishing tests.
+from tests.generation.conftest import media_root, render_worker  # noqa: F401
+from tests.publishing.conftest import make_video, sandbox, sandbox_server  # noqa: F401
+from tests.publishing.test_publish_worker import x_env  # noqa: F401
 
 FULL = os.environ.get("CLIPCAST_RELIABILITY") == "full"
 
@@ -48,6 +56,18 @@ def record() -> Callable[..., None]:
     return write
 
 
-from tests.generation.conftest import media_root, render_worker  # noqa: E402, F401  (shared render fixtures)
-from tests.publishing.conftest import make_video, sandbox, sandbox_server  # noqa: E402, F401
-from tests.publishing.test_publish_worker import x_env  # noqa: E402, F401
+# Short beat intervals and staleness windows, so recovery shows within minutes instead of the production defaults.
+FAST_RECOVERY = {"DISPATCH_INTERVAL": "2", "REAP_INTERVAL": "3", "RENDER_STALE_AFTER": "15",
+                 "RENDER_REQUEUE_AFTER": "20", "PUBLISH_STALE_AFTER": "20", "DATABASE_RETRY_DELAY": "2"}
+
+
+@pytest.fixture
+def beat(tmp_path, transactional_db):
+    log = open(tmp_path / "beat.log", "ab")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen([str(VENV_BIN / "celery"), "-A", "clipcast", "beat", "--loglevel", "INFO", "--pidfile="],
+                            cwd=ROOT, env=child_env(**FAST_RECOVERY), stdout=log, stderr=subprocess.STDOUT)
+    yield proc
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+

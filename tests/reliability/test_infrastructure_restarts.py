@@ -4,7 +4,6 @@ doubled, and the service recovers by itself (workers and beat keep running; no m
 from __future__ import annotations
 
 import collections
-import subprocess
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -15,29 +14,12 @@ from django.utils import timezone
 from generation.models import Clip, ClipStatus
 from publishing import services as publishing
 from publishing.models import Post, PostStatus
-from tests.conftest import ROOT, VENV_BIN, child_env
 from tests.generation.test_render_worker import make_template
 from tests.publishing.test_publish_worker import connected_account
-from tests.reliability.conftest import full_only, trials
+from tests.reliability.conftest import FAST_RECOVERY, full_only, trials
 from tests.reliability.infra import restart_postgres, restart_redis, with_db_retry
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, full_only]
-
-# Short beat intervals and staleness windows, so recovery shows within minutes instead of the production defaults.
-FAST_RECOVERY = {"DISPATCH_INTERVAL": "2", "REAP_INTERVAL": "3", "RENDER_STALE_AFTER": "15",
-                 "RENDER_REQUEUE_AFTER": "20", "PUBLISH_STALE_AFTER": "20", "DATABASE_RETRY_DELAY": "2"}
-
-
-@pytest.fixture
-def beat(tmp_path, transactional_db):
-    log = open(tmp_path / "beat.log", "ab")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([str(VENV_BIN / "celery"), "-A", "clipcast", "beat", "--loglevel", "INFO", "--pidfile="],
-                            cwd=ROOT, env=child_env(**FAST_RECOVERY), stdout=log, stderr=subprocess.STDOUT)
-    yield proc
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
-
 
 def test_redis_and_postgres_restarts_lose_and_double_nothing(start_worker, beat, render_model_dir, sandbox, x_env,
                                                              record):
