@@ -18,7 +18,7 @@ RUN_ENV := DEBUG=1 CLIPCAST_PORT=$(PORT) SITE_URL=http://127.0.0.1:$(PORT) SANDB
 	X_CONSUMER_KEY=clipcast-demo-consumer X_CONSUMER_SECRET=clipcast-demo-consumer-secret \
 	X_OAUTH2_CLIENT_ID=clipcast-demo-client
 
-.PHONY: venv run test test-fast services lint bench train-model eval-model clean
+.PHONY: venv run test test-fast services lint bench reliability train-model eval-model clean
 
 venv: $(STAMP)
 
@@ -51,6 +51,19 @@ lint: venv
 
 bench: venv services
 	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+# Issue #7's scenarios at full size (about 30-40 minutes); writes docs/RELIABILITY.md. `make test` runs the short ones.
+RELIABILITY_SUITES := tests/reliability tests/hostile tests/dashboard/test_dashboard_hostile_input.py \
+	tests/api/test_schemathesis.py tests/api/test_api_roles.py tests/api/test_api_isolation.py \
+	tests/api/test_api_memberships.py tests/dashboard/test_dashboard_permissions.py \
+	tests/dashboard/test_dashboard_role_pages.py tests/accounts/test_roles.py tests/clipcast/test_secrets_at_rest.py \
+	tests/clipcast/test_key_rotation.py tests/clipcast/test_security.py tests/clipcast/test_deploy_check.py
+reliability: venv services
+	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+	@mkdir -p var/reliability && rm -f var/reliability/results.jsonl var/reliability/junit.xml
+	-CLIPCAST_RELIABILITY=full CLIPCAST_RELIABILITY_OUT=$(CURDIR)/var/reliability/results.jsonl \
+		$(BIN)/pytest $(RELIABILITY_SUITES) --junitxml=var/reliability/junit.xml $(PYTEST_ARGS)
+	$(BIN)/python tests/reliability/report.py var/reliability/results.jsonl var/reliability/junit.xml docs/RELIABILITY.md
 
 train-model: venv
 	$(BIN)/python -m generation.training.train $(TRAIN_ARGS)
