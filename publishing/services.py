@@ -114,7 +114,8 @@ def publish_now(post: Post) -> bool:
 
 
 def retry_post(post: Post) -> bool:
-    """Put a failed post back on the schedule, due now. Attempts are kept as the record of what happened.
+    """Put a failed post back on the schedule, due now, with a fresh budget of attempts (kept ones would fail it
+    at its first transient error); the log keeps the earlier count.
 
     Raises ValidationError when the account cannot post, since the retry would only fail again.
     """
@@ -125,10 +126,10 @@ def retry_post(post: Post) -> bool:
         raise ValidationError(f"@{account.handle} needs attention ({account.get_status_display()}): reconnect it.")
     now = timezone.now()
     moved = Post.objects.filter(pk=post.pk, status=PostStatus.FAILED).update(
-        status=PostStatus.SCHEDULED, scheduled_at=now, last_error="", updated_at=now
+        status=PostStatus.SCHEDULED, scheduled_at=now, last_error="", attempts=0, updated_at=now
     )
     if moved:
-        log.info("post.retry post=%s", post.pk)
+        log.info("post.retry post=%s earlier_attempts=%s", post.pk, post.attempts)
     return bool(moved)
 
 

@@ -73,7 +73,7 @@ def test_cancel_cancels_only_posts_that_have_not_started(run_action, make_post):
                        "going out can be cancelled.")
 
 
-def test_retry_puts_failed_posts_back_due_now_keeping_attempts(run_action, make_post):
+def test_retry_puts_failed_posts_back_due_now_with_fresh_attempts(run_action, make_post):
     failed = make_post(PostStatus.FAILED, attempts=8, last_error="X kept failing",
                        scheduled_at=timezone.now() - timedelta(days=2))
     cancelled = make_post(PostStatus.CANCELLED)
@@ -81,7 +81,7 @@ def test_retry_puts_failed_posts_back_due_now_keeping_attempts(run_action, make_
     message = run_action("retry", [failed, cancelled])
 
     failed.refresh_from_db()
-    assert (failed.status, failed.attempts, failed.last_error) == (PostStatus.SCHEDULED, 8, "")
+    assert (failed.status, failed.attempts, failed.last_error) == (PostStatus.SCHEDULED, 0, "")
     assert timezone.now() - failed.scheduled_at < timedelta(minutes=1)
     assert claim_due_posts().claimed == [failed.pk]
     assert Post.objects.get(pk=cancelled.pk).status == PostStatus.CANCELLED
