@@ -40,7 +40,7 @@ def test_a_publisher_killed_at_random_points_posts_everything_once(start_worker,
         1 for r in rows if r["status"] == PostStatus.FAILED and not r["last_error"])
     stuck = sum(1 for r in rows if r["status"] not in (PostStatus.POSTED, PostStatus.FAILED))
     passed = sum(1 for r in rows if r["status"] == PostStatus.POSTED and on_x[r["caption"]] == 1)
-    record("2. Publisher loss (SIGKILL at a random step of each post)", trials=count, passed=passed,
+    record("2. Publisher loss (SIGKILL at one of four crash points in every post)", trials=count, passed=passed,
            duplicates=duplicates, lost=lost, stuck=stuck,
            notes="crashes per point: " + ", ".join(f"{p} {crashes[p]}" for p in POINTS), **dict(crashes))
     assert sum(crashes.values()) == count, f"not every post crashed once: {crashes}"
