@@ -87,6 +87,21 @@ def test_the_reaper_requeues_silent_renders_and_fails_them_after_three_attempts(
     assert "stopped responding 3 times" in Clip.objects.get(pk=hopeless.pk).error
 
 
+def test_a_process_takes_back_a_clip_its_own_cut_short_attempt_left_rendering(template):
+    """A render that lost the database mid-way is retried by the same process: it must not wait for the reaper."""
+    from generation.rendering import claim, worker_identity
+
+    me = worker_identity()
+    mine = Clip.objects.create(campaign=template.campaign, prompt="x", seed=1, status=ClipStatus.RENDERING,
+                               worker=me, attempts=1, heartbeat_at=timezone.now())
+    other = Clip.objects.create(campaign=template.campaign, prompt="y", seed=2, status=ClipStatus.RENDERING,
+                                worker="elsewhere:1", attempts=1, heartbeat_at=timezone.now())
+    assert claim(mine.pk, me)
+    assert not claim(other.pk, me), "a live clip of another host waits for the reaper"
+    mine.refresh_from_db()
+    assert (mine.status, mine.worker, mine.attempts) == (ClipStatus.RENDERING, me, 2)
+
+
 def test_the_reaper_sends_again_the_message_of_a_clip_queued_too_long(template, django_capture_on_commit_callbacks):
     """A broker restart without persistence loses queued messages: the clip must not wait forever."""
     old = timezone.now() - timedelta(hours=1)
