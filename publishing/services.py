@@ -56,10 +56,12 @@ def check_when(scheduled_at: datetime, now: datetime | None = None) -> datetime:
 
 
 @transaction.atomic
-def schedule_post(clip: Clip, account: XAccount, caption: str | None, scheduled_at: datetime) -> Post:
+def schedule_post(clip: Clip, account: XAccount, caption: str | None, scheduled_at: datetime,
+                  now: datetime | None = None) -> Post:
     check_postable(clip, account)
     text = validate_caption(caption if caption is not None else default_caption(clip))
-    post = Post.objects.create(clip=clip, x_account=account, caption=text, scheduled_at=check_when(scheduled_at))
+    post = Post.objects.create(clip=clip, x_account=account, caption=text,
+                               scheduled_at=check_when(scheduled_at, now=now))
     log.info("post.scheduled post=%s clip=%s account=%s at=%s", post.pk, clip.pk, account.pk, post.scheduled_at)
     return post
 
@@ -85,7 +87,8 @@ def add_to_queue(clip: Clip, account: XAccount, caption: str | None = None, now:
     when = next_free_slot(slots, campaign.timezone, now, taken)
     if when is None:
         raise ValidationError("Every posting slot of the next 8 weeks is taken: add slots or pick a time.")
-    return schedule_post(clip, account, caption, when)
+    # The slot was picked against `now`: judge it against the same clock.
+    return schedule_post(clip, account, caption, when, now=now)
 
 
 def cancel_post(post: Post) -> bool:
