@@ -85,6 +85,9 @@ class Clip(models.Model):
     worker = models.CharField(max_length=255, blank=True)
     model_id = models.CharField(max_length=255, blank=True)
     weights_hash = models.CharField(max_length=64, blank=True)
+    # SHA-256 of the rendered frames before encoding: the proof that a seed reproduces a clip (x264 itself is not
+    # bit-for-bit repeatable under CPU contention, so the MP4 bytes cannot be).
+    frames_hash = models.CharField(max_length=64, blank=True)
     versions = models.JSONField(default=dict, blank=True)
 
     review_status = models.CharField(max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.PENDING)

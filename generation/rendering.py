@@ -170,7 +170,7 @@ def run_render(clip_id: int) -> str:
             status=ClipStatus.SUCCEEDED, progress=100, stage="done", finished_at=timezone.now(),
             duration_s=exported.video.duration_s, **names,
             timings=timings, device=f"{result.device} ({result.dtype})", model_id=result.model_id,
-            weights_hash=result.weights_hash, versions=result.versions, error="",
+            weights_hash=result.weights_hash, frames_hash=result.frames_hash, versions=result.versions, error="",
         )
         if not finished:
             raise _Lost

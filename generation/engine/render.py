@@ -9,6 +9,7 @@ the whole call in `denoise_s` and `decode_s = None`.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import logging
 import platform
@@ -53,13 +54,21 @@ class RenderResult:
     versions: dict[str, str] = field(default_factory=dict)
 
     @property
+    def frames_hash(self) -> str:
+        """SHA-256 over the frames' shape and pixels: equal exactly when two renders produced the same frames."""
+        digest = hashlib.sha256(repr(self.frames.shape).encode())
+        digest.update(np.ascontiguousarray(self.frames).tobytes())
+        return digest.hexdigest()
+
+    @property
     def fps(self) -> int:
         return int(self.request.fps or 0)
 
     def provenance(self) -> dict[str, Any]:
         """JSON-ready record for the clip row: what produced these frames, and how long it took."""
         return {
-            "model_id": self.model_id, "weights_hash": self.weights_hash, "pipeline_class": self.pipeline_class,
+            "model_id": self.model_id, "weights_hash": self.weights_hash,
+            "frames_hash": self.frames_hash, "pipeline_class": self.pipeline_class,
             "device": self.device, "dtype": self.dtype, "warm": self.warm, "batch_size": self.batch_size,
             "savers": list(self.savers), "timings": dict(self.timings), "versions": dict(self.versions),
             "request": self.request.as_params(),

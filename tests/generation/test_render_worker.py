@@ -80,9 +80,14 @@ def test_the_same_seed_gives_the_same_frames(render_worker, media_root):
     other = submit(make_template(), seed=12, steps=6)
     for clip in (first, second, other):
         assert wait_for(clip, {ClipStatus.SUCCEEDED, ClipStatus.FAILED}).status == ClipStatus.SUCCEEDED
-    a, b, c = (decode(media_root / clip.video.name)[0] for clip in (first, second, other))
-    assert np.array_equal(a, b)
-    assert not np.array_equal(a, c)
+    first, second, other = (Clip.objects.get(pk=clip.pk) for clip in (first, second, other))
+    assert len(first.frames_hash) == 64
+    assert first.frames_hash == second.frames_hash != other.frames_hash
+    # The stored videos show the same frames too; x264 may pick other encodings under CPU contention, so the
+    # decoded pixels agree to within the codec's rounding rather than bit for bit.
+    a, b, c = (decode(media_root / clip.video.name)[0].astype(np.int16) for clip in (first, second, other))
+    assert np.abs(a - b).mean() < 0.5
+    assert np.abs(a - c).mean() > 5 * max(np.abs(a - b).mean(), 0.1)
 
 
 def test_a_rendering_clip_can_be_cancelled(render_worker):

@@ -12,6 +12,7 @@ from generation.engine import (
     PipelineCache,
     RenderCancelled,
     RenderRequest,
+    RenderResult,
     render,
     render_batch,
     warm,
@@ -47,11 +48,13 @@ def test_progress_rises_monotonically_to_the_total(run) -> None:
 
 
 def test_the_same_seed_gives_identical_frames_and_another_seed_does_not(run) -> None:
-    a = run(RenderRequest(PROMPT, seed=42, num_frames=8)).frames
-    b = run(RenderRequest(PROMPT, seed=42, num_frames=8)).frames
-    c = run(RenderRequest(PROMPT, seed=43, num_frames=8)).frames
-    assert np.array_equal(a, b)
-    assert not np.array_equal(a, c)
+    a, b, c = (run(RenderRequest(PROMPT, seed=seed, num_frames=8)) for seed in (42, 42, 43))
+    assert np.array_equal(a.frames, b.frames)
+    assert not np.array_equal(a.frames, c.frames)
+    assert a.frames_hash == b.frames_hash != c.frames_hash
+    flipped = a.frames.copy()
+    flipped[3, 5, 7, 1] ^= 1
+    assert RenderResult(**{**vars(a), "frames": flipped}).frames_hash != a.frames_hash
 
 
 def test_cancelling_stops_at_the_next_step(run) -> None:
