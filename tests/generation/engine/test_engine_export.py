@@ -74,6 +74,29 @@ def test_gif_loops_with_every_frame(tmp_path: Path, frames: np.ndarray) -> None:
         assert abs(gif.info["duration"] - 125) <= 10  # GIF delays are whole centiseconds
 
 
+def test_gif_frames_keep_the_clip_colours(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    colours = rng.integers(0, 256, size=(40, 3), dtype=np.uint8)  # more colours than one frame shows
+    clip = colours[rng.integers(0, len(colours), size=(6, 12, 12))]
+    path = write_gif(clip, tmp_path / "clip.gif", fps=8)
+    with Image.open(path) as gif:
+        shown = []
+        for index in range(gif.n_frames):
+            gif.seek(index)
+            shown.append(np.asarray(gif.convert("RGB")))
+    assert np.array_equal(np.stack(shown), clip)
+
+
+def test_mp4_frames_match_the_upscaled_clip(tmp_path: Path, frames: np.ndarray) -> None:
+    import av
+
+    write_mp4(frames, tmp_path / "clip.mp4", fps=8, size=(64, 64), resize="nearest")
+    with av.open(str(tmp_path / "clip.mp4")) as container:
+        decoded = np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)]).astype(int)
+    expected = frames.repeat(4, axis=1).repeat(4, axis=2).astype(int)
+    assert np.abs(decoded - expected).mean() < 4  # H.264 at CRF 18: close, not lossless
+
+
 def test_poster_is_the_middle_frame(tmp_path: Path, frames: np.ndarray) -> None:
     path = write_poster(frames, tmp_path / "poster.png")
     with Image.open(path) as png:
