@@ -97,6 +97,9 @@ class Post(models.Model):
     x_post_id = models.CharField(max_length=64, blank=True)
     x_post_url = models.URLField(blank=True)
     last_error = models.TextField(blank=True)
+    # The stage a failed post stopped in: one that failed while `posting` may be on X already, so a retry looks
+    # there before it uploads and creates again.
+    failed_in = models.CharField(max_length=16, choices=PostStatus.choices, blank=True)
     posted_at = models.DateTimeField(null=True, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
     metrics_at = models.DateTimeField(null=True, blank=True)

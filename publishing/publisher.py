@@ -59,7 +59,7 @@ def _mark_posted(post: Post, account: XAccount, x_post: XPost) -> str:
 def _fail(post: Post, message: str) -> str:
     updated = Post.objects.filter(pk=post.pk, status__in=[PostStatus.UPLOADING, PostStatus.PROCESSING,
                                                           PostStatus.POSTING]).update(
-        status=PostStatus.FAILED, last_error=message[:2000], updated_at=timezone.now())
+        status=PostStatus.FAILED, failed_in=post.status, last_error=message[:2000], updated_at=timezone.now())
     if updated:
         post.status, post.last_error = PostStatus.FAILED, message
         log.warning("post.failed post=%s reason=%s", post.pk, message[:200])
@@ -93,11 +93,18 @@ def publish(post_id: int) -> str:
 
 
 def _run(post: Post, account: XAccount, client: XClient, resumed_in_posting: bool) -> str:
+    if post.status == PostStatus.UPLOADING and post.failed_in == PostStatus.POSTING and post.media_id:
+        # A retry of a post that failed mid-create: X may have it already (its answer never arrived).
+        found = client.find_recent_post(media_id=post.media_id, text=post.caption, user_id=account.x_user_id or None)
+        if found is not None:
+            log.warning("post.reconciled_on_retry post=%s x_post=%s", post.pk, found.id)
+            _advance(post, PostStatus.UPLOADING, PostStatus.POSTING)
+            return _mark_posted(post, account, found)
     if post.status == PostStatus.UPLOADING:
         with post.clip.video.open("rb") as video:
             media = client.upload_video(video, wait=False, max_wait_secs=settings.X_MEDIA_MAX_WAIT)
         crash_point("after_upload", post.pk)
-        _advance(post, PostStatus.UPLOADING, PostStatus.PROCESSING, media_id=media.media_id)
+        _advance(post, PostStatus.UPLOADING, PostStatus.PROCESSING, media_id=media.media_id, failed_in="")
     if post.status == PostStatus.PROCESSING:
         client.wait_for_media(post.media_id, max_wait_secs=settings.X_MEDIA_MAX_WAIT)
         crash_point("after_processing", post.pk)

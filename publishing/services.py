@@ -118,7 +118,9 @@ def publish_now(post: Post) -> bool:
 
 def retry_post(post: Post) -> bool:
     """Put a failed post back on the schedule, due now, with a fresh budget of attempts (kept ones would fail it
-    at its first transient error); the log keeps the earlier count.
+    at its first transient error); the log keeps the earlier count. A post that failed while `posting` keeps its
+    media id and `failed_in`, so the publisher first looks for it on X (its create may have landed) and only
+    uploads again when it is not there.
 
     Raises ValidationError when the account cannot post, since the retry would only fail again.
     """

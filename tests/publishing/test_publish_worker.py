@@ -166,3 +166,40 @@ def test_a_publisher_killed_at_a_random_point_recovers_without_duplicates(start_
     assert len(on_x) == 6, f"duplicates or losses on X with crashes at {points}"
     assert len(list(Path(x_env["CLIPCAST_CRASH_DIR"]).glob("after_*"))) + len(
         list(Path(x_env["CLIPCAST_CRASH_DIR"]).glob("before_*"))) >= 6, "the crash points were not reached"
+
+
+def test_retrying_a_post_that_failed_mid_create_finds_it_on_x_without_uploading_again(
+    start_worker, sandbox, x_env, make_video
+):
+    from publishing import services
+
+    template = PromptTemplateFactory()
+    account = connected_account(sandbox, template.campaign.workspace)
+    clip = approved_clip(make_video, template.campaign)
+    [post] = due_posts(clip, account, 1)
+    # X creates the post, but its answer arrives after the client gave up: the one attempt allowed fails.
+    sandbox.fault(account.x_user_id, "delay", delay=2.0, path="/2/tweets")
+    start_worker("default,publish", X_REQUEST_TIMEOUT="0.5", PUBLISH_MAX_ATTEMPTS="1", **x_env)
+    dispatch_due_posts.delay()
+    wait_until_settled([post.pk], timeout=60)
+    post.refresh_from_db()
+    assert (post.status, post.failed_in) == (PostStatus.FAILED, PostStatus.POSTING), post.last_error
+    deadline = time.monotonic() + 10
+    while not sandbox.posts(account.x_user_id) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    [on_x] = sandbox.posts(account.x_user_id)
+
+    def media_uploads() -> int:
+        return sum(1 for call in sandbox.server.sandbox.api_calls
+                   if call.user_id == account.x_user_id and call.path.startswith("/2/media/upload/initialize"))
+
+    uploads_before = media_uploads()
+    assert uploads_before == 1
+    assert services.retry_post(post)
+    dispatch_due_posts.delay()
+    wait_until_settled([post.pk], timeout=60)
+    post.refresh_from_db()
+    assert post.status == PostStatus.POSTED, post.last_error
+    assert post.x_post_id == str(on_x["id"])
+    assert len(sandbox.posts(account.x_user_id)) == 1
+    assert media_uploads() == uploads_before, "the retry uploaded the video again instead of looking on X first"
