@@ -34,8 +34,8 @@ class PostAdmin(admin.ModelAdmin):
     list_display = ["id", "x_account", "status", "scheduled_at", "posted_at", "attempts", "x_post_url"]
     list_filter = ["status", "x_account__workspace", "clip__campaign"]
     search_fields = ["caption", "x_post_id", "media_id", "last_error", "x_account__handle"]
-    readonly_fields = ["status", "attempts", "media_id", "x_post_id", "x_post_url", "last_error", "posted_at",
-                       "metrics", "metrics_at", "created_at", "updated_at"]
+    readonly_fields = ["status", "attempts", "media_id", "x_post_id", "x_post_url", "last_error", "failed_in",
+                       "posted_at", "metrics", "metrics_at", "created_at", "updated_at"]
     raw_id_fields = ["clip"]
     autocomplete_fields = ["x_account"]
     list_select_related = ["x_account"]

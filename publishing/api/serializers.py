@@ -30,16 +30,21 @@ class PostSerializer(serializers.ModelSerializer):
     add_to_queue = serializers.BooleanField(required=False, write_only=True, default=False)
     # Empty until the post is on X, so not a "uri" in the schema.
     x_post_url = serializers.CharField(read_only=True, help_text="Link to the post on X; empty until it is posted.")
+    # A plain string: empty unless the post failed, and the stage names are Post statuses (an enum here would
+    # collide with `status` in the schema).
+    failed_in = serializers.CharField(
+        read_only=True, help_text="The stage a failed post stopped in (uploading, processing, posting), else empty."
+    )
 
     class Meta:
         model = Post
         fields = [
             "id", "clip", "x_account", "caption", "scheduled_at", "local_time", "add_to_queue", "status", "attempts",
-            "x_post_id", "x_post_url", "last_error", "posted_at", "metrics", "metrics_at", "created_at",
+            "x_post_id", "x_post_url", "last_error", "failed_in", "posted_at", "metrics", "metrics_at", "created_at",
         ]
         read_only_fields = [
-            "status", "attempts", "x_post_id", "x_post_url", "last_error", "posted_at", "metrics", "metrics_at",
-            "created_at",
+            "status", "attempts", "x_post_id", "x_post_url", "last_error", "failed_in", "posted_at", "metrics",
+            "metrics_at", "created_at",
         ]
 
     def validate(self, attrs: dict) -> dict:

@@ -120,10 +120,10 @@ def test_the_posts_list_shows_failure_reasons_links_and_metrics(viewer, mine):
         status=PostStatus.POSTED, x_post_url="https://x.com/brand/status/123", posted_at=timezone.now(),
         metrics={"impression_count": 1234, "like_count": 56, "retweet_count": 7, "reply_count": 8},
     )
-    Post.objects.create(
+    broken = Post.objects.create(
         clip=mine.approved, x_account=mine.account, caption="broken", scheduled_at=timezone.now(),
         status=PostStatus.FAILED, last_error="X refused the video: it is longer than 140 s.",
-        x_post_url="javascript:alert(1)",
+        x_post_url="javascript:alert(1)", failed_in=PostStatus.POSTING,
     )
     body = viewer.get(reverse("dashboard:posts")).content.decode()
     assert 'href="https://x.com/brand/status/123"' in body
@@ -132,6 +132,8 @@ def test_the_posts_list_shows_failure_reasons_links_and_metrics(viewer, mine):
     assert "javascript:" not in body
     detail = viewer.get(reverse("dashboard:post", args=[mine.post.pk])).content.decode()
     assert 'id="post-link"' in detail and "<strong>1234</strong> impressions" in detail
+    failed = viewer.get(reverse("dashboard:post", args=[broken.pk])).content.decode()
+    assert "<dt>Failed while</dt><dd>posting: X may have it already" in failed
 
 
 def test_the_posts_list_filters_and_stays_constant_in_queries(viewer, mine, django_assert_max_num_queries):
