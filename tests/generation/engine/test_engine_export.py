@@ -116,4 +116,9 @@ def test_export_clip_writes_all_three_and_times_it(tmp_path: Path, frames: np.nd
     assert clip.gif is not None
     with Image.open(clip.gif) as gif:
         assert gif.size == (120, 120)
+        gif.seek(3)
+        shown = np.asarray(gif.convert("RGB"))
+    # The preview is a plain pixel upscale of the frame: no edge blended by a smoothing filter into a colour the
+    # palette lacks.
+    assert np.array_equal(shown, np.asarray(Image.fromarray(frames[3]).resize((120, 120), Image.Resampling.NEAREST)))
     assert clip.encode_s > 0
