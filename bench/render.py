@@ -23,7 +23,7 @@ PROMPTS = [
     "a magenta circle shrinking on a cyan background",
 ]
 ROUNDS = 7
-BATCH_ROUNDS = 3
+BATCH_ROUNDS = 5
 
 
 def main() -> None:
