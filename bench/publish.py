@@ -182,7 +182,7 @@ def bench_publish(folder: Path) -> None:
 
 
 COPY_COLUMNS = ("clip_id", "x_account_id", "caption", "scheduled_at", "status", "attempts", "media_id", "x_post_id",
-                "x_post_url", "last_error", "metrics", "created_at", "updated_at")
+                "x_post_url", "last_error", "failed_in", "metrics", "created_at", "updated_at")
 
 
 def copy_rows(clip_id: int, account_id: int, count: int, due: int, start: int) -> None:
@@ -201,7 +201,7 @@ def copy_rows(clip_id: int, account_id: int, count: int, due: int, start: int) -
             when, status = now - timedelta(minutes=10 + k % 500_000), "posted"
         else:
             when, status = now + timedelta(minutes=10 + k % 500_000), "scheduled"
-        buffer.write(f"{clip_id}\t{account_id}\tq{i}\t{when.isoformat()}\t{status}\t0\t\t\t\t\t{{}}\t"
+        buffer.write(f"{clip_id}\t{account_id}\tq{i}\t{when.isoformat()}\t{status}\t0\t\t\t\t\t\t{{}}\t"
                      f"{now.isoformat()}\t{now.isoformat()}\n")
     buffer.seek(0)
     sql = f"COPY publishing_post ({', '.join(COPY_COLUMNS)}) FROM STDIN"
