@@ -200,6 +200,10 @@ CELERY_TASK_ROUTES = {
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A render process loads its pipeline in worker_process_init, before it reports itself up. Celery kills a new pool
+# process that stays silent longer than this (its default is 4 s): after any crash, every replacement loading real
+# weights would be killed in turn, and the worker would never render again.
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = env_int("WORKER_START_TIMEOUT", 300, minimum=1)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"

@@ -122,3 +122,27 @@ def test_a_worker_killed_mid_render_leads_to_exactly_one_render_by_another(rende
     assert clip.attempts == 2
     files = sorted(p.name for p in (media_root / "clips" / str(clip.campaign_id) / str(clip.pk)).iterdir())
     assert files == ["clip.gif", "clip.mp4", "poster.png"]
+
+
+def pool_children(main_pid: int) -> set[int]:
+    with open(f"/proc/{main_pid}/task/{main_pid}/children") as handle:
+        return {int(pid) for pid in handle.read().split()}
+
+
+def test_a_replacement_render_process_that_starts_slowly_is_kept_and_renders(render_worker):
+    # After a crash the pool forks a new render process, which loads the model before it reports itself up. Celery's
+    # default patience is 4 s: a slower load got every replacement killed in turn, and the worker never rendered again.
+    worker = render_worker(name="gpu-solo")
+    (first,) = pool_children(worker.proc.pid)
+    os.kill(first, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while not (replacements := pool_children(worker.proc.pid) - {first}):
+        assert time.monotonic() < deadline, "the pool never forked a replacement process"
+        time.sleep(0.005)
+    (replacement,) = replacements
+    os.kill(replacement, signal.SIGSTOP)  # a model load that takes longer than Celery's default wait
+    time.sleep(6)
+    os.kill(replacement, signal.SIGCONT)
+    clip = wait_for(submit(make_template(), steps=4), {ClipStatus.SUCCEEDED, ClipStatus.FAILED}, timeout=120)
+    assert clip.status == ClipStatus.SUCCEEDED, clip.error
+    assert clip.worker.endswith(f":{replacement}"), "the slow-starting process was killed and replaced again"
