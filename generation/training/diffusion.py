@@ -1,0 +1,255 @@
+"""Stages 3 and 3b of training: the UNet, motion modules and text encoder on cached latents.
+
+Stage 3 trains them from scratch on the denoising loss; stage 3b fine-tunes the result with the auxiliary slot loss
+and a floor on the x0-loss weight (see objectives.py for why). Both keep the best EMA weights by a quick analyser
+score on held-out prompts, and resume from their checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from generation.training import components as C
+from generation.training.data import MAX_FRAMES, caption
+from generation.training.journal import log
+from generation.training.objectives import SlotHeads, slot_labels, v_loss_weight
+from generation.training.render import quick_held_out, score_pipeline
+
+# Words outside the vocabulary, mixed into a few captions so the model learns to ignore stray pieces.
+_NOISE_WORDS = ("cinematic", "4k", "please", "cute", "video", "animation", "hd", "simple", "tiny", "big", "zorp")
+
+
+def noisy_caption(spec: object, rng: np.random.Generator) -> str:
+    text = caption(spec, rng)  # type: ignore[arg-type]
+    if rng.random() < 0.1:
+        words = text.split()
+        words.insert(int(rng.integers(len(words) + 1)), _NOISE_WORDS[int(rng.integers(len(_NOISE_WORDS)))])
+        text = " ".join(words)
+    return text
+
+
+def encode_text(text_encoder: torch.nn.Module, tokenizer: object, prompts: list[str]) -> tuple[torch.Tensor, ...]:
+    ids = tokenizer(  # type: ignore[operator]
+        prompts, padding="max_length", max_length=C.MAX_TOKENS, truncation=True, return_tensors="pt"
+    ).input_ids
+    out = text_encoder(ids, output_hidden_states=True)
+    return out.hidden_states[-2], out.text_embeds
+
+
+@torch.no_grad()
+def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    for e, p in zip(ema.parameters(), model.parameters(), strict=True):
+        e.lerp_(p, 1.0 - decay)
+
+
+def quick_score(vae, text_encoder, tokenizer, unet, guidance: float, count: int = 24) -> dict[str, float]:
+    pipe = C.assemble_pipeline(vae, text_encoder, tokenizer, unet)
+    with torch.no_grad():
+        score, _ = score_pipeline(pipe, quick_held_out(count), 8, guidance, batch=12)
+    return score.rates()
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One diffusion stage's hyperparameters: stage 3 trains from scratch, stage 3b fine-tunes its result."""
+
+    name: str  # its checkpoints live in workdir/name ("" for stage 3, where they always were)
+    seed: int
+    steps: int
+    lr: float
+    warmup: int
+    decay_from: float  # share of the steps at full rate before a cosine decay to a tenth
+    ema: float
+    long_share: float  # share of steps on 24-frame clips
+    slot_weight: float  # weight of the auxiliary slot loss (objectives.SlotHeads); 0 = off
+    x0_floor: float  # floor of the x0-loss weight (objectives.v_loss_weight); 0 = plain min-SNR
+    eval_every: int
+    eval_prompts: int
+    eval_guidance: float
+
+    def lr_at(self, step: int) -> float:
+        warm = min(1.0, (step + 1) / self.warmup)
+        progress = min(1.0, step / self.steps)
+        if progress <= self.decay_from:
+            return self.lr * warm
+        decay = (progress - self.decay_from) / (1.0 - self.decay_from)
+        return self.lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * decay)))
+
+
+def base_recipe(args: argparse.Namespace) -> Recipe:
+    return Recipe(
+        name="",
+        seed=args.seed,
+        steps=args.steps,
+        lr=args.lr,
+        warmup=args.warmup,
+        decay_from=0.0,
+        ema=args.ema,
+        long_share=args.long_share,
+        slot_weight=0.0,
+        x0_floor=0.0,
+        eval_every=args.eval_every,
+        eval_prompts=24,
+        eval_guidance=args.eval_guidance,
+    )
+
+
+def finetune_recipe(args: argparse.Namespace) -> Recipe:
+    return Recipe(
+        name="finetune",
+        seed=args.seed + 7,
+        steps=args.finetune_steps,
+        lr=args.finetune_lr,
+        warmup=50,
+        decay_from=args.finetune_decay_from,
+        ema=0.995,
+        long_share=0.3,
+        slot_weight=args.slot_weight,
+        x0_floor=args.x0_floor,
+        eval_every=args.finetune_eval_every,
+        eval_prompts=48,
+        eval_guidance=2.0,
+    )
+
+
+def load_released(folder: Path) -> tuple[C.AutoencoderKL, dict]:
+    """A released folder's components, as stage 3 hands them over: the start of a fine-tune (`--init-from`)."""
+    vae = C.AutoencoderKL.from_pretrained(folder / "vae").requires_grad_(False).eval()
+    init = {
+        "unet": C.UNetMotionModel.from_pretrained(folder / "unet"),
+        "text": C.CLIPTextModelWithProjection.from_pretrained(folder / "text_encoder_2"),
+        "tokenizer": C.CLIPTokenizer.from_pretrained(folder / "tokenizer_2"),
+    }
+    return vae, init
+
+
+def train_diffusion(
+    args: argparse.Namespace,
+    recipe: Recipe,
+    workdir: Path,
+    vae,
+    latents: np.ndarray,
+    specs: list,
+    init: dict | None = None,
+) -> dict:
+    stage_dir = workdir / recipe.name
+    stage_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(recipe.seed)
+    if init is None:
+        tokenizer = C.build_tokenizer()
+        text_encoder = C.build_text_encoder(len(tokenizer))
+        unet = C.build_unet()
+    else:
+        tokenizer, text_encoder, unet = init["tokenizer"], init["text"], init["unet"]
+    unet.requires_grad_(True).train()
+    text_encoder.requires_grad_(True).train()
+    modules = torch.nn.ModuleDict({"unet": unet, "text": text_encoder})
+    ema = copy.deepcopy(modules).requires_grad_(False)
+    trained = torch.nn.ModuleDict(dict(modules))
+    if recipe.slot_weight > 0:
+        trained["slots"] = SlotHeads(C.TEXT_DIM)
+    opt = torch.optim.AdamW(trained.parameters(), lr=recipe.lr, weight_decay=0.01, betas=(0.9, 0.99))
+    scheduler = C.build_scheduler()
+    alphas = scheduler.alphas_cumprod.float()
+    snr = alphas / (1 - alphas)
+    state = {"step": 0, "best": -1.0, "curve": []}
+    ckpt = stage_dir / "checkpoint.pt"
+    if args.resume and ckpt.exists():
+        saved = torch.load(ckpt, weights_only=False)
+        trained.load_state_dict(saved["modules"])
+        ema.load_state_dict(saved["ema"])
+        opt.load_state_dict(saved["opt"])
+        state = saved["state"]
+        log(workdir, "resumed", stage=recipe.name or "diffusion", step=state["step"])
+
+    bar = tqdm(total=recipe.steps, initial=state["step"], desc=recipe.name or "diffusion", dynamic_ncols=True)
+    start = time.time()
+    while state["step"] < recipe.steps:
+        step = state["step"]
+        rng = np.random.default_rng([recipe.seed, step])
+        frames = MAX_FRAMES if rng.random() < recipe.long_share else 8
+        batch = args.batch if frames == 8 else max(1, args.batch // 3)
+        idx = rng.integers(len(specs), size=batch)
+        x0 = torch.from_numpy(latents[idx, :frames].astype(np.float32)).permute(0, 2, 1, 3, 4)  # B C F H W
+        prompts = [noisy_caption(specs[i], rng) for i in idx]
+        g = torch.Generator().manual_seed(int(rng.integers(2**31)))
+        t = torch.randint(0, scheduler.config.num_train_timesteps, (batch,), generator=g)
+        noise = torch.randn(x0.shape, generator=g)
+        a = alphas[t].sqrt().view(-1, 1, 1, 1, 1)
+        s = (1 - alphas[t]).sqrt().view(-1, 1, 1, 1, 1)
+        xt = a * x0 + s * noise
+        target = a * noise - s * x0  # v
+        hidden, pooled = encode_text(text_encoder, tokenizer, prompts)
+        drop = torch.from_numpy(rng.random(batch) < args.uncond_share)
+        cond_hidden = torch.where(drop.view(-1, 1, 1), torch.zeros_like(hidden), hidden)
+        cond_pooled = torch.where(drop.view(-1, 1), torch.zeros_like(pooled), pooled)
+        pred = unet(
+            xt,
+            t,
+            encoder_hidden_states=cond_hidden.repeat_interleave(frames, 0),
+            added_cond_kwargs={"text_embeds": cond_pooled, "time_ids": C.time_ids(batch)},
+        ).sample
+        weight = v_loss_weight(snr[t], recipe.x0_floor).view(-1, 1, 1, 1, 1)
+        loss = (weight * (pred - target) ** 2).mean()
+        postfix = {"loss": f"{loss.item():.4f}", "frames": frames}
+        if recipe.slot_weight > 0:
+            slot_loss = trained["slots"].loss(pooled, slot_labels([specs[i] for i in idx]))
+            loss = loss + recipe.slot_weight * slot_loss
+            postfix["slots"] = f"{slot_loss.item():.3f}"
+        for group in opt.param_groups:
+            group["lr"] = recipe.lr_at(step)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(trained.parameters(), 1.0)
+        opt.step()
+        ema_update(ema, modules, min(recipe.ema, (1 + step) / (10 + step)))
+        state["step"] = step + 1
+        bar.update(1)
+        bar.set_postfix(postfix)
+        if state["step"] % 50 == 0:
+            log(
+                workdir,
+                "step",
+                stage=recipe.name or "diffusion",
+                step=state["step"],
+                elapsed=round(time.time() - start),
+                **{k: float(v) for k, v in postfix.items() if k != "frames"},
+            )
+        if state["step"] % recipe.eval_every == 0 or state["step"] == recipe.steps:
+            ema.eval()
+            rates = quick_score(
+                vae, ema["text"], tokenizer, ema["unet"], recipe.eval_guidance, count=recipe.eval_prompts
+            )
+            state["curve"].append({"step": state["step"], **rates})
+            log(
+                workdir,
+                "quick_eval",
+                stage=recipe.name or "diffusion",
+                step=state["step"],
+                **{k: round(v, 3) for k, v in rates.items()},
+            )
+            if rates["joint"] >= state["best"]:
+                state["best"] = rates["joint"]
+                torch.save({"ema": ema.state_dict(), "step": state["step"], "rates": rates}, stage_dir / "best.pt")
+        if state["step"] % args.checkpoint_every == 0 or state["step"] == recipe.steps:
+            tmp = stage_dir / "checkpoint.tmp"
+            saved = {"modules": trained.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "state": state}
+            torch.save(saved, tmp)
+            tmp.replace(ckpt)
+    bar.close()
+    if args.release_latest or not (stage_dir / "best.pt").exists():
+        best = {"step": state["step"], "rates": state["curve"][-1] if state["curve"] else {}}
+    else:
+        best = torch.load(stage_dir / "best.pt", weights_only=False)
+        ema.load_state_dict(best["ema"])
+    log(workdir, "diffusion_done", stage=recipe.name or "diffusion", best_step=best["step"], best=best["rates"])
+    return {"unet": ema["unet"], "text": ema["text"], "tokenizer": tokenizer, "best": best}

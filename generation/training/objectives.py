@@ -1,0 +1,63 @@
+"""What the diffusion stages minimise: the weighted v-loss and the auxiliary slot loss on the pooled text.
+
+The slot loss exists because of a measured failure (MODEL_CARD.md, 2026-12-03): trained on the denoising loss
+alone, the text encoder left "moving left/right/up/down" 0.06-0.13 apart in pooled space (a colour change moves
+it 2-6), so the UNet could not tell the directions apart. A linear head that must read colour, shape, motion and
+background back from the pooled embedding forces each slot to be linearly separable there. The head is used only
+for training and is never saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from generation.training.data import COLOUR_NAMES, MOTIONS, SHAPES, ClipSpec
+
+SLOT_VOCABULARIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("colour", COLOUR_NAMES),
+    ("shape", SHAPES),
+    ("motion", MOTIONS),
+    ("background", COLOUR_NAMES),
+)
+
+
+def slot_labels(specs: Sequence[ClipSpec]) -> torch.Tensor:
+    """(B, 4) class indices of each clip's colour, shape, motion and background."""
+    return torch.tensor(
+        [[vocab.index(getattr(spec, slot)) for slot, vocab in SLOT_VOCABULARIES] for spec in specs],
+        dtype=torch.long,
+    )
+
+
+class SlotHeads(torch.nn.Module):
+    """One linear classifier per slot over the pooled text embedding."""
+
+    def __init__(self, text_dim: int) -> None:
+        super().__init__()
+        self.sizes = [len(vocab) for _, vocab in SLOT_VOCABULARIES]
+        self.linear = torch.nn.Linear(text_dim, sum(self.sizes))
+
+    def forward(self, pooled: torch.Tensor) -> list[torch.Tensor]:
+        return list(self.linear(pooled).split(self.sizes, dim=-1))
+
+    def loss(self, pooled: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Sum over the slots of the cross-entropy, averaged over the batch."""
+        return sum(F.cross_entropy(logits, labels[:, i]) for i, logits in enumerate(self(pooled)))  # type: ignore[return-value]
+
+    @torch.no_grad()
+    def accuracy(self, pooled: torch.Tensor, labels: torch.Tensor) -> float:
+        """Share of (clip, slot) pairs the heads read right."""
+        hits = [(logits.argmax(-1) == labels[:, i]).float().mean() for i, logits in enumerate(self(pooled))]
+        return float(torch.stack(hits).mean())
+
+
+def v_loss_weight(snr: torch.Tensor, x0_floor: float = 0.0) -> torch.Tensor:
+    """Min-SNR-5 weight for a v-prediction loss, i.e. an x0-loss weight of min(snr, 5).
+
+    `x0_floor` raises that x0 weight to at least the floor: plain min-SNR gives the noisiest steps (snr near 0)
+    almost no weight, yet those steps decide where the shape starts and which way it goes.
+    """
+    return snr.clamp(max=5.0).clamp(min=x0_floor) / (snr + 1)

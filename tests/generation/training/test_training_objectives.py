@@ -1,0 +1,115 @@
+"""The losses of the diffusion stages (generation/training/objectives.py) and the fine-tune stage that uses them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from generation.training import components as C
+from generation.training.data import COLOUR_NAMES, MOTIONS, SHAPES, ClipSpec, sample_training_spec
+from generation.training.diffusion import Recipe, finetune_recipe, load_released, train_diffusion
+from generation.training.objectives import SlotHeads, slot_labels, v_loss_weight
+
+BUNDLED = Path(__file__).resolve().parents[3] / "generation" / "bundled"
+
+
+def test_slot_labels_index_each_slot_in_its_own_vocabulary():
+    spec = ClipSpec(colour="cyan", shape="triangle", motion="moving up", background="black")
+    labels = slot_labels([spec])
+    assert labels.tolist() == [
+        [COLOUR_NAMES.index("cyan"), SHAPES.index("triangle"), MOTIONS.index("moving up"), COLOUR_NAMES.index("black")]
+    ]
+
+
+def test_slot_heads_learn_to_read_slots_from_separable_embeddings():
+    rng = np.random.default_rng(0)
+    specs = [sample_training_spec(rng) for _ in range(256)]
+    labels = slot_labels(specs)
+    torch.manual_seed(0)
+    codebook = torch.randn(4, 8, 16)  # one random direction per (slot, value): a linearly separable embedding
+    pooled = sum(codebook[i, labels[:, i]] for i in range(4))
+    heads = SlotHeads(16)
+    before = heads.accuracy(pooled, labels)
+    opt = torch.optim.Adam(heads.parameters(), lr=0.05)
+    for _ in range(200):
+        opt.zero_grad()
+        heads.loss(pooled, labels).backward()
+        opt.step()
+    assert before < 0.6
+    assert heads.accuracy(pooled, labels) > 0.95
+
+
+def test_slot_loss_is_the_sum_of_four_cross_entropies():
+    heads = SlotHeads(16)
+    torch.nn.init.zeros_(heads.linear.weight)
+    torch.nn.init.zeros_(heads.linear.bias)
+    labels = slot_labels([ClipSpec(colour="red", shape="circle", motion="growing", background="blue")])
+    uniform = float(np.log(8) + np.log(3) + np.log(6) + np.log(8))
+    assert heads.loss(torch.randn(1, 16), labels).item() == pytest.approx(uniform, rel=1e-5)
+
+
+def test_the_x0_floor_raises_only_the_noisy_steps():
+    snr = torch.tensor([0.01, 0.5, 1.0, 4.0, 50.0])
+    plain = v_loss_weight(snr)
+    floored = v_loss_weight(snr, x0_floor=1.0)
+    assert torch.allclose(plain, snr.clamp(max=5) / (snr + 1))
+    assert floored[0] > 50 * plain[0]  # nearly pure noise: from ~0.01 to ~1
+    assert torch.allclose(floored[2:], plain[2:])  # snr >= 1: the floor does not bind
+
+
+def test_the_fine_tune_rate_warms_up_holds_then_decays_to_a_tenth():
+    recipe = finetune_recipe(_args(finetune_steps=1000))
+    assert recipe.lr_at(0) == pytest.approx(recipe.lr / 50)
+    assert recipe.lr_at(100) == recipe.lr_at(500) == recipe.lr
+    assert recipe.lr_at(750) < recipe.lr
+    assert recipe.lr_at(1000) == pytest.approx(recipe.lr * 0.1)
+
+
+def test_a_short_fine_tune_moves_the_text_encoder_resumes_and_releases_no_slot_head(tmp_path):
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    vae, init = load_released(BUNDLED)
+    before = {k: v.clone() for k, v in init["text"].state_dict().items()}
+    rng = np.random.default_rng(0)
+    specs = [sample_training_spec(rng) for _ in range(16)]
+    latents = np.random.default_rng(1).standard_normal((16, 24, C.LATENT_CHANNELS, 8, 8)).astype(np.float16)
+    args = _args(batch=4, checkpoint_every=1)
+    recipe = replace(finetune_recipe(args), steps=2, eval_every=2, eval_prompts=2, warmup=1)
+    trained = train_diffusion(args, recipe, tmp_path, vae, latents, specs, init=init)
+    after = trained["text"].state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before)
+    assert not any("slots" in k for k in trained["unet"].state_dict())
+
+    saved = torch.load(tmp_path / "finetune" / "checkpoint.pt", weights_only=False)
+    assert saved["state"]["step"] == 2
+    assert any(k.startswith("slots.") for k in saved["modules"])  # the head trains and resumes with the rest
+    _, init = load_released(BUNDLED)
+    args.resume = True
+    train_diffusion(args, replace(recipe, steps=3), tmp_path, vae, latents, specs, init=init)
+    events = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert {"event": "resumed", "stage": "finetune", "step": 2}.items() <= next(
+        e for e in events if e["event"] == "resumed"
+    ).items()
+    assert torch.load(tmp_path / "finetune" / "checkpoint.pt", weights_only=False)["state"]["step"] == 3
+
+
+def _args(**overrides: object) -> argparse.Namespace:
+    from generation.training.train import parse_args
+
+    args = parse_args([])
+    for key, value in overrides.items():
+        setattr(args, key, value)
+    return args
+
+
+def test_recipe_defaults_keep_stage_three_as_it_was():
+    from generation.training.diffusion import base_recipe
+
+    base = base_recipe(_args())
+    assert isinstance(base, Recipe)
+    assert base.slot_weight == 0 and base.x0_floor == 0 and base.decay_from == 0
