@@ -65,10 +65,7 @@ def train_vae(args: argparse.Namespace, workdir: Path) -> C.AutoencoderKL:
         opt.step()
         bar.set_postfix(loss=f"{loss.item():.4f}")
         if step % 250 == 0 or step == args.vae_steps - 1:
-            vae.eval()
-            agreement = reconstruction_agreement(vae, args.seed + 400)
-            log(workdir, "vae_step", step=step, loss=round(loss.item(), 5), analyser_agreement=agreement)
-            vae.train()
+            log_agreement(vae, args, workdir, "vae_step", step, loss.item())
     vae.eval()
     rng = np.random.default_rng(args.seed + 200)
     # Unit-variance latents for the diffusion stage.
@@ -89,6 +86,15 @@ def reconstruction_agreement(vae: C.AutoencoderKL, seed: int, count: int = 32) -
         recon = vae.decode(z).sample.permute(0, 2, 3, 1).clamp(-1, 1).add(1).div(2).numpy()
     recon = recon.reshape(count, 8, *recon.shape[1:])
     return sum(analyse(r).as_dict() == analyse(c).as_dict() for r, c in zip(recon, clips, strict=True)) / count
+
+
+def log_agreement(
+    vae: C.AutoencoderKL, args: argparse.Namespace, workdir: Path, event: str, step: int, loss: float
+) -> None:
+    vae.eval()
+    agreement = reconstruction_agreement(vae, args.seed + 400)
+    log(workdir, event, step=step, loss=round(loss, 5), analyser_agreement=agreement)
+    vae.train()
 
 
 def finetune_decoder(args: argparse.Namespace, workdir: Path, vae: C.AutoencoderKL) -> C.AutoencoderKL:
@@ -119,10 +125,7 @@ def finetune_decoder(args: argparse.Namespace, workdir: Path, vae: C.Autoencoder
         sched.step()
         bar.set_postfix(loss=f"{loss.item():.4f}")
         if step % 250 == 0 or step == args.decoder_steps - 1:
-            vae.eval()
-            agreement = reconstruction_agreement(vae, args.seed + 400)
-            log(workdir, "decoder_step", step=step, loss=round(loss.item(), 5), analyser_agreement=agreement)
-            vae.train()
+            log_agreement(vae, args, workdir, "decoder_step", step, loss.item())
             vae.save_pretrained(workdir / "vae_decoder_partial")
     vae.requires_grad_(False).eval()
     vae.save_pretrained(path)

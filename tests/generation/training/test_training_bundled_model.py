@@ -72,6 +72,20 @@ def test_held_out_prompts_render_what_they_say(pipe, settings):
         assert analyse(clip).as_dict() == expected, spec.canonical
 
 
+def test_the_text_encoder_tells_the_four_directions_apart(pipe):
+    """The diagnosed failure of the first release: directions 0.06-0.13 apart in pooled space (colours: 2-6)."""
+    prompts = [f"a red square moving {d} on a black background" for d in ("left", "right", "up", "down")]
+    tokenizer = pipe.tokenizer_2
+    ids = tokenizer(
+        prompts, padding="max_length", max_length=tokenizer.model_max_length, truncation=True, return_tensors="pt"
+    ).input_ids
+    with torch.no_grad():
+        pooled = pipe.text_encoder_2(ids).text_embeds
+    distances = torch.cdist(pooled, pooled)
+    nearest = distances[~torch.eye(4, dtype=torch.bool)].min().item()
+    assert nearest > 1.0
+
+
 def test_out_of_vocabulary_prompts_render_without_error(pipe, settings):
     frames = pipe(
         prompt="a purple dodecahedron dancing wildly on the moon, 4k, #cinematic 東京",
