@@ -11,7 +11,7 @@ import argparse
 import copy
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ from tqdm import tqdm
 from generation.training import components as C
 from generation.training.data import MAX_FRAMES, caption
 from generation.training.journal import log
-from generation.training.objectives import SlotHeads, slot_labels, v_loss_weight
+from generation.training.objectives import SlotHeads, shape_loss_weight, slot_labels, v_loss_weight
 from generation.training.render import quick_held_out, score_pipeline
 
 # Words outside the vocabulary, mixed into a few captions so the model learns to ignore stray pieces.
@@ -72,6 +72,7 @@ class Recipe:
     long_share: float  # share of steps on 24-frame clips
     slot_weight: float  # weight of the auxiliary slot loss (objectives.SlotHeads); 0 = off
     x0_floor: float  # floor of the x0-loss weight (objectives.v_loss_weight); 0 = plain min-SNR
+    shape_weight: float  # extra loss weight on and around the shape (objectives.shape_loss_weight); 0 = off
     eval_every: int
     eval_prompts: int
     eval_guidance: float
@@ -97,6 +98,7 @@ def base_recipe(args: argparse.Namespace) -> Recipe:
         long_share=args.long_share,
         slot_weight=0.0,
         x0_floor=0.0,
+        shape_weight=0.0,
         eval_every=args.eval_every,
         eval_prompts=24,
         eval_guidance=args.eval_guidance,
@@ -115,9 +117,23 @@ def finetune_recipe(args: argparse.Namespace) -> Recipe:
         long_share=0.3,
         slot_weight=args.slot_weight,
         x0_floor=args.x0_floor,
+        shape_weight=0.0,
         eval_every=args.finetune_eval_every,
         eval_prompts=48,
         eval_guidance=2.0,
+    )
+
+
+def polish_recipe(args: argparse.Namespace) -> Recipe:
+    """Stage 3c: stage 3b's losses at a lower rate, with the shape's latents weighted up (squares drawn round)."""
+    return replace(
+        finetune_recipe(args),
+        name="polish",
+        seed=args.seed + 11,
+        steps=args.polish_steps,
+        lr=args.polish_lr,
+        decay_from=0.4,
+        shape_weight=args.shape_weight,
     )
 
 
@@ -199,6 +215,8 @@ def train_diffusion(
             added_cond_kwargs={"text_embeds": cond_pooled, "time_ids": C.time_ids(batch)},
         ).sample
         weight = v_loss_weight(snr[t], recipe.x0_floor).view(-1, 1, 1, 1, 1)
+        if recipe.shape_weight > 0:
+            weight = weight * shape_loss_weight([specs[i] for i in idx], frames, recipe.shape_weight)
         loss = (weight * (pred - target) ** 2).mean()
         postfix = {"loss": f"{loss.item():.4f}", "frames": frames}
         if recipe.slot_weight > 0:

@@ -29,7 +29,14 @@ from tqdm import tqdm
 from generation.training import components as C
 from generation.training.autoencoder import finetune_decoder, frames_to_tensor, train_vae
 from generation.training.data import MAX_FRAMES, render_clip, sample_training_spec
-from generation.training.diffusion import base_recipe, finetune_recipe, load_released, quick_score, train_diffusion
+from generation.training.diffusion import (
+    base_recipe,
+    finetune_recipe,
+    load_released,
+    polish_recipe,
+    quick_score,
+    train_diffusion,
+)
 from generation.training.journal import log
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -112,6 +119,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--finetune-eval-every", type=int, default=250)
     p.add_argument("--slot-weight", type=float, default=1.0, help="auxiliary slot loss weight in stage 3b")
     p.add_argument("--x0-floor", type=float, default=1.0, help="floor of the x0-loss weight in stage 3b")
+    p.add_argument("--polish-steps", type=int, default=2500, help="stage 3c, shape-weighted polish; 0 skips it")
+    p.add_argument("--polish-lr", type=float, default=1.5e-4)
+    p.add_argument("--shape-weight", type=float, default=4.0, help="extra loss weight on the shape in stage 3c")
     p.add_argument(
         "--init-from",
         help="skip stages 1-3: fine-tune (stage 3b) the released diffusers folder given here, e.g. generation/bundled",
@@ -124,7 +134,16 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     workdir = Path(args.workdir)
     if not args.resume and workdir.exists():
-        for name in ("vae", "vae_decoder", "latents.npz", "checkpoint.pt", "best.pt", "finetune", "log.jsonl"):
+        for name in (
+            "vae",
+            "vae_decoder",
+            "latents.npz",
+            "checkpoint.pt",
+            "best.pt",
+            "finetune",
+            "polish",
+            "log.jsonl",
+        ):
             target = workdir / name
             if target.is_dir():
                 shutil.rmtree(target)
@@ -147,6 +166,8 @@ def main(argv: list[str] | None = None) -> None:
         trained = train_diffusion(args, base_recipe(args), workdir, vae, latents, specs)
     if args.finetune_steps > 0:
         trained = train_diffusion(args, finetune_recipe(args), workdir, vae, latents, specs, init=trained)
+    if args.polish_steps > 0:
+        trained = train_diffusion(args, polish_recipe(args), workdir, vae, latents, specs, init=trained)
     release(args, workdir, vae, trained)
     log(workdir, "finished", wall_minutes=round((time.time() - began) / 60, 1))
 

@@ -12,9 +12,9 @@ import pytest
 import torch
 
 from generation.training import components as C
-from generation.training.data import COLOUR_NAMES, MOTIONS, SHAPES, ClipSpec, sample_training_spec
+from generation.training.data import COLOUR_NAMES, MOTIONS, SHAPES, ClipSpec, render_clip, sample_training_spec
 from generation.training.diffusion import Recipe, finetune_recipe, load_released, train_diffusion
-from generation.training.objectives import SlotHeads, slot_labels, v_loss_weight
+from generation.training.objectives import SlotHeads, shape_footprint, shape_loss_weight, slot_labels, v_loss_weight
 
 BUNDLED = Path(__file__).resolve().parents[3] / "generation" / "bundled"
 
@@ -61,6 +61,28 @@ def test_the_x0_floor_raises_only_the_noisy_steps():
     assert torch.allclose(plain, snr.clamp(max=5) / (snr + 1))
     assert floored[0] > 50 * plain[0]  # nearly pure noise: from ~0.01 to ~1
     assert torch.allclose(floored[2:], plain[2:])  # snr >= 1: the floor does not bind
+
+
+@pytest.mark.parametrize("motion", ["moving left", "moving down", "growing", "shrinking"])
+def test_the_shape_footprint_covers_the_drawn_shape_and_one_latent_pixel_around_it(motion):
+    spec = ClipSpec(colour="red", shape="triangle", motion=motion, background="white", offset=0.3)
+    clip = render_clip(spec, 24)
+    drawn = (clip != clip[:, :1, :1]).any(-1).reshape(24, 8, 8, 8, 8).any(axis=(2, 4))  # latent cells with shape
+    footprint = shape_footprint(spec, 24)
+    assert footprint.shape == (24, 8, 8)
+    assert (footprint >= drawn).all()  # every touched cell is weighted
+    assert (footprint.sum(axis=(1, 2)) > drawn.sum(axis=(1, 2))).all()  # and the rim around it
+    assert (footprint.sum(axis=(1, 2)) < 64).all()  # but not the whole frame
+    ring = [np.roll(np.roll(drawn, a, 1), b, 2) for a in (-1, 0, 1) for b in (-1, 0, 1)]
+    assert not (footprint & ~np.logical_or.reduce(ring)).any()  # nothing beyond one cell from the shape
+
+
+def test_the_shape_loss_weight_is_one_on_the_background_and_higher_on_the_shape():
+    specs = [ClipSpec(colour="blue", shape="square", motion="moving up", background="black", offset=0.0)] * 2
+    weight = shape_loss_weight(specs, 8, shape_weight=4.0)
+    assert weight.shape == (2, 1, 8, 8, 8)
+    assert set(weight.unique().tolist()) == {1.0, 5.0}
+    assert weight[0, 0, 0, :, 7].eq(1.0).all()  # offset 0: the shape runs up the left edge, the right column is bare
 
 
 def test_the_fine_tune_rate_warms_up_holds_then_decays_to_a_tenth():
