@@ -116,7 +116,8 @@ def finetune_decoder(args: argparse.Namespace, workdir: Path, vae: C.Autoencoder
         x = frame_batch(rng, 8)
         with torch.no_grad():
             z = vae.encode(x).latent_dist.mean
-            z = z + 0.03 * torch.randn_like(z)  # diffusion samples land near, not on, the encoder's latents
+            # Diffusion samples land near, not on, the encoder's latents.
+            z = z + args.decoder_noise * torch.randn_like(z)
         recon = vae.decode(z).sample
         loss = reconstruction_loss(recon, x)
         opt.zero_grad(set_to_none=True)

@@ -97,6 +97,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--vae-lr", type=float, default=5e-4)
     p.add_argument("--decoder-steps", type=int, default=1000)
     p.add_argument("--decoder-lr", type=float, default=2e-4)
+    p.add_argument("--decoder-noise", type=float, default=0.03, help="latent jitter while sharpening the decoder")
     p.add_argument("--only-decoder", action="store_true", help="run the stages up to decoder fine-tuning, then stop")
     p.add_argument("--skip-decoder", action="store_true", help="train the diffusion without waiting for the decoder")
     p.add_argument("--clips", type=int, default=3000)
@@ -119,7 +120,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--finetune-eval-every", type=int, default=250)
     p.add_argument("--slot-weight", type=float, default=1.0, help="auxiliary slot loss weight in stage 3b")
     p.add_argument("--x0-floor", type=float, default=1.0, help="floor of the x0-loss weight in stage 3b")
-    p.add_argument("--polish-steps", type=int, default=2500, help="stage 3c, shape-weighted polish; 0 skips it")
+    p.add_argument("--polish-steps", type=int, default=0, help="stage 3c, shape-weighted polish; 0 skips it")
     p.add_argument("--polish-lr", type=float, default=1.5e-4)
     p.add_argument("--shape-weight", type=float, default=4.0, help="extra loss weight on the shape in stage 3c")
     p.add_argument(

@@ -53,10 +53,6 @@ def test_it_loads_offline_as_a_plain_diffusers_pipeline(pipe, settings):
     assert settings["height"] == settings["width"] == 64
 
 
-@pytest.mark.xfail(
-    reason="motion does not follow the prompt yet (generation/bundled/MODEL_CARD.md): remove once the targets are met",
-    strict=False,
-)
 def test_held_out_prompts_render_what_they_say(pipe, settings):
     frames = pipe(
         prompt=[s.canonical for s in GUARD],
