@@ -24,12 +24,16 @@ def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:
 # ---------------------------------------------------------------- stage 1: autoencoder
 
 
-def reconstruction_loss(recon: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+def reconstruction_loss(
+    recon: torch.Tensor, x: torch.Tensor, frame_weights: torch.Tensor | None = None
+) -> torch.Tensor:
     """MSE + L1, with the shape's pixels weighted up: edges decide circle vs square vs triangle, and the shape
-    covers a tenth of the frame, so an unweighted loss is happy to blur it."""
+    covers a tenth of the frame, so an unweighted loss is happy to blur it. `frame_weights` (N,) scales each frame."""
     background = x[:, :, :1, :1]  # every frame's corner pixel is background (shapes stay MARGIN px inside)
     shape = ((x - background).abs().amax(1, keepdim=True) > 0.1).float()
     weight = 1.0 + 4.0 * shape
+    if frame_weights is not None:
+        weight = weight * frame_weights.view(-1, 1, 1, 1)
     return (weight * ((recon - x) ** 2 + 0.1 * (recon - x).abs())).mean()
 
 
@@ -97,33 +101,45 @@ def log_agreement(
     vae.train()
 
 
+def decoder_optimiser(
+    vae: C.AutoencoderKL, lr: float, steps: int, warmup_share: float
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
+    """Adam with a one-cycle schedule over the decoder alone; the encoder stays frozen, so cached latents stay valid."""
+    vae.requires_grad_(False)
+    params = [*vae.decoder.parameters(), *vae.post_quant_conv.parameters()]
+    for p in params:
+        p.requires_grad_(True)
+    opt = torch.optim.Adam(params, lr=lr)
+    return opt, torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=warmup_share)
+
+
+def jittered_latents(vae: C.AutoencoderKL, x: torch.Tensor, noise: float) -> torch.Tensor:
+    """The encoder's latents of frames `x`, jittered: diffusion samples land near, not on, them."""
+    with torch.no_grad():
+        z = vae.encode(x).latent_dist.mean
+    return z + noise * torch.randn_like(z)
+
+
+def optimiser_step(opt: torch.optim.Optimizer, sched: torch.optim.lr_scheduler.LRScheduler, loss: torch.Tensor) -> None:
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    sched.step()
+
+
 def finetune_decoder(args: argparse.Namespace, workdir: Path, vae: C.AutoencoderKL) -> C.AutoencoderKL:
     """Sharpen the decoder (edges decide circle vs triangle) with the encoder frozen, so cached latents stay valid."""
     path = workdir / "vae_decoder"
     if (path / "config.json").exists():
         return C.AutoencoderKL.from_pretrained(path)
     torch.manual_seed(args.seed + 300)
-    vae.requires_grad_(False)
-    decoder_params = [*vae.decoder.parameters(), *vae.post_quant_conv.parameters()]
-    for p in decoder_params:
-        p.requires_grad_(True)
-    opt = torch.optim.Adam(decoder_params, lr=args.decoder_lr)
-    steps = args.decoder_steps
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.decoder_lr, total_steps=steps, pct_start=0.02)
+    opt, sched = decoder_optimiser(vae, args.decoder_lr, args.decoder_steps, warmup_share=0.02)
     rng = np.random.default_rng(args.seed + 300)
     bar = tqdm(range(args.decoder_steps), desc="decoder", dynamic_ncols=True)
     for step in bar:
         x = frame_batch(rng, 8)
-        with torch.no_grad():
-            z = vae.encode(x).latent_dist.mean
-            # Diffusion samples land near, not on, the encoder's latents.
-            z = z + args.decoder_noise * torch.randn_like(z)
-        recon = vae.decode(z).sample
-        loss = reconstruction_loss(recon, x)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
+        loss = reconstruction_loss(vae.decode(jittered_latents(vae, x, args.decoder_noise)).sample, x)
+        optimiser_step(opt, sched, loss)
         bar.set_postfix(loss=f"{loss.item():.4f}")
         if step % 250 == 0 or step == args.decoder_steps - 1:
             log_agreement(vae, args, workdir, "decoder_step", step, loss.item())

@@ -15,7 +15,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from generation.training.data import COLOUR_NAMES, MOTIONS, SHAPES, SIZE, ClipSpec, shape_mask, trajectory
+from generation.training.autoencoder import frames_to_tensor, reconstruction_loss
+from generation.training.data import (
+    COLOUR_NAMES,
+    MOTIONS,
+    SHAPES,
+    SIZE,
+    ClipSpec,
+    render_clip,
+    shape_mask,
+    trajectory,
+)
 
 SLOT_VOCABULARIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("colour", COLOUR_NAMES),
@@ -95,3 +105,34 @@ def shape_loss_weight(specs: Sequence[ClipSpec], num_frames: int, shape_weight: 
     """
     footprints = np.stack([shape_footprint(spec, num_frames) for spec in specs])
     return 1.0 + shape_weight * torch.from_numpy(footprints).float().unsqueeze(1)
+
+
+def decoded_pixel_loss(
+    vae: torch.nn.Module,
+    x0_pred: torch.Tensor,
+    specs: Sequence[ClipSpec],
+    signal: torch.Tensor,
+    rng: np.random.Generator,
+    clips: int = 8,
+    frames_per_clip: int = 2,
+) -> torch.Tensor:
+    """Shape-weighted pixel loss of the predicted clean latents, decoded by the frozen decoder.
+
+    A latent-space loss cannot see what decides circle against square: a corner is a sub-latent-pixel detail that
+    only the decoder turns into pixels, and a small latent error there costs little in latent MSE. Decoding a few
+    frames of the x0 prediction and comparing them with the true frames puts the loss where the analyser looks.
+    `x0_pred` is (B, C, F, H, W) in scaled latent units; `signal` (B,) is alpha-bar of each sample's timestep, so
+    the nearly clean steps, where the prediction can be sharp, count most.
+    """
+    num_frames = x0_pred.shape[2]
+    chosen = list(range(min(clips, len(specs))))
+    latents, targets, weights = [], [], []
+    for b in chosen:
+        picks = rng.choice(num_frames, frames_per_clip, replace=False)
+        truth = render_clip(specs[b], num_frames)[picks]
+        latents.append(x0_pred[b, :, picks].permute(1, 0, 2, 3))
+        targets.append(frames_to_tensor(truth))
+        weights.append(signal[b].expand(frames_per_clip))
+    z = torch.cat(latents) / vae.config.scaling_factor
+    recon = vae.decode(z).sample
+    return reconstruction_loss(recon, torch.cat(targets), torch.cat(weights))

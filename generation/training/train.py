@@ -1,7 +1,7 @@
 """Train the bundled text-to-video model from scratch on synthetic clips and write a diffusers folder.
 
     python -m generation.training.train [--resume] [--out generation/bundled] [--workdir var/training]
-    python -m generation.training.train --init-from generation/bundled   # stage 3b only, on a released folder
+    python -m generation.training.train --init-from generation/bundled   # stage 3b on a released folder
 
 Stages (each resumable from `--workdir`):
   1. autoencoder on single frames (64x64 <-> 8x8x8), then its decoder sharpened (autoencoder.py),
@@ -11,7 +11,10 @@ Stages (each resumable from `--workdir`):
      (diffusion.py),
   3b. a fine-tune of stage 3's result with the auxiliary slot loss and an x0-weight floor (objectives.py),
      scored and kept the same way,
-  4. guidance scale picked on the quick set; `save_pretrained` + `clipcast.json`.
+  (3c and 3d, a shape-weighted polish and a decoded pixel-loss fine-tune, exist but are off: they did not help),
+  (4, the decoder refitted on the model's own samples of training prompts, redrawn clean (refit.py), exists but is
+  off: it did not help either),
+  5. guidance scale picked on the quick set; `save_pretrained` + `clipcast.json`.
 """
 
 from __future__ import annotations
@@ -33,11 +36,13 @@ from generation.training.diffusion import (
     base_recipe,
     finetune_recipe,
     load_released,
+    pixel_recipe,
     polish_recipe,
     quick_score,
     train_diffusion,
 )
 from generation.training.journal import log
+from generation.training.refit import refit_decoder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -63,12 +68,10 @@ def build_cache(args: argparse.Namespace, workdir: Path, vae: C.AutoencoderKL) -
     return latents, specs
 
 
-# ---------------------------------------------------------------- stage 4: release
+# ---------------------------------------------------------------- stage 5: release
 
 
 def release(args: argparse.Namespace, workdir: Path, vae, trained: dict) -> None:
-    if (workdir / "vae_decoder" / "config.json").exists():  # decoder fine-tuned beside the diffusion run
-        vae = C.AutoencoderKL.from_pretrained(workdir / "vae_decoder")
     best_g, best_joint = args.eval_guidance, -1.0
     for g in args.guidance_grid:
         rates = quick_score(vae, trained["text"], trained["tokenizer"], trained["unet"], g, count=args.release_prompts)
@@ -120,12 +123,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--finetune-eval-every", type=int, default=250)
     p.add_argument("--slot-weight", type=float, default=1.0, help="auxiliary slot loss weight in stage 3b")
     p.add_argument("--x0-floor", type=float, default=1.0, help="floor of the x0-loss weight in stage 3b")
+    p.add_argument("--pixel-steps", type=int, default=0, help="stage 3d, the decoded pixel-loss fine-tune; 0 skips it")
+    p.add_argument("--pixel-lr", type=float, default=1.5e-4)
+    p.add_argument("--pixel-weight", type=float, default=4.0, help="weight of the decoded pixel loss in stage 3d")
+    p.add_argument("--refit-clips", type=int, default=0, help="stage 4, samples the decoder is refitted on; 0 skips")
+    p.add_argument("--refit-steps", type=int, default=1500)
+    p.add_argument("--refit-lr", type=float, default=1e-4)
+    p.add_argument(
+        "--refit-truth-weight", type=float, default=0.5, help="weight of plain reconstruction beside the samples"
+    )
+    p.add_argument("--refit-guidance", type=float, default=2.0, help="guidance of the samples stage 4 refits on")
     p.add_argument("--polish-steps", type=int, default=0, help="stage 3c, shape-weighted polish; 0 skips it")
     p.add_argument("--polish-lr", type=float, default=1.5e-4)
     p.add_argument("--shape-weight", type=float, default=4.0, help="extra loss weight on the shape in stage 3c")
     p.add_argument(
         "--init-from",
-        help="skip stages 1-3: fine-tune (stage 3b) the released diffusers folder given here, e.g. generation/bundled",
+        help="skip stages 1-3: run the later stages on this released diffusers folder, e.g. generation/bundled",
     )
     return p.parse_args(argv)
 
@@ -143,6 +156,9 @@ def main(argv: list[str] | None = None) -> None:
             "best.pt",
             "finetune",
             "polish",
+            "pixel",
+            "vae_refit",
+            "refit_samples.npy",
             "log.jsonl",
         ):
             target = workdir / name
@@ -155,7 +171,9 @@ def main(argv: list[str] | None = None) -> None:
     log(workdir, "start", args=vars(args))
     if args.init_from:
         vae, trained = load_released(Path(args.init_from))
-        latents, specs = build_cache(args, workdir, vae)
+        # Only the diffusion stages read the cache; a decoder refit alone does not need it.
+        if max(args.finetune_steps, args.polish_steps, args.pixel_steps) > 0:
+            latents, specs = build_cache(args, workdir, vae)
     else:
         vae = train_vae(args, workdir).requires_grad_(False)
         if args.only_decoder:
@@ -169,6 +187,12 @@ def main(argv: list[str] | None = None) -> None:
         trained = train_diffusion(args, finetune_recipe(args), workdir, vae, latents, specs, init=trained)
     if args.polish_steps > 0:
         trained = train_diffusion(args, polish_recipe(args), workdir, vae, latents, specs, init=trained)
+    if args.pixel_steps > 0:
+        trained = train_diffusion(args, pixel_recipe(args), workdir, vae, latents, specs, init=trained)
+    if args.skip_decoder and (workdir / "vae_decoder" / "config.json").exists():  # sharpened beside the diffusion
+        vae = C.AutoencoderKL.from_pretrained(workdir / "vae_decoder").requires_grad_(False)
+    if args.refit_clips > 0:
+        vae = refit_decoder(args, workdir, vae, trained)
     release(args, workdir, vae, trained)
     log(workdir, "finished", wall_minutes=round((time.time() - began) / 60, 1))
 
