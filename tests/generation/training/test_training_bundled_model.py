@@ -94,3 +94,15 @@ def test_out_of_vocabulary_prompts_render_without_error(pipe, settings):
     clip = np.asarray(frames)[0]
     assert clip.shape == (8, 64, 64, 3)
     assert np.isfinite(clip).all()
+
+
+def test_the_report_scores_the_held_out_prompts_again_with_more_seed_sets():
+    from generation.training.evaluate import report
+
+    result = report(BUNDLED, quick=True, frames=(8,), extra_seed_sets=1)
+    first, second = result["held-out 8f"], result["held-out 8f seed 1000"]
+    mean = result["held-out 8f mean of 2 seed sets"]
+    for slot in ("shape", "joint"):
+        assert mean[slot] == pytest.approx((first[slot] + second[slot]) / 2)
+    assert "| held-out 8f seed 1000 | 12 |" in result["text"]
+    assert "seen 8f seed" not in result["text"]  # only the held-out prompts get more seed sets
