@@ -91,7 +91,10 @@ def build_vae() -> AutoencoderKL:
     )
 
 
-def build_unet() -> UNetMotionModel:
+UNET_CHANNELS = (32, 64)
+
+
+def build_unet(channels: tuple[int, int] = UNET_CHANNELS) -> UNetMotionModel:
     return UNetMotionModel(
         sample_size=SIZE // 8,
         in_channels=LATENT_CHANNELS,
@@ -99,7 +102,7 @@ def build_unet() -> UNetMotionModel:
         # No attention at 8x8 (the AnimateDiff/Hotshot layout keeps the cost at low resolution).
         down_block_types=("DownBlockMotion", "CrossAttnDownBlockMotion"),
         up_block_types=("CrossAttnUpBlockMotion", "UpBlockMotion"),
-        block_out_channels=(32, 64),
+        block_out_channels=tuple(channels),
         layers_per_block=1,
         norm_num_groups=4,  # few groups, as in the autoencoder: flat colour fields survive the norm
         cross_attention_dim=TEXT_DIM,

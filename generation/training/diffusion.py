@@ -83,6 +83,7 @@ class Recipe:
     eval_every: int
     eval_prompts: int
     eval_guidance: float
+    train_text: bool = True  # False keeps a released text encoder as it is (--reuse-from --freeze-text)
 
     def lr_at(self, step: int) -> float:
         warm = min(1.0, (step + 1) / self.warmup)
@@ -110,6 +111,7 @@ def base_recipe(args: argparse.Namespace) -> Recipe:
         eval_every=args.eval_every,
         eval_prompts=24,
         eval_guidance=args.eval_guidance,
+        train_text=not args.freeze_text,
     )
 
 
@@ -130,6 +132,7 @@ def finetune_recipe(args: argparse.Namespace) -> Recipe:
         eval_every=args.finetune_eval_every,
         eval_prompts=48,
         eval_guidance=2.0,
+        train_text=not args.freeze_text,
     )
 
 
@@ -188,17 +191,19 @@ def train_diffusion(
     if init is None:
         tokenizer = C.build_tokenizer()
         text_encoder = C.build_text_encoder(len(tokenizer))
-        unet = C.build_unet()
+        unet = C.build_unet(tuple(args.unet_channels))
     else:
-        tokenizer, text_encoder, unet = init["tokenizer"], init["text"], init["unet"]
+        tokenizer, text_encoder = init["tokenizer"], init["text"]
+        unet = init.get("unet") or C.build_unet(tuple(args.unet_channels))
     unet.requires_grad_(True).train()
-    text_encoder.requires_grad_(True).train()
+    text_encoder.requires_grad_(recipe.train_text).train(recipe.train_text)
     modules = torch.nn.ModuleDict({"unet": unet, "text": text_encoder})
     ema = copy.deepcopy(modules).requires_grad_(False)
     trained = torch.nn.ModuleDict(dict(modules))
-    if recipe.slot_weight > 0:
+    if recipe.slot_weight > 0 and recipe.train_text:
         trained["slots"] = SlotHeads(C.TEXT_DIM)
-    opt = torch.optim.AdamW(trained.parameters(), lr=recipe.lr, weight_decay=0.01, betas=(0.9, 0.99))
+    learned = [p for p in trained.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(learned, lr=recipe.lr, weight_decay=0.01, betas=(0.9, 0.99))
     scheduler = C.build_scheduler()
     alphas = scheduler.alphas_cumprod.float()
     snr = alphas / (1 - alphas)
@@ -249,7 +254,7 @@ def train_diffusion(
             pixel_loss = decoded_pixel_loss(vae, x0_pred, [specs[i] for i in idx], alphas[t], rng)
             loss = loss + recipe.pixel_weight * pixel_loss
             postfix["pixels"] = f"{pixel_loss.item():.3f}"
-        if recipe.slot_weight > 0:
+        if "slots" in trained:
             slot_loss = trained["slots"].loss(pooled, slot_labels([specs[i] for i in idx]))
             loss = loss + recipe.slot_weight * slot_loss
             postfix["slots"] = f"{slot_loss.item():.3f}"
@@ -257,7 +262,7 @@ def train_diffusion(
             group["lr"] = recipe.lr_at(step)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(trained.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(learned, 1.0)
         opt.step()
         ema_update(ema, modules, min(recipe.ema, (1 + step) / (10 + step)))
         state["step"] = step + 1

@@ -103,6 +103,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--decoder-noise", type=float, default=0.03, help="latent jitter while sharpening the decoder")
     p.add_argument("--only-decoder", action="store_true", help="run the stages up to decoder fine-tuning, then stop")
     p.add_argument("--skip-decoder", action="store_true", help="train the diffusion without waiting for the decoder")
+    p.add_argument("--unet-channels", type=int, nargs=2, default=list(C.UNET_CHANNELS), help="UNet widths, 8x8 and 4x4")
+    p.add_argument(
+        "--reuse-from",
+        help="skip stage 1: keep this released folder's autoencoder, tokenizer and text encoder, train a fresh UNet",
+    )
+    p.add_argument("--freeze-text", action="store_true", help="do not train the text encoder (with --reuse-from)")
     p.add_argument("--clips", type=int, default=3000)
     p.add_argument("--steps", type=int, default=6000)
     p.add_argument("--batch", type=int, default=32)
@@ -169,7 +175,12 @@ def main(argv: list[str] | None = None) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     began = time.time()
     log(workdir, "start", args=vars(args))
-    if args.init_from:
+    if args.reuse_from:
+        vae, kept = load_released(Path(args.reuse_from))
+        latents, specs = build_cache(args, workdir, vae)
+        kept["unet"] = None
+        trained = train_diffusion(args, base_recipe(args), workdir, vae, latents, specs, init=kept)
+    elif args.init_from:
         vae, trained = load_released(Path(args.init_from))
         # Only the diffusion stages read the cache; a decoder refit alone does not need it.
         if max(args.finetune_steps, args.polish_steps, args.pixel_steps) > 0:

@@ -135,3 +135,24 @@ def test_recipe_defaults_keep_stage_three_as_it_was():
     base = base_recipe(_args())
     assert isinstance(base, Recipe)
     assert base.slot_weight == 0 and base.x0_floor == 0 and base.decay_from == 0
+
+
+def test_a_fresh_wider_unet_trains_beside_a_frozen_released_text_encoder(tmp_path):
+    from generation.training.diffusion import base_recipe
+
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    vae, kept = load_released(BUNDLED)
+    kept["unet"] = None
+    before = {k: v.clone() for k, v in kept["text"].state_dict().items()}
+    rng = np.random.default_rng(0)
+    specs = [sample_training_spec(rng) for _ in range(16)]
+    latents = np.random.default_rng(1).standard_normal((16, 24, C.LATENT_CHANNELS, 8, 8)).astype(np.float16)
+    args = _args(batch=4, checkpoint_every=1, unet_channels=[48, 96], freeze_text=True)
+    recipe = replace(base_recipe(args), steps=2, eval_every=2, eval_prompts=2, warmup=1)
+    assert recipe.train_text is False
+    trained = train_diffusion(args, recipe, tmp_path, vae, latents, specs, init=kept)
+    assert tuple(trained["unet"].config.block_out_channels) == (48, 96)
+    after = trained["text"].state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    saved = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    assert not any(k.startswith("slots.") for k in saved["modules"])
