@@ -152,7 +152,7 @@ def polish_recipe(args: argparse.Namespace) -> Recipe:
 def pixel_recipe(args: argparse.Namespace) -> Recipe:
     """Stage 3d: the denoising loss with 3b's x0 floor plus the decoded pixel loss, at a lower rate (lumpy squares
     read as circles). No slot loss: 3b's head is not kept, and a fresh head's gradients knock the text encoder
-    about (a second 3b round with a fresh head dipped from 89.6% to 71-73% joint, MODEL_CARD.md)."""
+    about (a second 3b round with a fresh head dipped from 89.6% to 71-73% joint, TRAINING_LOG.md)."""
     return replace(
         finetune_recipe(args),
         name="pixel",

@@ -1,6 +1,6 @@
 """What the diffusion stages minimise: the weighted v-loss and the auxiliary slot loss on the pooled text.
 
-The slot loss exists because of a measured failure (MODEL_CARD.md, 2026-12-03): trained on the denoising loss
+The slot loss exists because of a measured failure (TRAINING_LOG.md, 2026-12-03): trained on the denoising loss
 alone, the text encoder left "moving left/right/up/down" 0.06-0.13 apart in pooled space (a colour change moves
 it 2-6), so the UNet could not tell the directions apart. A linear head that must read colour, shape, motion and
 background back from the pooled embedding forces each slot to be linearly separable there. The head is used only
@@ -101,7 +101,7 @@ def shape_loss_weight(specs: Sequence[ClipSpec], num_frames: int, shape_weight: 
 
     The shape covers about a tenth of the frame, so an unweighted loss spends nine tenths of its effort on a flat
     background and is content with rounded corners: squares read as circles was the last failure left after the
-    slot loss fixed motion (MODEL_CARD.md).
+    slot loss fixed motion (TRAINING_LOG.md).
     """
     footprints = np.stack([shape_footprint(spec, num_frames) for spec in specs])
     return 1.0 + shape_weight * torch.from_numpy(footprints).float().unsqueeze(1)
