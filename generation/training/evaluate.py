@@ -102,6 +102,8 @@ def report(
     failures = []
     for num_frames in frames:
         for name, specs in (("held-out", held), ("seen", seen)):
+            if not specs:
+                continue
             score, _ = score_pipeline(pipe, specs, num_frames, g, batch=6 if num_frames == 24 else 12)
             key = f"{name} {num_frames}f"
             result[key] = score.rates()
