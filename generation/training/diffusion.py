@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from generation.training import components as C
 from generation.training.data import MAX_FRAMES, caption
+from generation.training.grow import is_grown
 from generation.training.journal import log
 from generation.training.objectives import (
     SlotHeads,
@@ -84,6 +85,7 @@ class Recipe:
     eval_prompts: int
     eval_guidance: float
     train_text: bool = True  # False keeps a released text encoder as it is (--reuse-from --freeze-text)
+    grown_lr_scale: float = 1.0  # learning-rate factor for blocks grow.py added (they start silent, from zero)
 
     def lr_at(self, step: int) -> float:
         warm = min(1.0, (step + 1) / self.warmup)
@@ -177,6 +179,7 @@ def unet_recipe(args: argparse.Namespace) -> Recipe:
         lr=args.unet_lr,
         slot_weight=0.0,
         train_text=False,
+        grown_lr_scale=args.grown_lr_scale,
     )
 
 
@@ -217,8 +220,15 @@ def train_diffusion(
     trained = torch.nn.ModuleDict(dict(modules))
     if recipe.slot_weight > 0 and recipe.train_text:
         trained["slots"] = SlotHeads(C.TEXT_DIM)
-    learned = [p for p in trained.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(learned, lr=recipe.lr, weight_decay=0.01, betas=(0.9, 0.99))
+    named = [(n, p) for n, p in trained.named_parameters() if p.requires_grad]
+    learned = [p for _, p in named]
+    groups = [{"params": [p for n, p in named if not is_grown(n)], "scale": 1.0}]
+    grown = [p for n, p in named if is_grown(n)]
+    if grown and recipe.grown_lr_scale != 1.0:
+        groups.append({"params": grown, "scale": recipe.grown_lr_scale})
+    else:
+        groups[0]["params"] += grown
+    opt = torch.optim.AdamW(groups, lr=recipe.lr, weight_decay=0.01, betas=(0.9, 0.99))
     scheduler = C.build_scheduler()
     alphas = scheduler.alphas_cumprod.float()
     snr = alphas / (1 - alphas)
@@ -274,7 +284,7 @@ def train_diffusion(
             loss = loss + recipe.slot_weight * slot_loss
             postfix["slots"] = f"{slot_loss.item():.3f}"
         for group in opt.param_groups:
-            group["lr"] = recipe.lr_at(step)
+            group["lr"] = recipe.lr_at(step) * group.get("scale", 1.0)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(learned, 1.0)

@@ -133,6 +133,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--x0-floor", type=float, default=1.0, help="floor of the x0-loss weight in stage 3b")
     p.add_argument("--unet-steps", type=int, default=3000, help="stage 3e, the UNet alone, text frozen; 0 skips it")
     p.add_argument("--unet-lr", type=float, default=2e-4)
+    p.add_argument(
+        "--grown-lr-scale", type=float, default=1.0, help="stage 3e rate factor for blocks added by grow.py"
+    )
     p.add_argument("--pixel-steps", type=int, default=0, help="stage 3d, the decoded pixel-loss fine-tune; 0 skips it")
     p.add_argument("--pixel-lr", type=float, default=1.5e-4)
     p.add_argument("--pixel-weight", type=float, default=4.0, help="weight of the decoded pixel loss in stage 3d")

@@ -1,0 +1,55 @@
+"""Growing a released UNet (attention added at 8x8) keeps what it renders until a fine-tune changes it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from generation.training import components as C
+from generation.training.data import sample_training_spec
+from generation.training.diffusion import load_released, train_diffusion, unet_recipe
+from generation.training.grow import grow_unet, largest_difference
+from generation.training.train import parse_args
+
+BUNDLED = Path(__file__).resolve().parents[3] / "generation" / "bundled"
+BUNDLED_UNET = BUNDLED / "unet"
+
+
+def test_grown_unet_has_attention_at_both_levels_and_renders_the_same():
+    unet = C.UNetMotionModel.from_pretrained(BUNDLED_UNET).eval()
+    grown = grow_unet(unet).eval()
+
+    assert all(len(block.attentions) > 0 for block in grown.down_blocks)
+    assert all(len(block.attentions) > 0 for block in grown.up_blocks)
+    assert largest_difference(unet, grown) < 1e-5
+
+
+def test_the_new_attention_is_live_once_its_output_projection_moves():
+    unet = C.UNetMotionModel.from_pretrained(BUNDLED_UNET).eval()
+    grown = grow_unet(unet).eval()
+    with torch.no_grad():
+        grown.down_blocks[0].attentions[0].proj_out.weight.fill_(0.05)
+
+    assert largest_difference(unet, grown) > 1e-3
+
+
+def test_stage_3e_trains_the_grown_blocks_at_their_own_rate(tmp_path):
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    vae, init = load_released(BUNDLED)
+    init["unet"] = grow_unet(init["unet"])
+    rng = np.random.default_rng(0)
+    specs = [sample_training_spec(rng) for _ in range(8)]
+    latents = np.random.default_rng(1).standard_normal((8, 24, C.LATENT_CHANNELS, 8, 8)).astype(np.float16)
+    args = parse_args(["--batch", "4", "--checkpoint-every", "1", "--grown-lr-scale", "5"])
+    recipe = replace(unet_recipe(args), steps=2, eval_every=2, eval_prompts=2, warmup=1)
+
+    trained = train_diffusion(args, recipe, tmp_path, vae, latents, specs, init=init)
+
+    groups = torch.load(tmp_path / "unet" / "checkpoint.pt", weights_only=False)["opt"]["param_groups"]
+    assert [g["scale"] for g in groups] == [1.0, 5.0]
+    assert groups[1]["lr"] == 5 * groups[0]["lr"] > 0
+    new_projection = trained["unet"].down_blocks[0].attentions[0].proj_out.weight
+    assert new_projection.abs().max() > 0
