@@ -1,4 +1,5 @@
-"""Growing a released UNet (attention added at 8x8) keeps what it renders until a fine-tune changes it."""
+"""Growing a UNet of the from-scratch layout (attention added at 8x8) keeps what it renders until a fine-tune
+changes it. The shipped UNet is already grown, so the tests grow a freshly built one."""
 
 from __future__ import annotations
 
@@ -15,11 +16,17 @@ from generation.training.grow import grow_unet, largest_difference
 from generation.training.train import parse_args
 
 BUNDLED = Path(__file__).resolve().parents[3] / "generation" / "bundled"
-BUNDLED_UNET = BUNDLED / "unet"
+
+
+def _plain_unet() -> C.UNetMotionModel:
+    torch.manual_seed(0)
+    unet = C.build_unet().eval()
+    assert not hasattr(unet.down_blocks[0], "attentions")
+    return unet
 
 
 def test_grown_unet_has_attention_at_both_levels_and_renders_the_same():
-    unet = C.UNetMotionModel.from_pretrained(BUNDLED_UNET).eval()
+    unet = _plain_unet()
     grown = grow_unet(unet).eval()
 
     assert all(len(block.attentions) > 0 for block in grown.down_blocks)
@@ -28,7 +35,7 @@ def test_grown_unet_has_attention_at_both_levels_and_renders_the_same():
 
 
 def test_the_new_attention_is_live_once_its_output_projection_moves():
-    unet = C.UNetMotionModel.from_pretrained(BUNDLED_UNET).eval()
+    unet = _plain_unet()
     grown = grow_unet(unet).eval()
     with torch.no_grad():
         grown.down_blocks[0].attentions[0].proj_out.weight.fill_(0.05)
@@ -39,7 +46,7 @@ def test_the_new_attention_is_live_once_its_output_projection_moves():
 def test_stage_3e_trains_the_grown_blocks_at_their_own_rate(tmp_path):
     torch.set_num_threads(min(2, torch.get_num_threads()))
     vae, init = load_released(BUNDLED)
-    init["unet"] = grow_unet(init["unet"])
+    init["unet"] = grow_unet(_plain_unet())
     rng = np.random.default_rng(0)
     specs = [sample_training_spec(rng) for _ in range(8)]
     latents = np.random.default_rng(1).standard_normal((8, 24, C.LATENT_CHANNELS, 8, 8)).astype(np.float16)
