@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 from diffusers import AnimateDiffSDXLPipeline, AutoencoderKL, DDIMScheduler, MotionAdapter, UNetMotionModel
+from diffusers.models.attention_processor import AttnProcessor
 from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
 from transformers import CLIPTextConfig, CLIPTextModelWithProjection, CLIPTokenizer
 
@@ -114,6 +115,14 @@ def build_unet(channels: tuple[int, int] = UNET_CHANNELS) -> UNetMotionModel:
         addition_time_embed_dim=ADD_TIME_DIM,
         projection_class_embeddings_input_dim=ADD_TIME_DIM * 6 + TEXT_DIM,
     )
+
+
+def use_plain_attention(unet: UNetMotionModel) -> UNetMotionModel:
+    """Plain softmax attention for training: the same maths, about 10% faster per step on 2 CPU cores than torch's
+    fused kernel, whose tiling does not pay at 4x4 latents and 8-24 frames. Not saved: a released folder keeps
+    the default processors."""
+    unet.set_attn_processor(AttnProcessor())
+    return unet
 
 
 def build_scheduler() -> DDIMScheduler:

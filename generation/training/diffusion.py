@@ -106,7 +106,7 @@ def base_recipe(args: argparse.Namespace) -> Recipe:
         decay_from=0.0,
         ema=args.ema,
         long_share=args.long_share,
-        slot_weight=0.0,
+        slot_weight=0.0 if args.freeze_text else args.base_slot_weight,
         x0_floor=0.0,
         shape_weight=0.0,
         pixel_weight=0.0,
@@ -213,7 +213,7 @@ def train_diffusion(
     else:
         tokenizer, text_encoder = init["tokenizer"], init["text"]
         unet = init.get("unet") or C.build_unet(tuple(args.unet_channels))
-    unet.requires_grad_(True).train()
+    C.use_plain_attention(unet).requires_grad_(True).train()
     text_encoder.requires_grad_(recipe.train_text).train(recipe.train_text)
     modules = torch.nn.ModuleDict({"unet": unet, "text": text_encoder})
     ema = copy.deepcopy(modules).requires_grad_(False)

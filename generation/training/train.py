@@ -100,7 +100,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--vae-steps", type=int, default=1600)
     p.add_argument("--vae-batch", type=int, default=16)
     p.add_argument("--vae-lr", type=float, default=5e-4)
-    p.add_argument("--decoder-steps", type=int, default=1000)
+    p.add_argument("--decoder-steps", type=int, default=500)
     p.add_argument("--decoder-lr", type=float, default=2e-4)
     p.add_argument("--decoder-noise", type=float, default=0.03, help="latent jitter while sharpening the decoder")
     p.add_argument("--only-decoder", action="store_true", help="run the stages up to decoder fine-tuning, then stop")
@@ -111,8 +111,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="skip stage 1: keep this released folder's autoencoder, tokenizer and text encoder, train a fresh UNet",
     )
     p.add_argument("--freeze-text", action="store_true", help="do not train the text encoder (with --reuse-from)")
-    p.add_argument("--clips", type=int, default=3000)
-    p.add_argument("--steps", type=int, default=6000)
+    p.add_argument("--clips", type=int, default=8000)
+    p.add_argument("--steps", type=int, default=4500)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--long-share", type=float, default=0.15, help="share of steps on 24-frame clips")
     p.add_argument("--lr", type=float, default=8e-4)
@@ -125,7 +125,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--checkpoint-every", type=int, default=200)
     p.add_argument("--release-prompts", type=int, default=48, help="held-out prompts per guidance value tried")
     p.add_argument("--release-latest", action="store_true", help="release the last EMA weights, not the best scored")
-    p.add_argument("--finetune-steps", type=int, default=3000, help="stage 3b, the slot-loss fine-tune; 0 skips it")
+    p.add_argument(
+        "--base-slot-weight",
+        type=float,
+        default=1.0,
+        help="auxiliary slot loss weight in stage 3, so the text encoder tells the slots apart from the start",
+    )
+    p.add_argument("--finetune-steps", type=int, default=1500, help="stage 3b, the slot-loss fine-tune; 0 skips it")
     p.add_argument("--finetune-lr", type=float, default=3e-4)
     p.add_argument("--finetune-decay-from", type=float, default=0.5, help="share of stage 3b at full rate")
     p.add_argument("--finetune-eval-every", type=int, default=250)

@@ -60,3 +60,22 @@ def test_stage_3e_trains_the_grown_blocks_at_their_own_rate(tmp_path):
     assert groups[1]["lr"] == 5 * groups[0]["lr"] > 0
     new_projection = trained["unet"].down_blocks[0].attentions[0].proj_out.weight
     assert new_projection.abs().max() > 0
+
+
+def test_plain_attention_renders_what_the_fused_kernel_renders():
+    torch.manual_seed(0)
+    unet = C.build_unet()
+    with torch.no_grad():
+        for p in unet.parameters():
+            p.add_(0.02 * torch.randn_like(p))  # a fresh UNet's zeroed outputs would hide any difference
+    x, t = torch.randn(2, C.LATENT_CHANNELS, 8, 8, 8), torch.tensor([10, 500])
+    kwargs = {
+        "encoder_hidden_states": torch.randn(16, C.MAX_TOKENS, C.TEXT_DIM),
+        "added_cond_kwargs": {"text_embeds": torch.randn(2, C.TEXT_DIM), "time_ids": C.time_ids(2)},
+    }
+    with torch.no_grad():
+        fused = unet(x, t, **kwargs).sample
+        plain = C.use_plain_attention(unet)(x, t, **kwargs).sample
+    assert fused.abs().mean() > 0.05
+    assert torch.allclose(fused, plain, atol=1e-5)
+    assert {type(p).__name__ for p in unet.attn_processors.values()} == {"AttnProcessor"}

@@ -129,12 +129,14 @@ def _args(**overrides: object) -> argparse.Namespace:
     return args
 
 
-def test_recipe_defaults_keep_stage_three_as_it_was():
+def test_stage_three_carries_the_slot_loss_from_the_start_unless_the_text_is_frozen():
     from generation.training.diffusion import base_recipe
 
     base = base_recipe(_args())
     assert isinstance(base, Recipe)
-    assert base.slot_weight == 0 and base.x0_floor == 0 and base.decay_from == 0
+    assert base.slot_weight == 1.0 and base.x0_floor == 0 and base.decay_from == 0
+    assert base_recipe(_args(base_slot_weight=0.0)).slot_weight == 0
+    assert base_recipe(_args(freeze_text=True)).slot_weight == 0  # no head to train a frozen encoder through
 
 
 def test_a_fresh_wider_unet_trains_beside_a_frozen_released_text_encoder(tmp_path):
