@@ -19,6 +19,7 @@ import torch
 from tqdm import tqdm
 
 from generation.training import components as C
+from generation.training.cache import LatentCache
 from generation.training.data import MAX_FRAMES, caption
 from generation.training.grow import is_grown
 from generation.training.journal import log
@@ -199,8 +200,7 @@ def train_diffusion(
     recipe: Recipe,
     workdir: Path,
     vae,
-    latents: np.ndarray,
-    specs: list,
+    cache: LatentCache,
     init: dict | None = None,
 ) -> dict:
     stage_dir = workdir / recipe.name
@@ -249,9 +249,8 @@ def train_diffusion(
         rng = np.random.default_rng([recipe.seed, step])
         frames = MAX_FRAMES if rng.random() < recipe.long_share else 8
         batch = args.batch if frames == 8 else max(1, args.batch // 3)
-        idx = rng.integers(len(specs), size=batch)
-        x0 = torch.from_numpy(latents[idx, :frames].astype(np.float32)).permute(0, 2, 1, 3, 4)  # B C F H W
-        prompts = [noisy_caption(specs[i], rng) for i in idx]
+        x0, specs = cache.sample(rng, batch, frames)  # B C F H W
+        prompts = [noisy_caption(spec, rng) for spec in specs]
         g = torch.Generator().manual_seed(int(rng.integers(2**31)))
         t = torch.randint(0, scheduler.config.num_train_timesteps, (batch,), generator=g)
         noise = torch.randn(x0.shape, generator=g)
@@ -271,16 +270,16 @@ def train_diffusion(
         ).sample
         weight = v_loss_weight(snr[t], recipe.x0_floor).view(-1, 1, 1, 1, 1)
         if recipe.shape_weight > 0:
-            weight = weight * shape_loss_weight([specs[i] for i in idx], frames, recipe.shape_weight)
+            weight = weight * shape_loss_weight(specs, frames, recipe.shape_weight)
         loss = (weight * (pred - target) ** 2).mean()
         postfix = {"loss": f"{loss.item():.4f}", "frames": frames}
         if recipe.pixel_weight > 0:
             x0_pred = a * xt - s * pred
-            pixel_loss = decoded_pixel_loss(vae, x0_pred, [specs[i] for i in idx], alphas[t], rng)
+            pixel_loss = decoded_pixel_loss(vae, x0_pred, specs, alphas[t], rng)
             loss = loss + recipe.pixel_weight * pixel_loss
             postfix["pixels"] = f"{pixel_loss.item():.3f}"
         if "slots" in trained:
-            slot_loss = trained["slots"].loss(pooled, slot_labels([specs[i] for i in idx]))
+            slot_loss = trained["slots"].loss(pooled, slot_labels(specs))
             loss = loss + recipe.slot_weight * slot_loss
             postfix["slots"] = f"{slot_loss.item():.3f}"
         for group in opt.param_groups:

@@ -5,7 +5,7 @@
 
 Stages (each resumable from `--workdir`):
   1. autoencoder on single frames (64x64 <-> 8x8x8), then its decoder sharpened (autoencoder.py),
-  2. a cache of encoded training clips (24-frame trajectories; an 8-frame clip is the prefix),
+  2. a cache of encoded training clips, most at 8 frames, a share at 24 (an 8-frame clip is the prefix) (cache.py),
   3. UNet + motion modules + text encoder on the cached latents (v-prediction, min-SNR, caption dropout,
      EMA), with a quick analyser score on held-out prompts every `--eval-every` steps; the best is kept
      (diffusion.py),
@@ -26,13 +26,11 @@ import shutil
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
-from tqdm import tqdm
 
 from generation.training import components as C
-from generation.training.autoencoder import finetune_decoder, frames_to_tensor, train_vae
-from generation.training.data import MAX_FRAMES, render_clip, sample_training_spec
+from generation.training.autoencoder import finetune_decoder, train_vae
+from generation.training.cache import LatentCache, build_cache
 from generation.training.diffusion import (
     base_recipe,
     finetune_recipe,
@@ -48,26 +46,8 @@ from generation.training.refit import refit_decoder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-# ---------------------------------------------------------------- stage 2: latent cache
-
-
-def build_cache(args: argparse.Namespace, workdir: Path, vae: C.AutoencoderKL) -> tuple[np.ndarray, list]:
-    path = workdir / "latents.npz"
-    if path.exists():
-        data = np.load(path, allow_pickle=True)
-        return data["latents"], list(data["specs"])
-    rng = np.random.default_rng(args.seed + 1)
-    specs = [sample_training_spec(rng) for _ in range(args.clips)]
-    scale = vae.config.scaling_factor
-    latents = np.empty((len(specs), MAX_FRAMES, C.LATENT_CHANNELS, 8, 8), dtype=np.float16)
-    with torch.no_grad():
-        for i in tqdm(range(0, len(specs), 16), desc="encode clips", dynamic_ncols=True):
-            frames = np.concatenate([render_clip(s, MAX_FRAMES) for s in specs[i : i + 16]])
-            z = vae.encode(frames_to_tensor(frames)).latent_dist.mean * scale
-            latents[i : i + 16] = z.reshape(-1, MAX_FRAMES, C.LATENT_CHANNELS, 8, 8).numpy().astype(np.float16)
-    np.savez(path, latents=latents, specs=np.array(specs, dtype=object))
-    log(workdir, "cache_done", clips=len(specs), std=float(latents.astype(np.float32).std()))
-    return latents, specs
+def cache_for(args: argparse.Namespace, workdir: Path, vae: C.AutoencoderKL) -> LatentCache:
+    return build_cache(vae, workdir, args.clips, args.long_clip_share, seed=args.seed + 1)
 
 
 # ---------------------------------------------------------------- stage 5: release
@@ -111,7 +91,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="skip stage 1: keep this released folder's autoencoder, tokenizer and text encoder, train a fresh UNet",
     )
     p.add_argument("--freeze-text", action="store_true", help="do not train the text encoder (with --reuse-from)")
-    p.add_argument("--clips", type=int, default=8000)
+    p.add_argument("--clips", type=int, default=40000, help="distinct training clips in the latent cache")
+    p.add_argument(
+        "--long-clip-share", type=float, default=0.25, help="share of cached clips encoded at 24 frames, not 8"
+    )
     p.add_argument("--steps", type=int, default=4500)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--long-share", type=float, default=0.15, help="share of steps on 24-frame clips")
@@ -191,31 +174,31 @@ def main(argv: list[str] | None = None) -> None:
     log(workdir, "start", args=vars(args))
     if args.reuse_from:
         vae, kept = load_released(Path(args.reuse_from))
-        latents, specs = build_cache(args, workdir, vae)
+        cache = cache_for(args, workdir, vae)
         kept["unet"] = None
-        trained = train_diffusion(args, base_recipe(args), workdir, vae, latents, specs, init=kept)
+        trained = train_diffusion(args, base_recipe(args), workdir, vae, cache, init=kept)
     elif args.init_from:
         vae, trained = load_released(Path(args.init_from))
         # Only the diffusion stages read the cache; a decoder refit alone does not need it.
         if max(args.finetune_steps, args.unet_steps, args.polish_steps, args.pixel_steps) > 0:
-            latents, specs = build_cache(args, workdir, vae)
+            cache = cache_for(args, workdir, vae)
     else:
         vae = train_vae(args, workdir).requires_grad_(False)
         if args.only_decoder:
             finetune_decoder(args, workdir, vae)
             return
-        latents, specs = build_cache(args, workdir, vae)
+        cache = cache_for(args, workdir, vae)
         if not args.skip_decoder:
             vae = finetune_decoder(args, workdir, vae)
-        trained = train_diffusion(args, base_recipe(args), workdir, vae, latents, specs)
+        trained = train_diffusion(args, base_recipe(args), workdir, vae, cache)
     if args.finetune_steps > 0:
-        trained = train_diffusion(args, finetune_recipe(args), workdir, vae, latents, specs, init=trained)
+        trained = train_diffusion(args, finetune_recipe(args), workdir, vae, cache, init=trained)
     if args.unet_steps > 0:
-        trained = train_diffusion(args, unet_recipe(args), workdir, vae, latents, specs, init=trained)
+        trained = train_diffusion(args, unet_recipe(args), workdir, vae, cache, init=trained)
     if args.polish_steps > 0:
-        trained = train_diffusion(args, polish_recipe(args), workdir, vae, latents, specs, init=trained)
+        trained = train_diffusion(args, polish_recipe(args), workdir, vae, cache, init=trained)
     if args.pixel_steps > 0:
-        trained = train_diffusion(args, pixel_recipe(args), workdir, vae, latents, specs, init=trained)
+        trained = train_diffusion(args, pixel_recipe(args), workdir, vae, cache, init=trained)
     if args.skip_decoder and (workdir / "vae_decoder" / "config.json").exists():  # sharpened beside the diffusion
         vae = C.AutoencoderKL.from_pretrained(workdir / "vae_decoder").requires_grad_(False)
     if args.refit_clips > 0:

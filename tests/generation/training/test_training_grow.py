@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from generation.training import components as C
+from generation.training.cache import LatentCache
 from generation.training.data import sample_training_spec
 from generation.training.diffusion import load_released, train_diffusion, unet_recipe
 from generation.training.grow import grow_unet, largest_difference
@@ -53,7 +54,7 @@ def test_stage_3e_trains_the_grown_blocks_at_their_own_rate(tmp_path):
     args = parse_args(["--batch", "4", "--checkpoint-every", "1", "--grown-lr-scale", "5"])
     recipe = replace(unet_recipe(args), steps=2, eval_every=2, eval_prompts=2, warmup=1)
 
-    trained = train_diffusion(args, recipe, tmp_path, vae, latents, specs, init=init)
+    trained = train_diffusion(args, recipe, tmp_path, vae, LatentCache.from_full(latents, specs), init=init)
 
     groups = torch.load(tmp_path / "unet" / "checkpoint.pt", weights_only=False)["opt"]["param_groups"]
     assert [g["scale"] for g in groups] == [1.0, 5.0]

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from generation.training import components as C
+from generation.training.cache import LatentCache
 from generation.training.data import COLOUR_NAMES, MOTIONS, SHAPES, ClipSpec, render_clip, sample_training_spec
 from generation.training.diffusion import Recipe, finetune_recipe, load_released, train_diffusion
 from generation.training.objectives import SlotHeads, shape_footprint, shape_loss_weight, slot_labels, v_loss_weight
@@ -102,7 +103,7 @@ def test_a_short_fine_tune_moves_the_text_encoder_resumes_and_releases_no_slot_h
     latents = np.random.default_rng(1).standard_normal((16, 24, C.LATENT_CHANNELS, 8, 8)).astype(np.float16)
     args = _args(batch=4, checkpoint_every=1)
     recipe = replace(finetune_recipe(args), steps=2, eval_every=2, eval_prompts=2, warmup=1)
-    trained = train_diffusion(args, recipe, tmp_path, vae, latents, specs, init=init)
+    trained = train_diffusion(args, recipe, tmp_path, vae, LatentCache.from_full(latents, specs), init=init)
     after = trained["text"].state_dict()
     assert any(not torch.equal(before[k], after[k]) for k in before)
     assert not any("slots" in k for k in trained["unet"].state_dict())
@@ -112,7 +113,7 @@ def test_a_short_fine_tune_moves_the_text_encoder_resumes_and_releases_no_slot_h
     assert any(k.startswith("slots.") for k in saved["modules"])  # the head trains and resumes with the rest
     _, init = load_released(BUNDLED)
     args.resume = True
-    train_diffusion(args, replace(recipe, steps=3), tmp_path, vae, latents, specs, init=init)
+    train_diffusion(args, replace(recipe, steps=3), tmp_path, vae, LatentCache.from_full(latents, specs), init=init)
     events = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert {"event": "resumed", "stage": "finetune", "step": 2}.items() <= next(
         e for e in events if e["event"] == "resumed"
@@ -152,7 +153,7 @@ def test_a_fresh_wider_unet_trains_beside_a_frozen_released_text_encoder(tmp_pat
     args = _args(batch=4, checkpoint_every=1, unet_channels=[48, 96], freeze_text=True)
     recipe = replace(base_recipe(args), steps=2, eval_every=2, eval_prompts=2, warmup=1)
     assert recipe.train_text is False
-    trained = train_diffusion(args, recipe, tmp_path, vae, latents, specs, init=kept)
+    trained = train_diffusion(args, recipe, tmp_path, vae, LatentCache.from_full(latents, specs), init=kept)
     assert tuple(trained["unet"].config.block_out_channels) == (48, 96)
     after = trained["text"].state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
