@@ -46,8 +46,12 @@ class LatentCache:
         return cls(specs=list(specs), short=np.ascontiguousarray(latents[:, :SHORT_FRAMES]), long=latents)
 
     def sample(self, rng: np.random.Generator, batch: int, frames: int) -> tuple[torch.Tensor, list[ClipSpec]]:
-        """A batch of clean latents (B, C, F, H, W) and their specs; 24-frame batches draw from the long clips."""
-        if frames == SHORT_FRAMES:
+        """A batch of clean latents (B, C, F, H, W) and their specs; 24-frame batches draw from the long clips, and
+        single-frame batches (the image steps) one random frame of each of `batch` short clips."""
+        if frames == 1:
+            idx = rng.integers(len(self.short), size=batch)
+            latents = self.short[idx, rng.integers(SHORT_FRAMES, size=batch)][:, None]
+        elif frames == SHORT_FRAMES:
             idx = rng.integers(len(self.short), size=batch)
             latents = self.short[idx]
         else:

@@ -87,6 +87,16 @@ class Recipe:
     eval_guidance: float
     train_text: bool = True  # False keeps a released text encoder as it is (--reuse-from --freeze-text)
     grown_lr_scale: float = 1.0  # learning-rate factor for blocks grow.py added (they start silent, from zero)
+    image_share: float = 0.0  # share of steps on single frames of `image_batch` distinct clips (shape is per frame)
+    image_batch: int = 256
+
+    def step_shape(self, draw: float, batch: int) -> tuple[int, int]:
+        """(frames, batch) of a step from its uniform draw: 24-frame clips, single frames or 8-frame clips."""
+        if draw < self.long_share:
+            return MAX_FRAMES, max(1, batch // 3)
+        if draw < self.long_share + self.image_share:
+            return 1, self.image_batch
+        return 8, batch
 
     def lr_at(self, step: int) -> float:
         warm = min(1.0, (step + 1) / self.warmup)
@@ -115,6 +125,8 @@ def base_recipe(args: argparse.Namespace) -> Recipe:
         eval_prompts=24,
         eval_guidance=args.eval_guidance,
         train_text=not args.freeze_text,
+        image_share=args.image_share,
+        image_batch=args.image_batch,
     )
 
 
@@ -247,8 +259,7 @@ def train_diffusion(
     while state["step"] < recipe.steps:
         step = state["step"]
         rng = np.random.default_rng([recipe.seed, step])
-        frames = MAX_FRAMES if rng.random() < recipe.long_share else 8
-        batch = args.batch if frames == 8 else max(1, args.batch // 3)
+        frames, batch = recipe.step_shape(rng.random(), args.batch)
         x0, specs = cache.sample(rng, batch, frames)  # B C F H W
         prompts = [noisy_caption(spec, rng) for spec in specs]
         g = torch.Generator().manual_seed(int(rng.integers(2**31)))

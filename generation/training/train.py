@@ -8,7 +8,7 @@ Stages (each resumable from `--workdir`):
   2. a cache of encoded training clips, most at 8 frames, a share at 24 (an 8-frame clip is the prefix) (cache.py),
   3. UNet + motion modules + text encoder on the cached latents (v-prediction, min-SNR, caption dropout,
      EMA), with a quick analyser score on held-out prompts every `--eval-every` steps; the best is kept
-     (diffusion.py),
+     (diffusion.py); `--image-share` turns a share of its steps into image steps (one frame of many clips),
   3b. a fine-tune of stage 3's result with the auxiliary slot loss and an x0-weight floor (objectives.py),
      scored and kept the same way,
   3e. the UNet alone on the same loss, the text encoder frozen as 3b left it (`--unet-steps`),
@@ -98,6 +98,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--steps", type=int, default=4500)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--long-share", type=float, default=0.15, help="share of steps on 24-frame clips")
+    p.add_argument(
+        "--image-share", type=float, default=0.0, help="share of stage-3 steps on single frames of distinct clips"
+    )
+    p.add_argument("--image-batch", type=int, default=256, help="clips in a single-frame step of stage 3")
     p.add_argument("--lr", type=float, default=8e-4)
     p.add_argument("--warmup", type=int, default=200)
     p.add_argument("--ema", type=float, default=0.998)

@@ -62,3 +62,16 @@ def test_an_old_full_length_cache_still_loads(tmp_path):
     np.savez(tmp_path / "old.npz", latents=latents, specs=np.array(specs, dtype=object))
     cache = LatentCache.load(tmp_path / "old.npz")
     assert cache.long.shape[0] == 3 and cache.short.shape == (3, 8, 8, 8, 8)
+
+
+def test_image_batches_take_one_frame_of_each_drawn_short_clip():
+    specs = [ClipSpec("red", "circle", "growing", "black", offset=i / 10) for i in range(10)]
+    # latent value = 10 * clip + frame, so a drawn value names both
+    values = (10 * np.arange(10)[:, None] + np.arange(8)[None, :]).astype(np.float16)
+    short = values.reshape(10, 8, 1, 1, 1) * np.ones((1, 1, 8, 8, 8), np.float16)
+    cache = LatentCache(specs=specs, short=short, long=short[:1])
+    x0, drawn = cache.sample(np.random.default_rng(0), 200, 1)
+    assert x0.shape == (200, 8, 1, 8, 8)
+    drawn_values = [int(v) for v in x0[:, 0, 0, 0, 0].tolist()]
+    assert [round(s.offset * 10) for s in drawn] == [v // 10 for v in drawn_values]
+    assert len({v % 10 for v in drawn_values}) == 8  # every frame of the clip can be drawn, not only the first
