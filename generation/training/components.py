@@ -28,6 +28,19 @@ BOS, EOS, UNK = "<|startoftext|>", "<|endoftext|>", "<|unk|>"
 _CLIP_SPLIT = r"""<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"""
 
 
+def canonical_ids(vocab: dict[str, int]) -> dict[str, int]:
+    """The trained vocabulary renumbered: special tokens, then every caption word, then the rest, each sorted.
+
+    The BPE trainer breaks ties between equally frequent pairs differently in every process (all caption words are
+    equally frequent), so its ids move from run to run: a seeded run was not repeatable, and a stage resumed in a new
+    process read the captions with other ids than it was trained on. Caption words are whole tokens in every run, so
+    numbering them first makes their ids the same in every run.
+    """
+    words = sorted({w + "</w>" for w in vocabulary_corpus()} & vocab.keys())
+    rest = sorted(vocab.keys() - {BOS, EOS, UNK} - set(words))
+    return {token: i for i, token in enumerate([BOS, EOS, UNK, *words, *rest])}
+
+
 def build_tokenizer() -> CLIPTokenizer:
     """A byte-level BPE trained with `tokenizers` on the caption words: every caption word is one token."""
     bpe = Tokenizer(models.BPE(unk_token=UNK, end_of_word_suffix="</w>", continuing_subword_prefix=""))
@@ -51,7 +64,7 @@ def build_tokenizer() -> CLIPTokenizer:
     model = json.loads(bpe.to_str())["model"]
     merges = [tuple(m) if isinstance(m, list) else tuple(m.split()) for m in model["merges"]]
     return CLIPTokenizer(
-        vocab=model["vocab"],
+        vocab=canonical_ids(model["vocab"]),
         merges=merges,
         unk_token=UNK,
         bos_token=BOS,

@@ -207,6 +207,16 @@ def load_released(folder: Path) -> tuple[C.AutoencoderKL, dict]:
     return vae, init
 
 
+def workdir_tokenizer(args: argparse.Namespace, workdir: Path) -> C.CLIPTokenizer:
+    """Stage 3's tokenizer, kept in the workdir: a resumed run must read captions exactly as it was trained to."""
+    folder = workdir / "tokenizer"
+    if args.resume and (folder / "tokenizer_config.json").exists():
+        return C.CLIPTokenizer.from_pretrained(folder)
+    tokenizer = C.build_tokenizer()
+    tokenizer.save_pretrained(folder)
+    return tokenizer
+
+
 def train_diffusion(
     args: argparse.Namespace,
     recipe: Recipe,
@@ -219,7 +229,7 @@ def train_diffusion(
     stage_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(recipe.seed)
     if init is None:
-        tokenizer = C.build_tokenizer()
+        tokenizer = workdir_tokenizer(args, workdir)
         text_encoder = C.build_text_encoder(len(tokenizer))
         unet = C.build_unet(tuple(args.unet_channels))
     else:

@@ -166,6 +166,7 @@ def main(argv: list[str] | None = None) -> None:
             "unet",
             "vae_refit",
             "refit_samples.npy",
+            "tokenizer",
             "log.jsonl",
         ):
             target = workdir / name
