@@ -118,7 +118,7 @@ def base_recipe(args: argparse.Namespace) -> Recipe:
         ema=args.ema,
         long_share=args.long_share,
         slot_weight=0.0 if args.freeze_text else args.base_slot_weight,
-        x0_floor=0.0,
+        x0_floor=args.base_x0_floor,
         shape_weight=0.0,
         pixel_weight=0.0,
         eval_every=args.eval_every,

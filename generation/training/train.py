@@ -118,6 +118,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=1.0,
         help="auxiliary slot loss weight in stage 3, so the text encoder tells the slots apart from the start",
     )
+    p.add_argument(
+        "--base-x0-floor",
+        type=float,
+        default=0.0,
+        help="floor of the x0-loss weight in stage 3 (0 = plain min-SNR, which gives t > 500 almost no weight)",
+    )
     p.add_argument("--finetune-steps", type=int, default=1500, help="stage 3b, the slot-loss fine-tune; 0 skips it")
     p.add_argument("--finetune-lr", type=float, default=3e-4)
     p.add_argument("--finetune-decay-from", type=float, default=0.5, help="share of stage 3b at full rate")

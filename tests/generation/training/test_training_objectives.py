@@ -137,6 +137,7 @@ def test_stage_three_carries_the_slot_loss_from_the_start_unless_the_text_is_fro
     assert isinstance(base, Recipe)
     assert base.slot_weight == 1.0 and base.x0_floor == 0 and base.decay_from == 0
     assert base_recipe(_args(base_slot_weight=0.0)).slot_weight == 0
+    assert base_recipe(_args(base_x0_floor=1.0)).x0_floor == 1.0
     assert base_recipe(_args(freeze_text=True)).slot_weight == 0  # no head to train a frozen encoder through
 
 
