@@ -335,6 +335,8 @@ def train_diffusion(
                 step=state["step"],
                 **{k: round(v, 3) for k, v in rates.items()},
             )
+            if getattr(args, "keep_snapshots", False):
+                torch.save(ema.state_dict(), stage_dir / f"ema-{state['step']:05d}.pt")
             if rates["joint"] >= state["best"]:
                 state["best"] = rates["joint"]
                 torch.save({"ema": ema.state_dict(), "step": state["step"], "rates": rates}, stage_dir / "best.pt")

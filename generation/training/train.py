@@ -111,6 +111,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--guidance-grid", type=float, nargs="+", default=[1.5, 2.0, 3.0])
     p.add_argument("--checkpoint-every", type=int, default=200)
     p.add_argument("--release-prompts", type=int, default=48, help="held-out prompts per guidance value tried")
+    p.add_argument(
+        "--keep-snapshots",
+        action="store_true",
+        help="also keep the EMA weights of every quick score (ema-STEP.pt in the stage's workdir), for averaging",
+    )
     p.add_argument("--release-latest", action="store_true", help="release the last EMA weights, not the best scored")
     p.add_argument(
         "--base-slot-weight",
