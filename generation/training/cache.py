@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from generation.training import components as C
 from generation.training.autoencoder import frames_to_tensor
-from generation.training.data import MAX_FRAMES, ClipSpec, render_clip, sample_training_spec
+from generation.training.data import MAX_FRAMES, SHAPES, ClipSpec, render_clip, sample_training_spec
 from generation.training.journal import log
 
 SHORT_FRAMES = 8
@@ -85,20 +85,34 @@ def encode_clips(vae: C.AutoencoderKL, specs: list[ClipSpec], frames: int, desc:
 
 
 def build_cache(
-    vae: C.AutoencoderKL, workdir: Path, clips: int, long_share: float, seed: int, name: str = "latents.npz"
+    vae: C.AutoencoderKL,
+    workdir: Path,
+    clips: int,
+    long_share: float,
+    seed: int,
+    name: str = "latents.npz",
+    shape_mix: tuple[float, ...] | None = None,
 ) -> LatentCache:
-    """The workdir's cache, built once: `clips` training clips, the first `long_share` of them at 24 frames."""
+    """The workdir's cache, built once: `clips` training clips, the first `long_share` of them at 24 frames, their
+    shapes drawn by `shape_mix` (weights of circle, square, triangle; None: uniform)."""
     path = workdir / name
     if path.exists():
         return LatentCache.load(path)
     if clips < 1 or not 0 < long_share <= 1:
         raise ValueError(f"need clips >= 1 and 0 < long share <= 1, got {clips} and {long_share}")
     rng = np.random.default_rng(seed)
-    specs = [sample_training_spec(rng) for _ in range(clips)]
+    specs = [sample_training_spec(rng, shape_mix) for _ in range(clips)]
     long_count = max(1, round(clips * long_share))
     long = encode_clips(vae, specs[:long_count], MAX_FRAMES, "encode 24-frame clips")
     short_rest = encode_clips(vae, specs[long_count:], SHORT_FRAMES, "encode 8-frame clips")
     cache = LatentCache(specs=specs, short=np.concatenate([long[:, :SHORT_FRAMES], short_rest]), long=long)
     cache.save(path)
-    log(workdir, "cache_done", clips=clips, long_clips=long_count, std=float(cache.short.astype(np.float32).std()))
+    log(
+        workdir,
+        "cache_done",
+        clips=clips,
+        long_clips=long_count,
+        std=float(cache.short.astype(np.float32).std()),
+        shapes={shape: sum(s.shape == shape for s in specs) for shape in SHAPES},
+    )
     return cache

@@ -195,11 +195,25 @@ def vocabulary_corpus() -> list[str]:
 # ---------------------------------------------------------------- sampling
 
 
-def sample_spec(rng: np.random.Generator, pairs: tuple[tuple[str, str], ...] = TRAIN_PAIRS) -> ClipSpec:
+def _shape_draw(rng: np.random.Generator, shape_mix: tuple[float, ...] | None) -> str:
+    if shape_mix is None:
+        return SHAPES[int(rng.integers(len(SHAPES)))]
+    if len(shape_mix) != len(SHAPES) or min(shape_mix) < 0 or sum(shape_mix) <= 0:
+        raise ValueError(f"the shape mix needs {len(SHAPES)} weights >= 0 ({', '.join(SHAPES)}), got {shape_mix}")
+    p = np.asarray(shape_mix, dtype=np.float64)
+    return SHAPES[int(rng.choice(len(SHAPES), p=p / p.sum()))]
+
+
+def sample_spec(
+    rng: np.random.Generator,
+    pairs: tuple[tuple[str, str], ...] = TRAIN_PAIRS,
+    shape_mix: tuple[float, ...] | None = None,
+) -> ClipSpec:
+    """A random clip of one of `pairs`; `shape_mix` weighs circle, square, triangle (None: uniform)."""
     colour, background = pairs[int(rng.integers(len(pairs)))]
     return ClipSpec(
         colour=colour,
-        shape=SHAPES[int(rng.integers(len(SHAPES)))],
+        shape=_shape_draw(rng, shape_mix),
         motion=MOTIONS[int(rng.integers(len(MOTIONS)))],
         background=background,
         size=float(rng.uniform(*MOVE_SIZE)),
@@ -207,9 +221,9 @@ def sample_spec(rng: np.random.Generator, pairs: tuple[tuple[str, str], ...] = T
     )
 
 
-def sample_training_spec(rng: np.random.Generator) -> ClipSpec:
+def sample_training_spec(rng: np.random.Generator, shape_mix: tuple[float, ...] | None = None) -> ClipSpec:
     """A training clip: never one of the held-out (colour, background) pairs."""
-    spec = sample_spec(rng, TRAIN_PAIRS)
+    spec = sample_spec(rng, TRAIN_PAIRS, shape_mix)
     assert not is_held_out(spec.colour, spec.background)
     return spec
 

@@ -47,7 +47,8 @@ from generation.training.refit import refit_decoder
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 def cache_for(args: argparse.Namespace, workdir: Path, vae: C.AutoencoderKL) -> LatentCache:
-    return build_cache(vae, workdir, args.clips, args.long_clip_share, seed=args.seed + 1)
+    mix = tuple(args.shape_mix) if args.shape_mix else None
+    return build_cache(vae, workdir, args.clips, args.long_clip_share, seed=args.seed + 1, shape_mix=mix)
 
 
 # ---------------------------------------------------------------- stage 5: release
@@ -94,6 +95,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--clips", type=int, default=40000, help="distinct training clips in the latent cache")
     p.add_argument(
         "--long-clip-share", type=float, default=0.25, help="share of cached clips encoded at 24 frames, not 8"
+    )
+    p.add_argument(
+        "--shape-mix",
+        type=float,
+        nargs=3,
+        metavar=("CIRCLE", "SQUARE", "TRIANGLE"),
+        help="relative weights of the shapes in the latent cache (default: uniform)",
     )
     p.add_argument("--steps", type=int, default=4500)
     p.add_argument("--batch", type=int, default=32)

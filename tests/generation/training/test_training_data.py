@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
+import pytest
 
 from generation.training.analyser import analyse
 from generation.training.data import (
     ALL_PAIRS,
     HELD_OUT_PAIRS,
+    SHAPES,
     TRAIN_PAIRS,
     caption,
     held_out_prompts,
@@ -20,6 +24,27 @@ def test_the_training_sampler_never_emits_a_held_out_pair():
     seen = {(s.colour, s.background) for s in (sample_training_spec(rng) for _ in range(20_000))}
     assert not seen & HELD_OUT_PAIRS
     assert seen == set(TRAIN_PAIRS)  # every other pair still appears
+
+
+def test_a_shape_mix_weighs_the_shapes_and_still_never_emits_a_held_out_pair():
+    rng = np.random.default_rng(0)
+    specs = [sample_training_spec(rng, shape_mix=(1.0, 2.0, 1.0)) for _ in range(8000)]
+    shares = {shape: count / len(specs) for shape, count in Counter(s.shape for s in specs).items()}
+    assert set(shares) == set(SHAPES)
+    assert abs(shares["square"] - 0.5) < 0.03 and abs(shares["circle"] - 0.25) < 0.03
+    assert not {(s.colour, s.background) for s in specs} & HELD_OUT_PAIRS
+
+
+def test_without_a_shape_mix_the_shapes_are_drawn_evenly():
+    rng = np.random.default_rng(1)
+    counts = Counter(sample_training_spec(rng).shape for _ in range(6000))
+    assert all(abs(counts[shape] / 6000 - 1 / 3) < 0.03 for shape in SHAPES)
+
+
+@pytest.mark.parametrize("mix", [(1.0, 2.0), (1.0, -1.0, 1.0), (0.0, 0.0, 0.0)])
+def test_a_bad_shape_mix_is_refused(mix):
+    with pytest.raises(ValueError, match="shape mix"):
+        sample_training_spec(np.random.default_rng(0), shape_mix=mix)
 
 
 def test_each_held_out_colour_and_background_still_appears_in_training():
