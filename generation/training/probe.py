@@ -6,6 +6,11 @@ Each test clip is drawn, encoded, noised to the timestep of one of the 20 sampli
 with the model's own scheduler and guidance; the analyser reads the result. Start 0 is (nearly) a render from
 pure noise, a late start only asks the model to clean up an almost finished clip, and the "reconstruction" row is
 the autoencoder alone: the ceiling no sampler can pass. The drop between two rows is the shape lost in that range.
+
+    python -m generation.training.probe --by-pair
+
+reads the autoencoder alone per held-out pair and shape, plainly and with its latents jittered (TRAINING_LOG.md,
+sixteenth session: green on black is where it is fragile).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import torch
 from generation.training import components as C
 from generation.training.analyser import analyse
 from generation.training.autoencoder import frames_to_tensor
-from generation.training.data import MOVE_SIZE, ClipSpec, held_out_prompts, render_clip
+from generation.training.data import HELD_OUT_PAIRS, MOTIONS, MOVE_SIZE, SHAPES, ClipSpec, held_out_prompts, render_clip
 from generation.training.diffusion import encode_text
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -126,16 +131,63 @@ def shape_by_start(
     ]
 
 
+@torch.no_grad()
+def reconstruction_by_pair(
+    vae: object, pairs: Sequence[tuple[str, str]], clips: int = 72, jitter: float = 0.1, seed: int = 0
+) -> dict[tuple[str, str], dict[str, tuple[float, float]]]:
+    """Per (colour, background) pair and shape, the share of drawn clips whose shape survives the autoencoder:
+    (plain round trip, round trip with the latents jittered by `jitter` of their std). The jitter stands in for a
+    diffusion sample that lands near, not on, the encoder's latents: a pair that only holds without it is fragile."""
+    out: dict[tuple[str, str], dict[str, tuple[float, float]]] = {}
+    for colour, background in pairs:
+        rng = np.random.default_rng(seed)
+        out[(colour, background)] = {}
+        for shape in SHAPES:
+            specs = [
+                ClipSpec(
+                    colour,
+                    shape,
+                    MOTIONS[i % len(MOTIONS)],
+                    background,
+                    float(rng.uniform(*MOVE_SIZE)),
+                    float(rng.uniform(0.1, 0.9)),
+                )
+                for i in range(clips)
+            ]
+            z = vae.encode(frames_to_tensor(np.concatenate([render_clip(s, 8) for s in specs]))).latent_dist.mean  # type: ignore[attr-defined]
+            noise = torch.randn(z.shape, generator=torch.Generator().manual_seed(seed + 1))
+            rates = []
+            for latents in (z, z + jitter * z.std() * noise):
+                frames = vae.decode(latents).sample.clamp(-1, 1).add(1).div(2).permute(0, 2, 3, 1).numpy()  # type: ignore[attr-defined]
+                frames = frames.reshape(clips, 8, *frames.shape[1:])
+                rates.append(sum(analyse(f).shape == shape for f in frames) / clips)
+            out[(colour, background)][shape] = (rates[0], rates[1])
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=os.environ.get("CLIPCAST_MODEL_PATH") or "generation/bundled")
     parser.add_argument("--starts", type=int, nargs="+", default=[0, 5, 10, 15, 17, 19])
     parser.add_argument("--seeds", type=int, nargs="+", default=[5], help="one set of 108 test clips per seed")
+    parser.add_argument(
+        "--by-pair", action="store_true", help="only the autoencoder, per held-out pair and shape, plain and jittered"
+    )
     args = parser.parse_args(argv)
     from diffusers import DiffusionPipeline
 
     torch.set_num_threads(int(os.environ.get("CLIPCAST_THREADS", "2")))
     model = Path(args.model)
+    if args.by_pair:
+        from diffusers import AutoencoderKL
+
+        rows = reconstruction_by_pair(AutoencoderKL.from_pretrained(model / "vae"), sorted(HELD_OUT_PAIRS))
+        print(f"model: {model}  shape kept by the autoencoder, plain / latents jittered by 10% of their std")
+        print("| pair | " + " | ".join(SHAPES) + " |\n|---|" + "---|" * len(SHAPES))
+        for (colour, background), by_shape in rows.items():
+            cells = " | ".join(f"{100 * a:.0f} / {100 * b:.0f}%" for a, b in by_shape.values())
+            print(f"| {colour} on {background} | {cells} |", flush=True)
+        return
     pipe = DiffusionPipeline.from_pretrained(model)
     guidance = float(json.loads((model / "clipcast.json").read_text())["guidance_scale"])
     specs = [spec for seed in args.seeds for spec in probe_specs(seed)]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from generation.training.probe import probe_specs, shape_by_start
+from generation.training.probe import probe_specs, reconstruction_by_pair, shape_by_start
 
 BUNDLED = Path(__file__).resolve().parents[3] / "generation" / "bundled"
 
@@ -33,3 +33,16 @@ def test_a_late_start_keeps_an_almost_finished_clip_and_an_early_one_is_a_render
     assert by_start["reconstruction"]["joint"] >= 5 / 6
     assert by_start[19]["joint"] >= 5 / 6  # the last step cleans up: it must not destroy a finished clip
     assert by_start[0]["joint"] >= 3 / 6  # from (nearly) pure noise it renders the prompt, as the pipeline does
+
+
+def test_the_pair_probe_reads_each_shape_through_the_autoencoder_and_jitter_can_break_it():
+    from diffusers import AutoencoderKL
+
+    vae = AutoencoderKL.from_pretrained(BUNDLED / "vae")
+    pairs = [("red", "white"), ("blue", "black")]
+    gentle = reconstruction_by_pair(vae, pairs, clips=4, jitter=0.1)
+    assert set(gentle) == set(pairs)
+    assert all(set(by_shape) == {"circle", "square", "triangle"} for by_shape in gentle.values())
+    assert all(plain >= 0.75 for by_shape in gentle.values() for plain, _ in by_shape.values())
+    broken = reconstruction_by_pair(vae, pairs, clips=4, jitter=3.0)  # latents buried in noise
+    assert sum(jittered for by_shape in broken.values() for _, jittered in by_shape.values()) < 3
