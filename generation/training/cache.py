@@ -31,6 +31,7 @@ class LatentCache:
     specs: list[ClipSpec]
     short: np.ndarray  # (N, 8, C, 8, 8) float16
     long: np.ndarray  # (M, 24, C, 8, 8) float16, M <= N; clip i < M is specs[i]
+    shape_mix: tuple[float, ...] | None = None  # the weights the specs' shapes were drawn with (None: uniform)
 
     def __post_init__(self) -> None:
         if len(self.short) != len(self.specs) or len(self.long) > len(self.specs):
@@ -61,14 +62,21 @@ class LatentCache:
         return x0, [self.specs[i] for i in idx]
 
     def save(self, path: Path) -> None:
-        np.savez(path, short=self.short, long=self.long, specs=np.array(self.specs, dtype=object))
+        np.savez(
+            path,
+            short=self.short,
+            long=self.long,
+            specs=np.array(self.specs, dtype=object),
+            shape_mix=np.array(self.shape_mix if self.shape_mix is not None else [], dtype=np.float64),
+        )
 
     @classmethod
     def load(cls, path: Path) -> LatentCache:
         data = np.load(path, allow_pickle=True)
         if "latents" in data:
             return cls.from_full(data["latents"], list(data["specs"]))
-        return cls(specs=list(data["specs"]), short=data["short"], long=data["long"])
+        mix = tuple(float(w) for w in data["shape_mix"]) if "shape_mix" in data else ()
+        return cls(specs=list(data["specs"]), short=data["short"], long=data["long"], shape_mix=mix or None)
 
 
 def encode_clips(vae: C.AutoencoderKL, specs: list[ClipSpec], frames: int, desc: str) -> np.ndarray:
@@ -97,7 +105,14 @@ def build_cache(
     shapes drawn by `shape_mix` (weights of circle, square, triangle; None: uniform)."""
     path = workdir / name
     if path.exists():
-        return LatentCache.load(path)
+        cache = LatentCache.load(path)
+        wanted = tuple(float(w) for w in shape_mix) if shape_mix is not None else None
+        if cache.shape_mix != wanted:
+            raise ValueError(
+                f"{path} was built with shape mix {cache.shape_mix or 'uniform'}, not {wanted or 'uniform'}: "
+                "use a new --workdir for another mix"
+            )
+        return cache
     if clips < 1 or not 0 < long_share <= 1:
         raise ValueError(f"need clips >= 1 and 0 < long share <= 1, got {clips} and {long_share}")
     rng = np.random.default_rng(seed)
@@ -105,7 +120,12 @@ def build_cache(
     long_count = max(1, round(clips * long_share))
     long = encode_clips(vae, specs[:long_count], MAX_FRAMES, "encode 24-frame clips")
     short_rest = encode_clips(vae, specs[long_count:], SHORT_FRAMES, "encode 8-frame clips")
-    cache = LatentCache(specs=specs, short=np.concatenate([long[:, :SHORT_FRAMES], short_rest]), long=long)
+    cache = LatentCache(
+        specs=specs,
+        short=np.concatenate([long[:, :SHORT_FRAMES], short_rest]),
+        long=long,
+        shape_mix=tuple(float(w) for w in shape_mix) if shape_mix is not None else None,
+    )
     cache.save(path)
     log(
         workdir,

@@ -75,3 +75,12 @@ def test_image_batches_take_one_frame_of_each_drawn_short_clip():
     drawn_values = [int(v) for v in x0[:, 0, 0, 0, 0].tolist()]
     assert [round(s.offset * 10) for s in drawn] == [v // 10 for v in drawn_values]
     assert len({v % 10 for v in drawn_values}) == 8  # every frame of the clip can be drawn, not only the first
+
+
+def test_a_cache_remembers_its_shape_mix_and_refuses_another(vae, tmp_path):
+    mixed = build_cache(vae, tmp_path, clips=8, long_share=0.25, seed=3, shape_mix=(0.0, 1.0, 0.0))
+    assert {s.shape for s in mixed.specs} == {"square"}
+    again = build_cache(vae, tmp_path, clips=8, long_share=0.25, seed=3, shape_mix=(0.0, 1.0, 0.0))
+    assert again.shape_mix == (0.0, 1.0, 0.0) and again.specs == mixed.specs
+    with pytest.raises(ValueError, match="shape mix"):
+        build_cache(vae, tmp_path, clips=8, long_share=0.25, seed=3)  # uniform asked of a squares-only cache
