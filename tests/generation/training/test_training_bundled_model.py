@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -22,17 +21,6 @@ GUARD = [
     ClipSpec(colour="green", shape="triangle", motion="moving up", background="black"),
     ClipSpec(colour="white", shape="square", motion="moving left", background="blue"),
 ]
-
-
-@pytest.fixture(scope="module")
-def pipe():
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    torch.set_num_threads(min(2, torch.get_num_threads()))
-    from diffusers import DiffusionPipeline
-
-    pipeline = DiffusionPipeline.from_pretrained(BUNDLED)
-    pipeline.set_progress_bar_config(disable=True)
-    return pipeline
 
 
 @pytest.fixture(scope="module")
