@@ -19,6 +19,7 @@ import torch
 
 from generation.training.analyser import analyse
 from generation.training.data import ALL_PAIRS, ClipSpec, held_out_prompts, render_clip, sample_spec, seen_prompts
+from generation.training.layout_latent import exact_encoder_for
 from generation.training.probe import probe_specs, shape_by_start
 from generation.training.render import SLOTS, quick_held_out, score_pipeline
 
@@ -123,7 +124,8 @@ def report(
                 lines.append(_row(f"{key} mean of {len(sets)} seed sets", mean, score.total))
                 print("\n".join(lines[-len(sets) :]), flush=True)
     # The autoencoder alone on drawn clips: the ceiling that no sampler or UNet can pass.
-    ceiling = shape_by_start(pipe, probe_specs()[:: 9 if quick else 1], starts=[], guidance=g)[0]
+    encoder = exact_encoder_for(Path(model), pipe.vae)  # a structured latent: the latents its UNet learned
+    ceiling = shape_by_start(pipe, probe_specs()[:: 9 if quick else 1], starts=[], guidance=g, encoder=encoder)[0]
     result["reconstruction_ceiling"] = {"shape": ceiling["shape"], "joint": ceiling["joint"]}
     result["seconds_per_clip"] = {n: single_render_seconds(pipe, settings, n, 3) for n in frames}
     result["folder_mb"] = folder_size_mb(model)

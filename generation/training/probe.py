@@ -29,6 +29,7 @@ from generation.training.analyser import analyse
 from generation.training.autoencoder import frames_to_tensor
 from generation.training.data import HELD_OUT_PAIRS, MOTIONS, MOVE_SIZE, SHAPES, ClipSpec, held_out_prompts, render_clip
 from generation.training.diffusion import encode_text
+from generation.training.layout_latent import exact_encoder_for
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -101,15 +102,18 @@ def shape_by_start(
     guidance: float,
     num_frames: int = 8,
     batch: int = 12,
+    encoder: object | None = None,
 ) -> list[dict]:
-    """One row per start step (plus the reconstruction ceiling): the timestep, shape and joint accuracy."""
+    """One row per start step (plus the reconstruction ceiling): the timestep, shape and joint accuracy. The test
+    clips are encoded by `encoder` (default: the pipeline's vae; a structured latent's `ExactEncoder`)."""
     vae = pipe.vae  # type: ignore[attr-defined]
+    encoder = encoder or vae
     scale = vae.config.scaling_factor
     counts = {"reconstruction": [0, 0], **{s: [0, 0] for s in starts}}
     for i in range(0, len(specs), batch):
         chunk = list(specs[i : i + batch])
         frames = np.concatenate([render_clip(s, num_frames) for s in chunk])
-        z = vae.encode(frames_to_tensor(frames)).latent_dist.mean * scale
+        z = encoder.encode(frames_to_tensor(frames)).latent_dist.mean * scale  # type: ignore[attr-defined]
         x0 = z.reshape(len(chunk), num_frames, *z.shape[1:]).permute(0, 2, 1, 3, 4)
         for key, latents in [("reconstruction", x0)] + [
             (s, _denoise_from(pipe, x0, [c.canonical for c in chunk], s, guidance, seed=100 + i)) for s in starts
@@ -133,11 +137,18 @@ def shape_by_start(
 
 @torch.no_grad()
 def reconstruction_by_pair(
-    vae: object, pairs: Sequence[tuple[str, str]], clips: int = 72, jitter: float = 0.1, seed: int = 0
+    vae: object,
+    pairs: Sequence[tuple[str, str]],
+    clips: int = 72,
+    jitter: float = 0.1,
+    seed: int = 0,
+    encoder: object | None = None,
 ) -> dict[tuple[str, str], dict[str, tuple[float, float]]]:
     """Per (colour, background) pair and shape, the share of drawn clips whose shape survives the autoencoder:
     (plain round trip, round trip with the latents jittered by `jitter` of their std). The jitter stands in for a
-    diffusion sample that lands near, not on, the encoder's latents: a pair that only holds without it is fragile."""
+    diffusion sample that lands near, not on, the encoder's latents: a pair that only holds without it is fragile.
+    `encoder` encodes the clips (default: `vae`; a structured latent's `ExactEncoder`, the latents training saw)."""
+    encoder = encoder or vae
     out: dict[tuple[str, str], dict[str, tuple[float, float]]] = {}
     for colour, background in pairs:
         rng = np.random.default_rng(seed)
@@ -154,7 +165,8 @@ def reconstruction_by_pair(
                 )
                 for i in range(clips)
             ]
-            z = vae.encode(frames_to_tensor(np.concatenate([render_clip(s, 8) for s in specs]))).latent_dist.mean  # type: ignore[attr-defined]
+            pixels = frames_to_tensor(np.concatenate([render_clip(s, 8) for s in specs]))
+            z = encoder.encode(pixels).latent_dist.mean  # type: ignore[attr-defined]
             noise = torch.randn(z.shape, generator=torch.Generator().manual_seed(seed + 1))
             rates = []
             for latents in (z, z + jitter * z.std() * noise):
@@ -181,7 +193,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.by_pair:
         from diffusers import AutoencoderKL
 
-        rows = reconstruction_by_pair(AutoencoderKL.from_pretrained(model / "vae"), sorted(HELD_OUT_PAIRS))
+        vae = AutoencoderKL.from_pretrained(model / "vae")
+        rows = reconstruction_by_pair(vae, sorted(HELD_OUT_PAIRS), encoder=exact_encoder_for(model, vae))
         print(f"model: {model}  shape kept by the autoencoder, plain / latents jittered by 10% of their std")
         print("| pair | " + " | ".join(SHAPES) + " |\n|---|" + "---|" * len(SHAPES))
         for (colour, background), by_shape in rows.items():

@@ -4,7 +4,9 @@
     python -m generation.training.train --init-from generation/bundled   # stage 3b on a released folder
 
 Stages (each resumable from `--workdir`):
-  1. autoencoder on single frames (64x64 <-> 8x8x8), then its decoder sharpened (autoencoder.py),
+  1. autoencoder on single frames (64x64 <-> 8x8x8), then its decoder sharpened (autoencoder.py); or, with
+     `--structured-latent`, a latent built as pooled colours + a code of the shape's mask, which only the decoder
+     (and a regressed RGB encoder) learns (layout_latent.py),
   2. a cache of encoded training clips, most at 8 frames, a share at 24 (an 8-frame clip is the prefix) (cache.py),
   3. UNet + motion modules + text encoder on the cached latents (v-prediction, min-SNR, caption dropout,
      EMA), with a quick analyser score on held-out prompts every `--eval-every` steps; the best is kept
@@ -42,19 +44,20 @@ from generation.training.diffusion import (
     unet_recipe,
 )
 from generation.training.journal import log
+from generation.training.layout_latent import LAYOUT_FILE, ExactEncoder, exact_encoder_for, train_structured_vae
 from generation.training.refit import refit_decoder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-def cache_for(args: argparse.Namespace, workdir: Path, vae: C.AutoencoderKL) -> LatentCache:
+def cache_for(args: argparse.Namespace, workdir: Path, encoder: C.AutoencoderKL | ExactEncoder) -> LatentCache:
     mix = tuple(args.shape_mix) if args.shape_mix else None
-    return build_cache(vae, workdir, args.clips, args.long_clip_share, seed=args.seed + 1, shape_mix=mix)
+    return build_cache(encoder, workdir, args.clips, args.long_clip_share, seed=args.seed + 1, shape_mix=mix)
 
 
 # ---------------------------------------------------------------- stage 5: release
 
 
-def release(args: argparse.Namespace, workdir: Path, vae, trained: dict) -> None:
+def release(args: argparse.Namespace, workdir: Path, vae, trained: dict, exact: ExactEncoder | None) -> None:
     best_g, best_joint = args.eval_guidance, -1.0
     for g in args.guidance_grid:
         rates = quick_score(vae, trained["text"], trained["tokenizer"], trained["unet"], g, count=args.release_prompts)
@@ -68,6 +71,10 @@ def release(args: argparse.Namespace, workdir: Path, vae, trained: dict) -> None
             shutil.rmtree(out / sub)
     pipe.save_pretrained(out, safe_serialization=True)
     C.write_settings(out, best_g)
+    # A structured latent's layout encoder travels with the folder, so later rounds cache the same latents.
+    (out / LAYOUT_FILE).unlink(missing_ok=True)
+    if exact is not None:
+        exact.save(out / LAYOUT_FILE)
     log(workdir, "released", out=str(out), guidance=best_g)
 
 
@@ -84,6 +91,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--decoder-steps", type=int, default=500)
     p.add_argument("--decoder-lr", type=float, default=2e-4)
     p.add_argument("--decoder-noise", type=float, default=0.03, help="latent jitter while sharpening the decoder")
+    p.add_argument(
+        "--structured-latent",
+        action="store_true",
+        help="stage 1 builds colour and layout into separate latent channels (layout_latent.py); with --init-from, "
+        "the released UNet is fine-tuned onto the new latents",
+    )
+    p.add_argument("--structured-steps", type=int, default=2000, help="structured decoder + layout encoder steps")
+    p.add_argument("--structured-jitter", type=float, default=0.1, help="latent jitter while training it")
+    p.add_argument("--encoder-fit-steps", type=int, default=1500, help="RGB encoder regressed onto the latents")
     p.add_argument("--only-decoder", action="store_true", help="run the stages up to decoder fine-tuning, then stop")
     p.add_argument("--skip-decoder", action="store_true", help="train the diffusion without waiting for the decoder")
     p.add_argument("--unet-channels", type=int, nargs=2, default=list(C.UNET_CHANNELS), help="UNet widths, 8x8 and 4x4")
@@ -185,6 +201,7 @@ def main(argv: list[str] | None = None) -> None:
             "unet",
             "vae_refit",
             "refit_samples.npy",
+            LAYOUT_FILE,
             "tokenizer",
             "log.jsonl",
         ):
@@ -196,16 +213,26 @@ def main(argv: list[str] | None = None) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     began = time.time()
     log(workdir, "start", args=vars(args))
+    exact: ExactEncoder | None = None
     if args.reuse_from:
         vae, kept = load_released(Path(args.reuse_from))
-        cache = cache_for(args, workdir, vae)
+        exact = exact_encoder_for(Path(args.reuse_from), vae)
+        cache = cache_for(args, workdir, exact or vae)
         kept["unet"] = None
         trained = train_diffusion(args, base_recipe(args), workdir, vae, cache, init=kept)
     elif args.init_from:
         vae, trained = load_released(Path(args.init_from))
+        if args.structured_latent:
+            vae, exact = train_structured_vae(args, workdir)
+        else:
+            exact = exact_encoder_for(Path(args.init_from), vae)
         # Only the diffusion stages read the cache; a decoder refit alone does not need it.
         if max(args.finetune_steps, args.unet_steps, args.polish_steps, args.pixel_steps) > 0:
-            cache = cache_for(args, workdir, vae)
+            cache = cache_for(args, workdir, exact or vae)
+    elif args.structured_latent:
+        vae, exact = train_structured_vae(args, workdir)
+        cache = cache_for(args, workdir, exact)
+        trained = train_diffusion(args, base_recipe(args), workdir, vae, cache)
     else:
         vae = train_vae(args, workdir).requires_grad_(False)
         if args.only_decoder:
@@ -227,7 +254,7 @@ def main(argv: list[str] | None = None) -> None:
         vae = C.AutoencoderKL.from_pretrained(workdir / "vae_decoder").requires_grad_(False)
     if args.refit_clips > 0:
         vae = refit_decoder(args, workdir, vae, trained)
-    release(args, workdir, vae, trained)
+    release(args, workdir, vae, trained, exact)
     log(workdir, "finished", wall_minutes=round((time.time() - began) / 60, 1))
 
 

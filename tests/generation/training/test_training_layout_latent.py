@@ -1,0 +1,86 @@
+"""The structured latent: colour channels pooled from the frame, layout channels from the mask alone
+(generation/training/layout_latent.py)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from generation.training import components as C
+from generation.training.autoencoder import frames_to_tensor
+from generation.training.cache import build_cache
+from generation.training.data import ClipSpec, render_clip
+from generation.training.layout_latent import (
+    COLOUR_CHANNELS,
+    LAYOUT_FILE,
+    ChannelNorm,
+    ExactEncoder,
+    LayoutEncoder,
+    exact_encoder_for,
+    fold_channel_norm,
+    foreground_mask,
+    raw_latents,
+    train_structured_vae,
+)
+
+
+def frames(colour: str, background: str, shape: str = "square") -> torch.Tensor:
+    return frames_to_tensor(render_clip(ClipSpec(colour, shape, "moving left", background), 8))
+
+
+def test_the_layout_channels_are_the_same_for_every_colour_pair_and_the_colour_channels_are_the_pooled_frame():
+    torch.manual_seed(0)
+    layout = LayoutEncoder().eval()
+    seen, held_out = frames("green", "blue"), frames("green", "black")
+    with torch.no_grad():
+        a, b = raw_latents(seen, layout), raw_latents(held_out, layout)
+    torch.testing.assert_close(a[:, COLOUR_CHANNELS:], b[:, COLOUR_CHANNELS:])
+    torch.testing.assert_close(b[:, :COLOUR_CHANNELS], torch.nn.functional.avg_pool2d(held_out, 8))
+    assert not torch.allclose(a[:, :COLOUR_CHANNELS], b[:, :COLOUR_CHANNELS])  # the backgrounds differ
+    other_shape = frames("green", "black", "circle")
+    with torch.no_grad():
+        assert not torch.allclose(raw_latents(other_shape, layout)[:, COLOUR_CHANNELS:], b[:, COLOUR_CHANNELS:])
+
+
+def test_the_mask_is_the_shape_whatever_its_colours():
+    for colour, background in (("green", "black"), ("black", "white"), ("yellow", "red")):
+        mask = foreground_mask(frames(colour, background))
+        assert 0.02 < mask.mean() < 0.5
+        assert mask[:, :, 0, 0].sum() == 0
+
+
+def test_a_folded_channel_norm_decodes_standardised_latents_as_the_raw_ones_decoded_before():
+    torch.manual_seed(0)
+    vae = C.build_vae().eval()
+    z = torch.randn(2, C.LATENT_CHANNELS, 8, 8) * torch.linspace(0.1, 2.0, C.LATENT_CHANNELS).view(1, -1, 1, 1) + 0.3
+    norm = ChannelNorm.measure(z)
+    with torch.no_grad():
+        before = vae.decode(z).sample
+        fold_channel_norm(vae, norm)
+        after = vae.decode(norm(z)).sample
+    torch.testing.assert_close(after, before, atol=1e-4, rtol=1e-4)
+
+
+def test_structured_training_saves_a_folder_and_an_exact_encoder_that_the_cache_reads_and_reloads(tmp_path: Path):
+    args = argparse.Namespace(
+        seed=0, vae_lr=5e-4, structured_steps=2, structured_jitter=0.1, encoder_fit_steps=2
+    )
+    vae, exact = train_structured_vae(args, tmp_path)
+    assert (tmp_path / "vae" / "config.json").exists() and (tmp_path / LAYOUT_FILE).exists()
+    assert exact_encoder_for(tmp_path, vae) is not None
+    assert exact_encoder_for(tmp_path / "vae", vae) is None  # a folder without a layout encoder: a learned latent
+
+    cache = build_cache(exact, tmp_path, clips=4, long_share=0.25, seed=1)
+    clip = torch.from_numpy(cache.short[0].astype(np.float32))  # (8, C, 8, 8), scaled
+    pixels = frames_to_tensor(render_clip(cache.specs[0], 8))
+    expected = exact.encode(pixels).latent_dist.mean * vae.config.scaling_factor
+    torch.testing.assert_close(clip, expected, atol=2e-3, rtol=2e-3)  # stored as fp16
+
+    again_vae, again = train_structured_vae(args, tmp_path)  # the second call loads, it does not retrain
+    torch.testing.assert_close(again.encode(pixels).latent_dist.mean, exact.encode(pixels).latent_dist.mean)
+    reloaded = ExactEncoder.load(tmp_path / LAYOUT_FILE, again_vae)
+    torch.testing.assert_close(reloaded.norm.std, exact.norm.std)
+
