@@ -125,6 +125,12 @@ class ExactEncoder:
         return cls(vae, layout, ChannelNorm(tensors["norm.mean"], tensors["norm.std"]))
 
 
+def structured_seed(args: argparse.Namespace) -> int:
+    """`--structured-seed`, else the run's `--seed` (the shipped autoencoder is seed 0 under a seed-21 round)."""
+    chosen = getattr(args, "structured_seed", None)
+    return args.seed if chosen is None else chosen
+
+
 def _cosine(step: int, steps: int, lr: float, floor: float) -> float:
     warm = min(1.0, (step + 1) / 100)
     return lr * warm * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * step / steps)))
@@ -137,11 +143,12 @@ def train_structured_vae(args: argparse.Namespace, workdir: Path) -> tuple[C.Aut
     if (folder / "config.json").exists() and layout_path.exists():
         vae = C.AutoencoderKL.from_pretrained(folder).requires_grad_(False).eval()
         return vae, ExactEncoder.load(layout_path, vae)
-    torch.manual_seed(args.seed)
+    seed = structured_seed(args)
+    torch.manual_seed(seed)
     vae, layout = C.build_vae(), LayoutEncoder()
     params = [*vae.decoder.parameters(), *vae.post_quant_conv.parameters(), *layout.parameters()]
     opt = torch.optim.Adam(params, lr=args.vae_lr)
-    rng = np.random.default_rng(args.seed)
+    rng = np.random.default_rng(seed)
     bar = tqdm(range(args.structured_steps), desc="structured decoder", dynamic_ncols=True)
     for step in bar:
         for group in opt.param_groups:
@@ -157,7 +164,7 @@ def train_structured_vae(args: argparse.Namespace, workdir: Path) -> tuple[C.Aut
         bar.set_postfix(loss=f"{loss.item():.4f}")
     layout.eval().requires_grad_(False)
     with torch.no_grad():
-        norm = ChannelNorm.measure(raw_latents(frame_batch(np.random.default_rng(args.seed + 99), 128), layout))
+        norm = ChannelNorm.measure(raw_latents(frame_batch(np.random.default_rng(seed + 99), 128), layout))
     fold_channel_norm(vae, norm)
     exact = ExactEncoder(vae, layout, norm)
     log(workdir, "structured_decoder_done", loss=round(loss.item(), 5), channel_std=norm.std.tolist())
@@ -175,7 +182,8 @@ def fit_rgb_encoder(args: argparse.Namespace, workdir: Path, vae: C.AutoencoderK
     for p in params:
         p.requires_grad_(True)
     opt = torch.optim.Adam(params, lr=args.vae_lr)
-    rng = np.random.default_rng(args.seed + 7)
+    seed = structured_seed(args)
+    rng = np.random.default_rng(seed + 7)
     bar = tqdm(range(args.encoder_fit_steps), desc="rgb encoder", dynamic_ncols=True)
     for step in bar:
         for group in opt.param_groups:
@@ -187,7 +195,7 @@ def fit_rgb_encoder(args: argparse.Namespace, workdir: Path, vae: C.AutoencoderK
         opt.step()
         bar.set_postfix(loss=f"{loss.item():.4f}")
     with torch.no_grad():
-        x = frame_batch(np.random.default_rng(args.seed + 200), 64)
+        x = frame_batch(np.random.default_rng(seed + 200), 64)
         z = exact.encode(x).latent_dist.mean
         rmse = float(((vae.encode(x).latent_dist.mean - z) ** 2).mean().sqrt())
     vae.register_to_config(scaling_factor=float(1.0 / z.std()))

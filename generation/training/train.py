@@ -99,6 +99,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--structured-steps", type=int, default=2000, help="structured decoder + layout encoder steps")
     p.add_argument("--structured-jitter", type=float, default=0.1, help="latent jitter while training it")
+    p.add_argument(
+        "--structured-seed", type=int, help="seed of the structured autoencoder stage (default: --seed)"
+    )
     p.add_argument("--encoder-fit-steps", type=int, default=1500, help="RGB encoder regressed onto the latents")
     p.add_argument("--only-decoder", action="store_true", help="run the stages up to decoder fine-tuning, then stop")
     p.add_argument("--skip-decoder", action="store_true", help="train the diffusion without waiting for the decoder")

@@ -84,3 +84,11 @@ def test_structured_training_saves_a_folder_and_an_exact_encoder_that_the_cache_
     reloaded = ExactEncoder.load(tmp_path / LAYOUT_FILE, again_vae)
     torch.testing.assert_close(reloaded.norm.std, exact.norm.std)
 
+
+
+def test_the_structured_autoencoder_takes_its_own_seed_when_given_and_the_runs_otherwise():
+    from generation.training.layout_latent import structured_seed
+    from generation.training.train import parse_args
+
+    assert structured_seed(parse_args(["--seed", "21", "--structured-seed", "0"])) == 0
+    assert structured_seed(parse_args(["--seed", "21"])) == 21
