@@ -4,9 +4,9 @@
     python -m generation.training.train --init-from generation/bundled   # stage 3b on a released folder
 
 Stages (each resumable from `--workdir`):
-  1. autoencoder on single frames (64x64 <-> 8x8x8), then its decoder sharpened (autoencoder.py); or, with
-     `--structured-latent`, a latent built as pooled colours + a code of the shape's mask, which only the decoder
-     (and a regressed RGB encoder) learns (layout_latent.py),
+  1. a latent built as pooled colours + a code of the shape's mask, which only the decoder (and a regressed RGB
+     encoder) learns (layout_latent.py); or, with `--learned-latent`, an autoencoder on single frames
+     (64x64 <-> 8x8x8), then its decoder sharpened (autoencoder.py),
   2. a cache of encoded training clips, most at 8 frames, a share at 24 (an 8-frame clip is the prefix) (cache.py),
   3. UNet + motion modules + text encoder on the cached latents (v-prediction, min-SNR, caption dropout,
      EMA), with a quick analyser score on held-out prompts every `--eval-every` steps; the best is kept
@@ -94,8 +94,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--structured-latent",
         action="store_true",
-        help="stage 1 builds colour and layout into separate latent channels (layout_latent.py); with --init-from, "
-        "the released UNet is fine-tuned onto the new latents",
+        help="stage 1 builds colour and layout into separate latent channels (layout_latent.py), the default from "
+        "scratch; with --init-from, the released UNet is fine-tuned onto freshly built structured latents",
+    )
+    p.add_argument(
+        "--learned-latent",
+        action="store_true",
+        help="from scratch: the learned autoencoder of stages 1-2 instead of the structured latent",
     )
     p.add_argument("--structured-steps", type=int, default=2000, help="structured decoder + layout encoder steps")
     p.add_argument("--structured-jitter", type=float, default=0.1, help="latent jitter while training it")
@@ -184,7 +189,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--init-from",
         help="skip stages 1-3: run the later stages on this released diffusers folder, e.g. generation/bundled",
     )
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.structured_latent and args.learned_latent:
+        p.error("--structured-latent and --learned-latent exclude each other")
+    if args.learned_latent and (args.init_from or args.reuse_from):
+        p.error("--learned-latent trains a new autoencoder from scratch; --init-from/--reuse-from keep the folder's")
+    return args
+
+
+def builds_structured_latent(args: argparse.Namespace) -> bool:
+    """From scratch the structured latent is the default; a released folder keeps its own latent unless asked."""
+    if args.structured_latent:
+        return True
+    return not (args.learned_latent or args.init_from or args.reuse_from)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -225,14 +242,14 @@ def main(argv: list[str] | None = None) -> None:
         trained = train_diffusion(args, base_recipe(args), workdir, vae, cache, init=kept)
     elif args.init_from:
         vae, trained = load_released(Path(args.init_from))
-        if args.structured_latent:
+        if builds_structured_latent(args):
             vae, exact = train_structured_vae(args, workdir)
         else:
             exact = exact_encoder_for(Path(args.init_from), vae)
         # Only the diffusion stages read the cache; a decoder refit alone does not need it.
         if max(args.finetune_steps, args.unet_steps, args.polish_steps, args.pixel_steps) > 0:
             cache = cache_for(args, workdir, exact or vae)
-    elif args.structured_latent:
+    elif builds_structured_latent(args):
         vae, exact = train_structured_vae(args, workdir)
         cache = cache_for(args, workdir, exact)
         trained = train_diffusion(args, base_recipe(args), workdir, vae, cache)

@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from generation.training import components as C
@@ -92,3 +93,16 @@ def test_the_structured_autoencoder_takes_its_own_seed_when_given_and_the_runs_o
 
     assert structured_seed(parse_args(["--seed", "21", "--structured-seed", "0"])) == 0
     assert structured_seed(parse_args(["--seed", "21"])) == 21
+
+
+def test_a_run_from_scratch_builds_the_structured_latent_and_a_released_folder_keeps_its_own():
+    from generation.training.train import builds_structured_latent, parse_args
+
+    assert builds_structured_latent(parse_args([]))
+    assert not builds_structured_latent(parse_args(["--learned-latent"]))
+    assert not builds_structured_latent(parse_args(["--init-from", "generation/bundled"]))
+    assert builds_structured_latent(parse_args(["--init-from", "generation/bundled", "--structured-latent"]))
+    with pytest.raises(SystemExit):
+        parse_args(["--structured-latent", "--learned-latent"])
+    with pytest.raises(SystemExit):
+        parse_args(["--init-from", "generation/bundled", "--learned-latent"])
