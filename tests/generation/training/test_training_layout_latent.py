@@ -106,3 +106,17 @@ def test_a_run_from_scratch_builds_the_structured_latent_and_a_released_folder_k
         parse_args(["--structured-latent", "--learned-latent"])
     with pytest.raises(SystemExit):
         parse_args(["--init-from", "generation/bundled", "--learned-latent"])
+
+
+def test_from_scratch_on_the_structured_latent_3b_is_off_and_3e_short_unless_asked():
+    from generation.training.train import parse_args
+
+    def later_stages(argv: list[str]) -> tuple[int, int]:
+        args = parse_args(argv)
+        return args.finetune_steps, args.unet_steps
+
+    assert later_stages([]) == (0, 1000)
+    assert later_stages(["--unet-steps", "500", "--finetune-steps", "200"]) == (200, 500)
+    assert later_stages(["--learned-latent"]) == (1500, 3000)
+    assert later_stages(["--init-from", "generation/bundled"]) == (1500, 3000)
+    assert later_stages(["--init-from", "generation/bundled", "--structured-latent"]) == (1500, 3000)
