@@ -108,15 +108,15 @@ def test_a_run_from_scratch_builds_the_structured_latent_and_a_released_folder_k
         parse_args(["--init-from", "generation/bundled", "--learned-latent"])
 
 
-def test_from_scratch_on_the_structured_latent_3b_is_off_and_3e_short_unless_asked():
+def test_from_scratch_on_the_structured_latent_stage_3_is_longer_3b_off_and_3e_short_unless_asked():
     from generation.training.train import parse_args
 
-    def later_stages(argv: list[str]) -> tuple[int, int]:
+    def diffusion_stages(argv: list[str]) -> tuple[int, int, int]:
         args = parse_args(argv)
-        return args.finetune_steps, args.unet_steps
+        return args.steps, args.finetune_steps, args.unet_steps
 
-    assert later_stages([]) == (0, 1000)
-    assert later_stages(["--unet-steps", "500", "--finetune-steps", "200"]) == (200, 500)
-    assert later_stages(["--learned-latent"]) == (1500, 3000)
-    assert later_stages(["--init-from", "generation/bundled"]) == (1500, 3000)
-    assert later_stages(["--init-from", "generation/bundled", "--structured-latent"]) == (1500, 3000)
+    assert diffusion_stages([]) == (6000, 0, 1000)
+    assert diffusion_stages(["--steps", "300", "--unet-steps", "500", "--finetune-steps", "200"]) == (300, 200, 500)
+    assert diffusion_stages(["--learned-latent"]) == (4500, 1500, 3000)
+    assert diffusion_stages(["--init-from", "generation/bundled"]) == (4500, 1500, 3000)
+    assert diffusion_stages(["--init-from", "generation/bundled", "--structured-latent"]) == (4500, 1500, 3000)
