@@ -190,6 +190,7 @@ def unet_recipe(args: argparse.Namespace) -> Recipe:
         seed=args.seed + 17,
         steps=args.unet_steps,
         lr=args.unet_lr,
+        long_share=args.unet_long_share,
         slot_weight=0.0,
         train_text=False,
         grown_lr_scale=args.grown_lr_scale,

@@ -183,6 +183,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "else 3000)",
     )
     p.add_argument("--unet-lr", type=float, default=2e-4)
+    p.add_argument("--unet-long-share", type=float, default=0.3, help="share of stage 3e's steps on 24-frame clips")
     p.add_argument(
         "--grown-lr-scale", type=float, default=1.0, help="stage 3e rate factor for blocks added by grow.py"
     )

@@ -29,3 +29,12 @@ def test_image_steps_take_their_share_at_their_own_batch():
     assert abs(shapes[(24, 10)] / 4000 - 0.15) < 0.02
     # stage 3e is not an image stage: the option is stage 3's alone
     assert (1, 192) not in _shapes(unet_recipe(args))
+
+
+def test_stage_3e_draws_its_own_share_of_24_frame_clips():
+    assert abs(_shapes(unet_recipe(parse_args([])))[(24, 10)] / 4000 - 0.3) < 0.02
+    shapes = _shapes(unet_recipe(parse_args(["--unet-long-share", "0.5"])))
+    assert set(shapes) == {(24, 10), (8, 32)}
+    assert abs(shapes[(24, 10)] / 4000 - 0.5) < 0.03
+    # stage 3's share is its own
+    assert abs(_shapes(base_recipe(parse_args(["--unet-long-share", "0.5"])))[(24, 10)] / 4000 - 0.15) < 0.02
