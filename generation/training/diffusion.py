@@ -89,6 +89,7 @@ class Recipe:
     grown_lr_scale: float = 1.0  # learning-rate factor for blocks grow.py added (they start silent, from zero)
     image_share: float = 0.0  # share of steps on single frames of `image_batch` distinct clips (shape is per frame)
     image_batch: int = 256
+    keep_last: bool = False  # hand on the last EMA weights, not the best quick-scored step
 
     def step_shape(self, draw: float, batch: int) -> tuple[int, int]:
         """(frames, batch) of a step from its uniform draw: 24-frame clips, single frames or 8-frame clips."""
@@ -127,6 +128,7 @@ def base_recipe(args: argparse.Namespace) -> Recipe:
         train_text=not args.freeze_text,
         image_share=args.image_share,
         image_batch=args.image_batch,
+        keep_last=args.stage3_keeps == "last",
     )
 
 
@@ -347,7 +349,7 @@ def train_diffusion(
             torch.save(saved, tmp)
             tmp.replace(ckpt)
     bar.close()
-    if args.release_latest or not (stage_dir / "best.pt").exists():
+    if args.release_latest or recipe.keep_last or not (stage_dir / "best.pt").exists():
         best = {"step": state["step"], "rates": state["curve"][-1] if state["curve"] else {}}
     else:
         best = torch.load(stage_dir / "best.pt", weights_only=False)

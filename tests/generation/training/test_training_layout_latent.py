@@ -120,3 +120,14 @@ def test_from_scratch_on_the_structured_latent_stage_3_is_longer_3b_off_and_3e_s
     assert diffusion_stages(["--learned-latent"]) == (4500, 1500, 3000)
     assert diffusion_stages(["--init-from", "generation/bundled"]) == (4500, 1500, 3000)
     assert diffusion_stages(["--init-from", "generation/bundled", "--structured-latent"]) == (4500, 1500, 3000)
+
+
+def test_from_scratch_on_the_structured_latent_stage_3_hands_on_its_last_weights_unless_asked():
+    from generation.training.diffusion import base_recipe
+    from generation.training.train import parse_args
+
+    assert base_recipe(parse_args([])).keep_last
+    assert not base_recipe(parse_args(["--stage3-keeps", "best"])).keep_last
+    assert not base_recipe(parse_args(["--learned-latent"])).keep_last
+    assert not base_recipe(parse_args(["--init-from", "generation/bundled"])).keep_last
+    assert base_recipe(parse_args(["--init-from", "generation/bundled", "--stage3-keeps", "last"])).keep_last

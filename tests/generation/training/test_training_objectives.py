@@ -171,3 +171,31 @@ def test_stage_3e_trains_the_unet_alone_on_the_floored_denoising_loss():
     assert recipe.train_text is False and recipe.slot_weight == 0
     assert recipe.x0_floor == finetune_recipe(args).x0_floor > 0
     assert recipe.seed not in {finetune_recipe(args).seed, args.seed}  # its own batches, not 3b's again
+
+
+@pytest.mark.parametrize("keep_last", [False, True])
+def test_a_finished_stage_hands_on_its_best_scored_weights_or_its_last_when_asked(tmp_path, keep_last):
+    from generation.training.diffusion import base_recipe
+
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    vae, kept = load_released(BUNDLED)
+    kept["unet"] = None
+    rng = np.random.default_rng(0)
+    specs = [sample_training_spec(rng) for _ in range(8)]
+    latents = np.random.default_rng(1).standard_normal((8, 24, C.LATENT_CHANNELS, 8, 8)).astype(np.float16)
+    cache = LatentCache.from_full(latents, specs)
+    args = _args(batch=2, checkpoint_every=1, unet_channels=[48, 96], freeze_text=True)
+    recipe = replace(base_recipe(args), steps=1, eval_every=1, eval_prompts=2, warmup=1, keep_last=keep_last)
+    train_diffusion(args, recipe, tmp_path, vae, cache, init=dict(kept))
+    last = torch.load(tmp_path / "checkpoint.pt", weights_only=False)["ema"]
+    # An earlier step that scored higher: the same weights with the UNet's output layer zeroed.
+    scored = {k: torch.zeros_like(v) if k.startswith("unet.conv_out") else v for k, v in last.items()}
+    torch.save({"ema": scored, "step": 0, "rates": {"joint": 1.0}}, tmp_path / "best.pt")
+
+    args.resume = True  # the stage is finished: no step runs, only the hand-over
+    handed = train_diffusion(args, recipe, tmp_path, vae, cache, init=dict(kept))
+    expected = last if keep_last else scored
+    assert handed["best"]["step"] == (1 if keep_last else 0)
+    assert torch.equal(handed["unet"].conv_out.weight, expected["unet.conv_out.weight"])
+    other = scored if keep_last else last
+    assert not torch.equal(handed["unet"].conv_out.weight, other["unet.conv_out.weight"])
