@@ -74,8 +74,8 @@ def start_sandbox(folder: Path) -> tuple[subprocess.Popen, str]:
 
 
 def wait_ready(queue: str, worker: subprocess.Popen, timeout: float = 120.0) -> None:
-    from clipcast.models import Heartbeat
     from clipcast.tasks import ping
+    from core.models import Heartbeat
 
     token = uuid.uuid4().hex[:10]
     ping.apply_async(args=[queue, token], queue=queue, routing_key=queue)

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from clipcast.admin_actions import ActionTally, report
+from core.admin_actions import ActionTally, report
 from generation import services
 from generation.models import Clip, ReviewStatus
 

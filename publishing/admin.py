@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from clipcast.admin_actions import ActionTally, report
+from core.admin_actions import ActionTally, report
 from publishing import services
 from publishing.models import Post, XAccount
 

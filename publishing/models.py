@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Workspace
 from accounts.scoping import WorkspaceScopedQuerySet
-from clipcast.fields import EncryptedTextField
+from core.fields import EncryptedTextField
 from generation.models import Clip
 
 

@@ -10,7 +10,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from clipcast.models import Heartbeat
+from core.models import Heartbeat
 from publishing import dispatch, metrics_refresh, publisher
 
 log = logging.getLogger(__name__)

@@ -51,8 +51,8 @@ class WorkerProcess:
         )
 
     def wait_ready(self, timeout: float = 90.0) -> None:
-        from clipcast.models import Heartbeat
         from clipcast.tasks import ping
+        from core.models import Heartbeat
 
         token = uuid.uuid4().hex[:10]
         queue = self.queues.split(",")[0]

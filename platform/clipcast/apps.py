@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class ClipcastConfig(AppConfig):
     name = "clipcast"
-    verbose_name = "Clipcast core"
+    verbose_name = "Clipcast web"

@@ -8,7 +8,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
-from clipcast.models import Heartbeat
+from core.models import Heartbeat
 
 
 @shared_task(name="clipcast.tasks.beat_heartbeat", ignore_result=True)

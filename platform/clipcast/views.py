@@ -4,7 +4,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from clipcast.models import Heartbeat
+from core.models import Heartbeat
 
 WATCHED_HEARTBEATS = ("beat", "dispatcher")
 

@@ -3,7 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-import clipcast.fields
+import core.fields
 
 
 class Migration(migrations.Migration):
@@ -23,9 +23,9 @@ class Migration(migrations.Migration):
                 ('handle', models.CharField(max_length=50)),
                 ('x_user_id', models.CharField(blank=True, max_length=32)),
                 ('auth_kind', models.CharField(choices=[('oauth1', 'OAuth 1.0a user context'), ('oauth2', 'OAuth 2.0 user token')], default='oauth2', max_length=8)),
-                ('access_token', clipcast.fields.EncryptedTextField(blank=True)),
-                ('access_token_secret', clipcast.fields.EncryptedTextField(blank=True)),
-                ('refresh_token', clipcast.fields.EncryptedTextField(blank=True)),
+                ('access_token', core.fields.EncryptedTextField(blank=True)),
+                ('access_token_secret', core.fields.EncryptedTextField(blank=True)),
+                ('refresh_token', core.fields.EncryptedTextField(blank=True)),
                 ('token_expires_at', models.DateTimeField(blank=True, null=True)),
                 ('status', models.CharField(choices=[('active', 'Active'), ('needs_reconnect', 'Needs reconnect'), ('disabled', 'Disabled')], default='active', max_length=20)),
                 ('status_reason', models.CharField(blank=True, max_length=300)),

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from clipcast.models import Heartbeat
 from clipcast.tasks import beat_heartbeat
+from core.models import Heartbeat
 from publishing.tasks import dispatch_due_posts
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.db import connection
 
-from clipcast import crypto
+from core import crypto
 from publishing.models import XAccount
 from tests.factories import WorkspaceFactory
 

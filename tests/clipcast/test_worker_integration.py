@@ -8,8 +8,8 @@ import uuid
 import pytest
 from django.conf import settings
 
-from clipcast.models import Heartbeat
 from clipcast.tasks import ping
+from core.models import Heartbeat
 
 pytestmark = pytest.mark.integration
 

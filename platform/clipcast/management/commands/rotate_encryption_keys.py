@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
-from clipcast import crypto
-from clipcast.fields import EncryptedTextField
+from core import crypto
+from core.fields import EncryptedTextField
 
 
 class Command(BaseCommand):

@@ -8,8 +8,8 @@ import uuid
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from clipcast.models import Heartbeat
 from clipcast.tasks import ping
+from core.models import Heartbeat
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from clipcast import crypto
+from core import crypto
 
 
 class EncryptedTextField(models.TextField):

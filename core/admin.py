@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from clipcast.models import Heartbeat
+from core.models import Heartbeat
 
 
 @admin.register(Heartbeat)

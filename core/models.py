@@ -17,6 +17,7 @@ class Heartbeat(models.Model):
 
     class Meta:
         ordering = ["name"]
+        db_table = "clipcast_heartbeat"  # created by the clipcast app before the model moved here
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"
