@@ -94,3 +94,14 @@ class Membership(models.Model):
         return not Membership.objects.filter(workspace_id=self.workspace_id, role=Role.OWNER).exclude(
             pk=self.pk
         ).exists()
+
+
+def workspace_id_of(obj: models.Model) -> int:
+    """The id of the workspace an object belongs to, following its queryset's workspace_path."""
+    if isinstance(obj, Workspace):
+        return obj.pk
+    path = type(obj)._default_manager.get_queryset().workspace_path.split("__")
+    target = obj
+    for step in path[:-1]:
+        target = getattr(target, step)
+    return getattr(target, f"{path[-1]}_id")

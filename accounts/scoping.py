@@ -18,15 +18,3 @@ class WorkspaceScopedQuerySet(models.QuerySet):
             return self.none()
         return self.filter(**{f"{self.workspace_path}__memberships__user": user})
 
-
-def workspace_id_of(obj: models.Model) -> int:
-    """The id of the workspace an object belongs to, following its queryset's workspace_path."""
-    from accounts.models import Workspace
-
-    if isinstance(obj, Workspace):
-        return obj.pk
-    path = type(obj)._default_manager.get_queryset().workspace_path.split("__")
-    target = obj
-    for step in path[:-1]:
-        target = getattr(target, step)
-    return getattr(target, f"{path[-1]}_id")

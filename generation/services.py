@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -116,12 +117,15 @@ def create_clips(
     return BatchResult(clips=created, duplicates=len(rows) - len(created))
 
 
-def enqueue_renders(clip_ids: list[int]) -> None:
-    from generation.tasks import render_clip
+RENDER_TASK = "generation.tasks.render_clip"
 
+
+def enqueue_renders(clip_ids: list[int]) -> None:
+    """Send one render message per clip, by task name: the task module imports this one, never the reverse, and
+    the routes in settings put it on the gpu queue."""
     Clip.objects.filter(pk__in=clip_ids).update(enqueued_at=timezone.now())
     for clip_id in clip_ids:
-        render_clip.delay(clip_id)
+        current_app.send_task(RENDER_TASK, args=[clip_id])
 
 
 def cancel_clip(clip: Clip) -> bool:

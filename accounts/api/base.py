@@ -6,8 +6,7 @@ from django.db import models
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 
-from accounts.models import ROLE_RANK, Membership, Role
-from accounts.scoping import workspace_id_of
+from accounts.models import ROLE_RANK, Membership, Role, workspace_id_of
 
 
 def role_in(user, workspace_id: int) -> Role | None:

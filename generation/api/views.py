@@ -9,8 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api.base import WorkspaceScopedViewSet, require_role
-from accounts.models import Role
-from accounts.scoping import workspace_id_of
+from accounts.models import Role, workspace_id_of
 from generation import services
 from generation.api.serializers import ClipBatchResultSerializer, ClipBatchSerializer, ClipSerializer
 from generation.batches import expand_grid, rows_from_csv

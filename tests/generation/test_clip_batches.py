@@ -96,3 +96,11 @@ def test_cancel_a_queued_clip_at_once_and_flag_a_rendering_one(template):
     rendering.refresh_from_db()
     assert queued.status == ClipStatus.CANCELLED
     assert rendering.status == ClipStatus.RENDERING and rendering.cancel_requested
+
+
+def test_render_messages_sent_by_name_reach_the_render_task_on_the_gpu_queue():
+    from clipcast.celery import app
+    from generation import tasks
+
+    assert tasks.render_clip.name == services.RENDER_TASK
+    assert app.amqp.router.route({}, services.RENDER_TASK)["queue"].name == "gpu"
