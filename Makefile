@@ -52,7 +52,7 @@ lint: venv
 bench: venv services
 	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
-# Issue #7's scenarios at full size (about 30-40 minutes); writes docs/RELIABILITY.md. `make test` runs the short ones.
+# The reliability scenarios (tests/reliability/SCENARIOS.md) at full size (about 30-40 minutes); writes docs/RELIABILITY.md. `make test` runs the short ones.
 RELIABILITY_SUITES := tests/reliability tests/hostile tests/dashboard/test_dashboard_hostile_input.py \
 	tests/api/test_schemathesis.py tests/api/test_api_roles.py tests/api/test_api_isolation.py \
 	tests/api/test_api_memberships.py tests/dashboard/test_dashboard_permissions.py \

@@ -26,9 +26,6 @@ class ReviewStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected"
 
 
-FINISHED_STATUSES = (ClipStatus.SUCCEEDED, ClipStatus.FAILED, ClipStatus.CANCELLED)
-
-
 class ClipQuerySet(WorkspaceScopedQuerySet):
     workspace_path = "campaign__workspace"
 
@@ -115,7 +112,3 @@ class Clip(models.Model):
 
     def __str__(self) -> str:
         return f"Clip {self.pk}: {self.prompt[:60]}"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in FINISHED_STATUSES

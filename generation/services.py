@@ -13,7 +13,7 @@ from datetime import timedelta
 from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from campaigns.models import Campaign, PromptTemplate
@@ -203,8 +203,4 @@ def reap_stuck_clips(silence: timedelta | None = None, queue_age: timedelta | No
     if requeued or failed:
         log.warning("clips.reaped requeued=%s failed=%s", requeued, failed)
     return {"requeued": len(requeued), "failed": failed, "resent": len(resent)}
-
-
-def counts_by_status(queryset: models.QuerySet[Clip]) -> dict[str, int]:
-    return dict(queryset.values_list("status").annotate(n=models.Count("id")).values_list("status", "n"))
 

@@ -57,10 +57,6 @@ class XAccount(models.Model):
     def __str__(self) -> str:
         return f"@{self.handle}"
 
-    def token_expired(self, now=None) -> bool:
-        now = now or timezone.now()
-        return self.token_expires_at is not None and self.token_expires_at <= now
-
 
 class PostStatus(models.TextChoices):
     SCHEDULED = "scheduled", "Scheduled"

@@ -104,9 +104,6 @@ class PipelineCache:
             self.loads += 1
             return entry, True
 
-    def peek(self, info: ModelInfo, choice: DeviceChoice) -> LoadedPipeline | None:
-        return self._entries.get(cache_key(info, choice))
-
     def clear(self) -> None:
         with self._lock:
             for key in list(self._entries):

@@ -18,7 +18,7 @@ from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts.models import Membership, Role, Workspace
+from accounts.models import Membership, Role
 
 SESSION_KEY = "dashboard_workspace_id"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -50,11 +50,6 @@ def current_membership(request: HttpRequest) -> Membership | None:
         return None
     request.session[SESSION_KEY] = memberships[0].workspace_id
     return memberships[0]
-
-
-def current_workspace(request: HttpRequest) -> Workspace | None:
-    membership = current_membership(request)
-    return membership.workspace if membership else None
 
 
 def switch_workspace(request: HttpRequest, workspace_id: int) -> Membership:

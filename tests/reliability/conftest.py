@@ -1,4 +1,4 @@
-"""Reliability scenarios (issue #7): short in `make test`, full trial counts in `make reliability`.
+"""Reliability scenarios (tests/reliability/SCENARIOS.md): short in `make test`, full trial counts in `make reliability`.
 
 `CLIPCAST_RELIABILITY=full` selects the full counts and the scenarios that only run there (infrastructure
 restarts, X faults, load). Each scenario records one row (trials, passed, duplicates, lost, stuck, notes) into

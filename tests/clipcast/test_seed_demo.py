@@ -1,3 +1,5 @@
+"""The demo seed and the first page a visitor sees."""
+
 from __future__ import annotations
 
 import pytest
