@@ -1,4 +1,4 @@
-"""Reliability scenarios (tests/reliability/SCENARIOS.md): short in `make test`, full trial counts in `make reliability`.
+"""Reliability scenarios (SCENARIOS.md beside this file): short in `make test`, full trial counts in `make reliability`.
 
 `CLIPCAST_RELIABILITY=full` selects the full counts and the scenarios that only run there (infrastructure
 restarts, X faults, load). Each scenario records one row (trials, passed, duplicates, lost, stuck, notes) into
