@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from core.admin_actions import ActionTally, report
+from core.admin_actions import Skip, report, tally_each
 from generation import services
 from generation.models import Clip, ReviewStatus
 
@@ -19,12 +18,6 @@ PROVENANCE_FIELDS = [
 STATE_FIELDS = ["status", "progress", "stage", "error", "cancel_requested", "review_status", "reviewed_by",
                 "reviewed_at"]
 OUTPUT_FIELDS = ["poster_preview", "video_link", "duration_s", "video", "gif", "poster"]
-
-
-def _status_now(clip: Clip) -> str:
-    """The clip's status as the database has it now (a conditional update may have lost a race)."""
-    status = Clip.objects.filter(pk=clip.pk).values_list("status", flat=True).first()
-    return status or "deleted"
 
 
 @admin.register(Clip)
@@ -72,28 +65,20 @@ class ClipAdmin(admin.ModelAdmin):
     @admin.action(description="Re-render selected clips (failed/cancelled in place, succeeded as a new copy)",
                   permissions=["change"])
     def rerender(self, request: HttpRequest, queryset: QuerySet[Clip]) -> None:
-        tally = ActionTally()
-        for clip in queryset:
-            if services.rerender_clip(clip) is None:
-                tally.skip(_status_now(clip))
-            else:
-                tally.done += 1
+        tally = tally_each(queryset, services.rerender_clip)
         report(self, request, tally, "Queued {n} clip{s} for rendering",
                hint="clips still queued or rendering are already on their way")
 
     def _review(self, request: HttpRequest, queryset: QuerySet[Clip], approve: bool) -> None:
         target = ReviewStatus.APPROVED if approve else ReviewStatus.REJECTED
-        tally = ActionTally()
-        for clip in queryset:
+
+        def review(clip: Clip) -> bool:
             if clip.review_status == target:
-                tally.skip(f"already {target.label.lower()}")
-                continue
-            try:
-                services.review_clip(clip, request.user, approve=approve)
-            except ValidationError:
-                tally.skip(clip.status)
-            else:
-                tally.done += 1
+                raise Skip(f"already {target.label.lower()}")
+            services.review_clip(clip, request.user, approve=approve)
+            return True
+
+        tally = tally_each(queryset, review, invalid=lambda clip, _error: clip.status)
         report(self, request, tally, f"{target.label} {{n}} clip{{s}}",
                hint="only a clip that rendered successfully can be reviewed")
 
@@ -107,11 +92,6 @@ class ClipAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel selected clips", permissions=["change"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[Clip]) -> None:
-        tally = ActionTally()
-        for clip in queryset:
-            if services.cancel_clip(clip):
-                tally.done += 1
-            else:
-                tally.skip(_status_now(clip))
+        tally = tally_each(queryset, services.cancel_clip)
         report(self, request, tally, "Cancelled {n} clip{s} (rendering ones stop at their next step)",
                hint="only queued or rendering clips can be cancelled")

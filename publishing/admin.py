@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from core.admin_actions import ActionTally, report
+from core.admin_actions import report, tally_each
 from publishing import services
 from publishing.models import Post, XAccount
 
@@ -22,11 +21,6 @@ class XAccountAdmin(admin.ModelAdmin):
     exclude = ["access_token", "access_token_secret", "refresh_token"]
     readonly_fields = ["created_at", "updated_at"]
     autocomplete_fields = ["workspace"]
-
-
-def _status_now(post: Post) -> str:
-    """The post's status as the database has it now (a conditional update may have lost a race)."""
-    return Post.objects.filter(pk=post.pk).values_list("status", flat=True).first() or "deleted"
 
 
 @admin.register(Post)
@@ -43,12 +37,7 @@ class PostAdmin(admin.ModelAdmin):
 
     @admin.action(description="Publish selected posts now", permissions=["change"])
     def publish_now(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
-        tally = ActionTally()
-        for post in queryset:
-            if services.publish_now(post):
-                tally.done += 1
-            else:
-                tally.skip(_status_now(post))
+        tally = tally_each(queryset, services.publish_now)
         report(self, request, tally,
                f"Made {{n}} post{{s}} due now: the dispatcher sends them within {settings.DISPATCH_INTERVAL} s, "
                "spaced by each account's minimum gap",
@@ -56,27 +45,13 @@ class PostAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel selected posts", permissions=["change"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
-        tally = ActionTally()
-        for post in queryset:
-            if services.cancel_post(post):
-                tally.done += 1
-            else:
-                tally.skip(_status_now(post))
+        tally = tally_each(queryset, services.cancel_post)
         report(self, request, tally, "Cancelled {n} post{s}",
                hint="only a post that has not started going out can be cancelled")
 
     @admin.action(description="Retry selected failed posts now", permissions=["change"])
     def retry(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
-        tally = ActionTally()
-        for post in queryset:
-            try:
-                retried = services.retry_post(post)
-            except ValidationError as exc:
-                tally.skip(f"blocked: {exc.messages[0].rstrip('.')}")
-                continue
-            if retried:
-                tally.done += 1
-            else:
-                tally.skip(_status_now(post))
+        tally = tally_each(queryset, services.retry_post,
+                           invalid=lambda _post, error: f"blocked: {error.messages[0].rstrip('.')}")
         report(self, request, tally, "Put {n} failed post{s} back on the schedule, due now",
                hint="only a failed post can be retried")
