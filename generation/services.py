@@ -73,20 +73,18 @@ def create_clips(
     params: dict | None = None,
     seed_policy: SeedPolicy = SeedPolicy.INCREMENT,
     seed: int | None = 0,
-    validate_params=None,
 ) -> BatchResult:
     """Render prompts for each row, drop duplicates (same prompt, params and seed), store and enqueue the rest.
 
-    `validate_params(params)` checks the render settings against the model (frames, size, steps) and raises
-    ValidationError; nothing is written when any row or setting is invalid.
+    The render settings are checked against the model (frames, size, steps) first; ValidationError is raised and
+    nothing is written when any row or setting is invalid.
     """
     campaign = template.campaign
     cap = settings.CLIPCAST_MAX_CLIPS_PER_BATCH
     if len(rows) > cap:
         raise ValidationError(f"This batch makes {len(rows):,} clips; the limit is {cap:,}.")
     resolved = render_params_for(campaign, params)
-    if validate_params is not None:
-        validate_params(resolved)
+    validate_render_params(resolved)
     negative = campaign.negative_prompt
     prompts = [template.render(row) for row in rows]
     if any(not p.strip() for p in prompts):

@@ -46,7 +46,7 @@ class ClipViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
             result = services.create_clips(
                 template, rows, params=data.validated_data.get("params"),
                 seed_policy=services.SeedPolicy(data.validated_data["seed_policy"]),
-                seed=data.validated_data["seed"], validate_params=services.validate_render_params,
+                seed=data.validated_data["seed"],
             )
         except ValidationError as exc:
             raise as_drf_error(exc) from exc

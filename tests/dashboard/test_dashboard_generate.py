@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -11,14 +10,6 @@ from generation.models import Clip
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture(autouse=True)
-def model_checks(monkeypatch):
-    """The render settings check reads the model's configs; these tests are about the page, not the model."""
-    checked: list[dict] = []
-    monkeypatch.setattr("dashboard.views.generate.validate_render_params", checked.append)
-    return checked
 
 
 def grid_form(template, **overrides) -> dict:
@@ -51,7 +42,7 @@ def test_the_count_fragment_says_how_many_clips_will_be_rendered(editor, mine):
 
 
 def test_generating_from_the_grid_creates_clips_and_enqueues_them_after_commit(
-    editor, mine, django_capture_on_commit_callbacks, model_checks
+    editor, mine, django_capture_on_commit_callbacks
 ):
     before = set(Clip.objects.values_list("pk", flat=True))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -64,7 +55,6 @@ def test_generating_from_the_grid_creates_clips_and_enqueues_them_after_commit(
         ({"colour": "red", "shape": "square"}, 100), ({"colour": "blue", "shape": "square"}, 101),
     ]
     assert all(c.render_params["frames"] == 24 and c.render_params["fps"] == 8 for c in clips)
-    assert model_checks and model_checks[0]["frames"] == 24
     assert clips[0].prompt == "a red square moving left on a black background"
     assert len(callbacks) == 1  # one enqueue of the whole batch, only once the rows are committed
 
@@ -107,14 +97,15 @@ def test_service_validation_errors_are_shown_on_the_form(editor, mine, settings)
     assert "This grid makes 2 clips; the limit is 1 per batch" in response.content.decode()
 
 
-def test_the_models_objections_are_shown_on_the_form(editor, mine, monkeypatch):
-    def refuse(params: dict) -> None:
-        raise ValidationError(f"This model renders at most 16 frames; got {params['frames']}: choose 1 second.")
-
-    monkeypatch.setattr("dashboard.views.generate.validate_render_params", refuse)
+def test_the_models_objections_are_shown_on_the_form(editor, mine):
+    # The campaign's settings are checked against the bundled model's own configs before anything is queued.
+    mine.campaign.width = 12
+    mine.campaign.save(update_fields=["width"])
+    before = Clip.objects.count()
     response = editor.post(reverse("dashboard:generate", args=[mine.campaign.pk]), grid_form(mine.template))
     assert response.status_code == 200
-    assert "This model renders at most 16 frames; got 24: choose 1 second." in response.content.decode()
+    assert "Width must be a multiple of 8 (this model&#x27;s size factor) from 8 to" in response.content.decode()
+    assert Clip.objects.count() == before
 
 
 def test_the_count_button_works_without_javascript(editor, mine):

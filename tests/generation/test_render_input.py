@@ -49,14 +49,14 @@ ROW = [{"p": "a red circle moving left on a black background"}]
 )
 def test_bad_settings_are_refused_before_any_clip_exists(template, params, message):
     with pytest.raises(ValidationError) as info:
-        services.create_clips(template, ROW, params=params, validate_params=services.validate_render_params)
+        services.create_clips(template, ROW, params=params)
     assert message in " ".join(info.value.messages)
     assert not Clip.objects.exists()
 
 
 def test_an_empty_prompt_is_refused(template):
     with pytest.raises(ValidationError, match="empty"):
-        services.create_clips(template, [{"p": " "}], validate_params=services.validate_render_params)
+        services.create_clips(template, [{"p": " "}])
     assert not Clip.objects.exists()
 
 

@@ -13,7 +13,7 @@ from accounts.models import Role
 from campaigns.models import Campaign, PromptTemplate
 from dashboard.forms.generate import FPS, GenerateForm
 from dashboard.workspace import page, scoped, workspace_view
-from generation.services import SeedPolicy, create_clips, validate_render_params
+from generation.services import SeedPolicy, create_clips
 
 
 def _template_for(campaign: Campaign, raw: str | None) -> PromptTemplate | None:
@@ -38,7 +38,6 @@ def generate(request: HttpRequest, campaign_pk: int) -> HttpResponse:
                 result = create_clips(
                     template, form.rows, params={"frames": form.frames, "fps": FPS},
                     seed_policy=SeedPolicy(form.cleaned_data["seed_policy"]), seed=form.cleaned_data.get("seed"),
-                    validate_params=validate_render_params,
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
