@@ -20,7 +20,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from rest_framework import throttling
 
-LOCKED_OUT_MESSAGE = "Too many failed logins. Wait 15 minutes, or ask an owner to reset your password."
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -60,6 +59,11 @@ def client_address(request: HttpRequest | None) -> str:
         if not _trusted(address, networks):
             break
     return str(address)
+
+
+def locked_out_message() -> str:
+    minutes = max(1, -(-settings.LOGIN_LOCKOUT_SECONDS // 60))
+    return f"Too many failed logins. Wait {minutes} minutes, or ask an owner to reset your password."
 
 
 def _keys(request: HttpRequest | None, username: str | None) -> list[str]:
@@ -104,7 +108,7 @@ class ThrottledModelBackend(ModelBackend):
             if request is not None:
                 request.login_locked_out = True
             # authenticate() stops at PermissionDenied: no other backend gets to check the password either.
-            raise PermissionDenied(LOCKED_OUT_MESSAGE)
+            raise PermissionDenied(locked_out_message())
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None:
             record_failure(request, username)
@@ -118,7 +122,7 @@ class LockoutMessageMixin:
 
     def get_invalid_login_error(self) -> ValidationError:
         if getattr(self.request, "login_locked_out", False):
-            return ValidationError(LOCKED_OUT_MESSAGE, code="locked_out")
+            return ValidationError(locked_out_message(), code="locked_out")
         return super().get_invalid_login_error()
 
 

@@ -160,3 +160,11 @@ def test_two_web_processes_share_the_address_count_and_ignore_forged_forwarded_f
 
     assert cache.get("login-fail:ip:127.0.0.1") == 4
     assert attempt(second, name, PASSWORD, forwarded="192.0.2.200").status_code == 429
+
+
+def test_api_throttles_key_anonymous_callers_on_the_same_client_address(settings):
+    from clipcast.login_throttle import AnonRateThrottle
+
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    assert AnonRateThrottle().get_ident(request_from("10.0.0.1", "198.51.100.4")) == "198.51.100.4"
+    assert AnonRateThrottle().get_ident(request_from("203.0.113.1", "198.51.100.4")) == "203.0.113.1"
