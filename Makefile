@@ -55,7 +55,8 @@ bench: venv services
 # The reliability scenarios (tests/reliability/SCENARIOS.md) at full size (about 30-40 minutes); writes docs/RELIABILITY.md. `make test` runs the short ones.
 RELIABILITY_SUITES := tests/reliability tests/hostile tests/dashboard/test_dashboard_hostile_input.py \
 	tests/api/test_schemathesis.py tests/api/test_api_roles.py tests/api/test_api_isolation.py \
-	tests/api/test_api_memberships.py tests/dashboard/test_dashboard_permissions.py \
+	tests/api/test_api_memberships.py tests/api/test_api_invitations.py tests/dashboard/test_dashboard_invitations.py \
+	tests/dashboard/test_dashboard_permissions.py tests/clipcast/test_login_throttle.py tests/clipcast/test_shared_throttle.py \
 	tests/dashboard/test_dashboard_role_pages.py tests/accounts/test_roles.py tests/clipcast/test_secrets_at_rest.py \
 	tests/clipcast/test_key_rotation.py tests/clipcast/test_security.py tests/clipcast/test_deploy_check.py
 reliability: venv services

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from accounts.models import Membership, Workspace
+from accounts.models import Invitation, Membership, Workspace
 
 
 class MembershipInline(admin.TabularInline):
@@ -27,3 +27,12 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__email", "workspace__name"]
     autocomplete_fields = ["user", "workspace"]
     readonly_fields = ["created_at"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["invitee", "workspace", "role", "status", "invited_by", "created_at", "expires_at"]
+    list_filter = ["status", "role", "workspace"]
+    search_fields = ["invitee", "workspace__name"]
+    raw_id_fields = ["user", "invited_by"]
+    readonly_fields = ["token_hash", "created_at", "responded_at"]

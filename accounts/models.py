@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import zoneinfo
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 
 from accounts.scoping import WorkspaceScopedQuerySet
 
@@ -105,3 +109,80 @@ def workspace_id_of(obj: models.Model) -> int:
     for step in path[:-1]:
         target = getattr(target, step)
     return getattr(target, f"{path[-1]}_id")
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    REVOKED = "revoked", "Revoked"
+    EXPIRED = "expired", "Expired"  # never stored: a pending invitation past its expiry reads as this
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class InvitationQuerySet(WorkspaceScopedQuerySet):
+    workspace_path = "workspace"
+
+    def managed_by(self, user) -> InvitationQuerySet:
+        """Invitations of the workspaces where `user` is an owner (the only ones who invite)."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        owned = Membership.objects.filter(user=user, role=Role.OWNER).values("workspace_id")
+        return self.filter(workspace_id__in=owned)
+
+    def pending(self, now: datetime | None = None) -> InvitationQuerySet:
+        return self.filter(status=InvitationStatus.PENDING, expires_at__gt=now or timezone.now())
+
+    def addressed_to(self, user) -> InvitationQuerySet:
+        """Invitations for `user`: matched to the account when sent, or sent to its email address since."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        mine = Q(user=user)
+        if user.email:
+            mine |= Q(user__isnull=True, email__iexact=user.email)
+        return self.filter(mine)
+
+    def with_token(self, token: str) -> InvitationQuerySet:
+        return self.filter(token_hash=hash_token(token))
+
+
+class Invitation(models.Model):
+    """An owner's offer of a role in a workspace; the membership exists only once the invitee accepts."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
+    #: What the inviter typed (a username or an email address): the inviter never learns whether it matched.
+    invitee = models.CharField(max_length=254)
+    email = models.EmailField(blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    status = models.CharField(max_length=16, choices=InvitationStatus.choices, default=InvitationStatus.PENDING)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["workspace", "status"], name="invitation_workspace_status")]
+
+    def __str__(self) -> str:
+        return f"{self.invitee} to {self.workspace} ({self.role})"
+
+    @property
+    def current_status(self) -> str:
+        if self.status == InvitationStatus.PENDING and self.expires_at <= timezone.now():
+            return InvitationStatus.EXPIRED
+        return self.status
+
+    def get_current_status_display(self) -> str:
+        return InvitationStatus(self.current_status).label

@@ -123,6 +123,19 @@ def render_model_dir(tmp_path_factory) -> Path:
     return build_animatediff(tmp_path_factory.mktemp("tiny-animatediff"))
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache(request):
+    """The cache is shared (Redis) and outlives a test: login and API throttle counts must not leak between tests.
+
+    Only tests that use the database get here: pure tests (the engine, training) run on machines without Redis.
+    """
+    if request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames):
+        from django.core.cache import cache
+
+        cache.clear()
+    yield
+
+
 @pytest.fixture
 def superuser(db):
     return UserFactory(is_staff=True, is_superuser=True)

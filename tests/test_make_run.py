@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 # Settings that `make test` exports for PostgreSQL/Redis; `make run` must work without any of them.
 TEST_ONLY_VARS = {
     "DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "CLIPCAST_ENCRYPTION_KEYS", "ALLOWED_HOSTS",
-    "SECURE_SSL_REDIRECT", "SECURE_COOKIES", "DJANGO_SETTINGS_MODULE",
+    "SECURE_SSL_REDIRECT", "SECURE_COOKIES", "DJANGO_SETTINGS_MODULE", "CACHE_URL",
 }
 
 

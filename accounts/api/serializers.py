@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from rest_framework import serializers
 
 from accounts.api.base import VisibleRelatedField
-from accounts.models import Membership, Role, Workspace
+from accounts.models import Invitation, Membership, Role, Workspace
 
 LAST_OWNER_MESSAGE = "This is the workspace's only owner: make another member owner first."
 
@@ -47,3 +49,45 @@ class MembershipSerializer(serializers.ModelSerializer):
         if attrs.get("role", membership.role) != Role.OWNER and membership.is_last_owner():
             raise serializers.ValidationError(LAST_OWNER_MESSAGE)
         return attrs
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    """What an owner sees of an invitation: never whether the name or address belongs to an account."""
+
+    workspace = VisibleRelatedField(queryset=Workspace.objects.all())
+    invitee = serializers.CharField(
+        max_length=254, help_text="The username or email address of the person to invite."
+    )
+    status = serializers.CharField(source="current_status", read_only=True)
+    invited_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "workspace", "invitee", "role", "status", "invited_by", "created_at", "expires_at"]
+        read_only_fields = ["created_at", "expires_at"]
+
+    def validate_invitee(self, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise serializers.ValidationError("Give the username or email address of the person to invite.")
+        if "@" in value:
+            try:
+                validate_email(value)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(
+                    f"{value!r} is not a valid email address: check it, or give a username instead."
+                ) from exc
+        return value
+
+
+class ReceivedInvitationSerializer(serializers.ModelSerializer):
+    """An invitation as its invitee sees it."""
+
+    workspace_name = serializers.CharField(source="workspace.name", read_only=True)
+    invited_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    status = serializers.CharField(source="current_status", read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "workspace", "workspace_name", "role", "status", "invited_by", "created_at", "expires_at"]
+        read_only_fields = fields

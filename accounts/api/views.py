@@ -1,10 +1,20 @@
 from __future__ import annotations
 
-from rest_framework import mixins, serializers
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
-from accounts.api.base import WorkspaceScopedViewSet
-from accounts.api.serializers import LAST_OWNER_MESSAGE, MembershipSerializer, WorkspaceSerializer
-from accounts.models import Membership, Role, Workspace
+from accounts import services
+from accounts.api.base import WorkspaceScopedViewSet, require_role
+from accounts.api.serializers import (
+    LAST_OWNER_MESSAGE,
+    InvitationSerializer,
+    MembershipSerializer,
+    ReceivedInvitationSerializer,
+    WorkspaceSerializer,
+)
+from accounts.models import Invitation, Membership, Role, Workspace
 
 
 class WorkspaceViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
@@ -23,17 +33,74 @@ class WorkspaceViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.Ret
 
 
 class MembershipViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                        mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin):
-    """Members of your workspaces; only owners add, change or remove members."""
+                        mixins.UpdateModelMixin, mixins.DestroyModelMixin):
+    """Members of your workspaces; only owners change or remove members. New members come by invitation."""
 
     queryset = Membership.objects.select_related("user", "workspace")
     serializer_class = MembershipSerializer
     filterset_fields = ["workspace", "role"]
     action_roles = {
-        "create": Role.OWNER, "update": Role.OWNER, "partial_update": Role.OWNER, "destroy": Role.OWNER,
+        "update": Role.OWNER, "partial_update": Role.OWNER, "destroy": Role.OWNER,
     }
 
     def perform_destroy(self, membership: Membership) -> None:
         if membership.is_last_owner():
             raise serializers.ValidationError(LAST_OWNER_MESSAGE)
         membership.delete()
+
+
+class InvitationViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                        mixins.CreateModelMixin):
+    """Invitations owners sent. The answer to an invitation is the same whether or not the invitee has an account;
+    the invitee becomes a member only by accepting it (see my-invitations)."""
+
+    queryset = Invitation.objects.select_related("invited_by")
+    serializer_class = InvitationSerializer
+    filterset_fields = ["workspace", "role", "status"]
+    action_roles = {"list": Role.OWNER, "retrieve": Role.OWNER, "create": Role.OWNER, "revoke": Role.OWNER}
+
+    def get_queryset(self):
+        return super().get_queryset().managed_by(self.request.user)
+
+    def perform_create(self, serializer) -> None:
+        data = serializer.validated_data
+        require_role(self.request.user, data["workspace"].pk, Role.OWNER)
+        serializer.instance, _ = services.invite(data["workspace"], data["invitee"], data["role"], self.request.user)
+
+    @extend_schema(request=None, responses=InvitationSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None) -> Response:
+        try:
+            invitation = services.revoke(self.get_object())
+        except services.InvitationError as exc:
+            raise serializers.ValidationError({"detail": str(exc)}) from exc
+        return Response(self.get_serializer(invitation).data)
+
+
+class ReceivedInvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Your pending invitations: accept one to join its workspace with its role, or decline it."""
+
+    queryset = Invitation.objects.select_related("workspace", "invited_by")
+    serializer_class = ReceivedInvitationSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self):
+        return super().get_queryset().pending().addressed_to(self.request.user)
+
+    def _answer(self, answer, pk) -> Invitation:
+        invitation = self.get_object()
+        try:
+            return answer(invitation.pk, self.request.user)
+        except services.InvitationError as exc:
+            raise serializers.ValidationError({"detail": str(exc)}) from exc
+
+    @extend_schema(request=None, responses=MembershipSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None) -> Response:
+        membership = self._answer(services.accept, pk)
+        return Response(MembershipSerializer(membership, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=None, responses=ReceivedInvitationSerializer)
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None) -> Response:
+        return Response(self.get_serializer(self._answer(services.decline, pk)).data)

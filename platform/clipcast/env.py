@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -113,3 +114,34 @@ def database_from_url(url: str) -> dict:
             "OPTIONS": options,
         }
     raise ImproperlyConfigured(f"DATABASE_URL scheme {scheme!r} is not supported: use sqlite:/// or postgres://.")
+
+
+def env_networks(name: str) -> list[str]:
+    """A comma-separated list of IP networks (CIDR) or addresses, e.g. "10.0.0.0/8,127.0.0.1"."""
+    networks = env_list(name, [])
+    for item in networks:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"{name} has {item!r}, which is not an IP network: use addresses or CIDRs like 10.0.0.0/8."
+            ) from exc
+    return networks
+
+
+def cache_from_url(url: str) -> dict:
+    """Turn redis://host:6379/1, locmem:// or file:///abs/dir into a Django CACHES entry."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme in {"redis", "rediss"}:
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    if scheme == "locmem":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": parts.netloc or "clipcast"}
+    if scheme == "file":
+        path = unquote(parts.path)
+        if parts.netloc or not path.startswith("/"):
+            raise ImproperlyConfigured(f"CACHE_URL {url!r} needs an absolute folder: file:///path/to/cache.")
+        return {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": path}
+    raise ImproperlyConfigured(
+        f"CACHE_URL scheme {scheme!r} is not supported: use redis://host:6379/1, file:///path or locmem://."
+    )

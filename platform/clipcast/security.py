@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+
+from clipcast.login_throttle import ThrottledAuthenticationForm
 
 # Everything the dashboard needs is served by us; no inline script, no third-party origin.
 DEFAULT_CSP = (
@@ -35,26 +36,12 @@ class SecurityHeadersMiddleware:
 
 
 class ThrottledLoginView(auth_views.LoginView):
-    """After LOGIN_MAX_FAILURES failed logins for one username or one address, refuse for a while."""
+    """The dashboard login; the throttle itself is in the authentication backend (clipcast.login_throttle)."""
 
-    def _keys(self) -> list[str]:
-        username = (self.request.POST.get("username") or "").strip().lower()[:150]
-        address = self.request.META.get("REMOTE_ADDR", "")
-        return [f"login-fail:user:{username}", f"login-fail:ip:{address}"]
+    authentication_form = ThrottledAuthenticationForm
 
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if any((cache.get(key) or 0) >= settings.LOGIN_MAX_FAILURES for key in self._keys()):
-            form = self.get_form()
-            form.errors.clear()
-            form.add_error(None, "Too many failed logins. Wait 15 minutes, or ask an owner to reset your password.")
-            return self.render_to_response(self.get_context_data(form=form), status=429)
-        return super().post(request, *args, **kwargs)
-
-    def form_invalid(self, form):
-        for key in self._keys():
-            cache.add(key, 0, timeout=settings.LOGIN_LOCKOUT_SECONDS)
-            try:
-                cache.incr(key)
-            except ValueError:
-                cache.set(key, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS)
-        return super().form_invalid(form)
+    def form_invalid(self, form) -> HttpResponse:
+        response = super().form_invalid(form)
+        if getattr(self.request, "login_locked_out", False):
+            response.status_code = 429
+        return response

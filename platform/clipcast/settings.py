@@ -8,7 +8,17 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
-from clipcast.env import database_from_url, env_bool, env_float, env_int, env_list, env_secret, env_str
+from clipcast.env import (
+    cache_from_url,
+    database_from_url,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_networks,
+    env_secret,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("CLIPCAST_VAR_DIR", str(BASE_DIR / "var")))
@@ -79,12 +89,20 @@ TEMPLATES = [
 DATABASES = {"default": database_from_url(env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'clipcast.sqlite3'}"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Shared by every web process (login and API throttles must agree): Redis in production. The default, a folder
+# under var/, is shared by the processes of `make run` on one machine without another service.
+CACHES = {"default": cache_from_url(env_str("CACHE_URL", f"file://{(VAR_DIR / 'cache').resolve()}"))}
+# Peers whose X-Forwarded-For is believed (addresses or CIDRs); from anyone else it is ignored.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Every password check (dashboard, admin, later views) goes through the login throttle.
+AUTHENTICATION_BACKENDS = ["clipcast.login_throttle.ThrottledModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -255,8 +273,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "clipcast.login_throttle.AnonRateThrottle",
+        "clipcast.login_throttle.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "60/min"),
@@ -296,5 +314,6 @@ X_FRAME_OPTIONS = "DENY"
 CONTENT_SECURITY_POLICY = env_str("CONTENT_SECURITY_POLICY", "") or None
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 10, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
+INVITATION_EXPIRY_DAYS = env_int("INVITATION_EXPIRY_DAYS", 7, minimum=1, maximum=90)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -1,7 +1,8 @@
 """pytest plugin (loaded with `-p clipcast.testing` before Django starts): test defaults for the environment.
 
 Tests run with production-like settings against PostgreSQL and Redis on 127.0.0.1; anything already set in
-the environment wins, so CI or a developer can point them elsewhere (TEST_DATABASE_URL, TEST_BROKER_URL).
+the environment wins, so CI or a developer can point them elsewhere (TEST_DATABASE_URL, TEST_BROKER_URL,
+TEST_CACHE_URL).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ TEST_DEFAULTS = {
     "CLIPCAST_ENCRYPTION_KEYS": base64.urlsafe_b64encode(b"clipcast-test-encryption-key-32b").decode(),
     "DATABASE_URL": os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/clipcast"),
     "CELERY_BROKER_URL": os.environ.get("TEST_BROKER_URL", "redis://127.0.0.1:6379/15"),
+    # A separate Redis database from the broker's: tests clear the cache, which empties its whole database.
+    "CACHE_URL": os.environ.get("TEST_CACHE_URL", "redis://127.0.0.1:6379/14"),
     "ALLOWED_HOSTS": "localhost,127.0.0.1,testserver",
     "SECURE_SSL_REDIRECT": "0",
     "SECURE_COOKIES": "0",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dashboard.views import accounts, calendar, campaigns, clips, editor, generate, home, posts
+from dashboard.views import accounts, calendar, campaigns, clips, editor, generate, home, members, posts
 
 app_name = "dashboard"
 
@@ -47,4 +47,10 @@ urlpatterns = [
     path("accounts/connect/", accounts.x_connect, name="x_connect"),
     path("accounts/connect/callback/", accounts.x_callback, name="x_callback"),  # = settings.X_OAUTH2_REDIRECT_URI
     path("accounts/<int:pk>/reconnect/", accounts.x_reconnect, name="x_reconnect"),
+    # Members and invitations
+    path("members/", members.member_list, name="members"),
+    path("members/invitations/<int:pk>/revoke/", members.invitation_revoke, name="invitation_revoke"),
+    path("invitations/", members.my_invitations, name="my_invitations"),
+    path("invitations/<int:pk>/answer/", members.invitation_answer, name="invitation_answer"),
+    path("invitations/<str:token>/", members.invitation_link, name="invitation_link"),  # the emailed link
 ]

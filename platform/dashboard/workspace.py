@@ -120,6 +120,8 @@ SECTIONS = (
     ("calendar", ("calendar",)),
     ("posts", ("post", "schedule")),
     ("accounts", ("account", "x_")),
+    ("members", ("member", "invitation_revoke")),
+    ("invitations", ("my_invitations", "invitation_")),
 )
 
 

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from accounts.models import ROLE_RANK, Role
+from accounts.models import ROLE_RANK, Invitation, Role
 from generation.models import Clip
 
 pytestmark = pytest.mark.django_db
+
+
+def pending_invitation(w) -> Invitation:
+    return Invitation.objects.create(workspace=w.workspace, invitee="someone", role=Role.VIEWER,
+                                     token_hash=uuid.uuid4().hex * 2, expires_at=timezone.now() + timedelta(days=1))
 
 
 def actions(w) -> list[tuple[str, dict, Role]]:
@@ -32,6 +41,8 @@ def actions(w) -> list[tuple[str, dict, Role]]:
         (reverse("dashboard:caption_counter"), {"caption": "x"}, Role.EDITOR),
         (reverse("dashboard:account_add"), {"handle": ""}, Role.OWNER),
         (reverse("dashboard:account_tokens", args=[w.account.pk]), {}, Role.OWNER),
+        (reverse("dashboard:members"), {"invitee": ""}, Role.OWNER),
+        (reverse("dashboard:invitation_revoke", args=[pending_invitation(w).pk]), {}, Role.OWNER),
     ]
 
 

@@ -26,6 +26,8 @@ def pages(w) -> list[tuple[str, Role]]:
         (reverse("dashboard:calendar"), Role.VIEWER),
         (reverse("dashboard:calendar") + f"?view=month&campaign={w.campaign.pk}", Role.VIEWER),
         (reverse("dashboard:accounts"), Role.VIEWER),
+        (reverse("dashboard:members"), Role.VIEWER),
+        (reverse("dashboard:my_invitations"), Role.VIEWER),
         (reverse("dashboard:campaign_create"), Role.EDITOR),
         (reverse("dashboard:campaign_edit", args=[w.campaign.pk]), Role.EDITOR),
         (reverse("dashboard:prompt_create", args=[w.campaign.pk]), Role.EDITOR),

@@ -21,11 +21,12 @@ SUITES = {
         "test_schemathesis",
     ),
     "6. Access control (every endpoint and page x every role x own/other workspace)": (
-        "test_api_roles", "test_api_isolation", "test_api_memberships", "test_dashboard_permissions",
-        "test_dashboard_role_pages", "test_roles",
+        "test_api_roles", "test_api_isolation", "test_api_memberships", "test_api_invitations",
+        "test_dashboard_permissions", "test_dashboard_role_pages", "test_dashboard_invitations", "test_roles",
     ),
     "7. Secrets (encryption at rest, key rotation, no leaks, deploy check, headers, login throttle)": (
-        "test_secrets_at_rest", "test_key_rotation", "test_security", "test_deploy_check",
+        "test_secrets_at_rest", "test_key_rotation", "test_security", "test_deploy_check", "test_login_throttle",
+        "test_shared_throttle",
     ),
 }
 # Scenario rows the reliability tests record themselves; a test that fails before recording leaves a hole.

@@ -34,8 +34,12 @@ class Command(BaseCommand):
             username="admin", defaults={"email": "admin@example.com", "is_staff": True, "is_superuser": True}
         )
         marketer, marketer_created = users.objects.get_or_create(
-            username="marketer", defaults={"email": "marketer@example.com", "first_name": "Demo", "is_staff": True}
+            username="marketer", defaults={"email": "marketer@example.com", "first_name": "Demo"}
         )
+        if marketer.is_staff:
+            # Older seeds made the marketer staff: the dashboard needs no admin access, so take it back.
+            marketer.is_staff = False
+            marketer.save(update_fields=["is_staff"])
         for user, created in ((admin, admin_created), (marketer, marketer_created)):
             if created:
                 user.set_password(password)
