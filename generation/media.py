@@ -151,6 +151,8 @@ def open_stream(storage: Storage, name: str, buffer_size: int = 4 * 1024 * 1024)
     streamed to X without first landing whole in memory or on this host's disk."""
     if is_local(storage) or not hasattr(storage, "bucket"):
         return storage.open(name, "rb")
-    s3_object = storage.bucket.Object(storage._normalize_name(storage._clean_name(name)))
+    from storages.utils import clean_name
+
+    s3_object = storage.bucket.Object(storage._normalize_name(clean_name(name)))
     raw = _RangedObject(s3_object, s3_object.content_length)
     return io.BufferedReader(raw, buffer_size=buffer_size)
