@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.models import Role
+from accounts.models import Membership, Role
 from campaigns.models import Campaign, PromptTemplate
 from generation.models import Clip
 from tests.factories import MembershipFactory, PromptTemplateFactory
@@ -99,3 +99,36 @@ def test_invalid_and_extreme_schedule_dates_are_refused(editor, campaign, when):
                                            "scheduled_at": when}, format="json")
     assert response.status_code == 400, response.content[:300]
     assert Post.objects.count() == 0
+
+
+def deeply_nested(depth: int) -> str:
+    return '{"name": "x", "a": ' + "[" * depth + "]" * depth + "}"
+
+
+def write_routes(editor, campaign) -> list[tuple[str, str]]:
+    template = PromptTemplateFactory(campaign=campaign)
+    return [
+        ("POST", "/api/campaigns/"), ("PATCH", f"/api/campaigns/{campaign.pk}/"),
+        ("PUT", f"/api/campaigns/{campaign.pk}/"), ("POST", "/api/prompt-templates/"),
+        ("PATCH", f"/api/prompt-templates/{template.pk}/"), ("POST", f"/api/prompt-templates/{template.pk}/preview/"),
+        ("POST", "/api/caption-templates/"), ("POST", "/api/posting-slots/"), ("POST", "/api/clips/batch/"),
+        ("POST", "/api/posts/"), ("POST", "/api/memberships/"), ("PATCH", f"/api/workspaces/{editor.workspace.pk}/"),
+    ]
+
+
+@pytest.mark.parametrize("depth", [100, 1_000, 100_000])
+def test_deeply_nested_json_is_a_400_on_every_api_write(editor, campaign, depth):
+    Membership.objects.filter(workspace=editor.workspace).update(role=Role.OWNER)  # every route is open to owners
+    body = deeply_nested(depth)
+    for method, path in write_routes(editor, campaign):
+        response = editor.generic(method, path, body, content_type="application/json")
+        assert response.status_code == 400, (method, path, response.status_code, response.content[:200])
+        assert "nested" in response.json()["detail"], (method, path)
+    assert Campaign.objects.count() == 1
+
+
+def test_ordinary_nesting_still_parses(editor, campaign):
+    template = PromptTemplateFactory(campaign=campaign, body="{a}", variables={"a": ["x"]})
+    response = editor.post("/api/clips/batch/", {"prompt_template": template.pk, "grid": {"a": ["x"]},
+                                                 "params": {"frames": 8}}, format="json")
+    assert response.status_code == 201, response.content[:300]
