@@ -132,3 +132,30 @@ def test_ordinary_nesting_still_parses(editor, campaign):
     response = editor.post("/api/clips/batch/", {"prompt_template": template.pk, "grid": {"a": ["x"]},
                                                  "params": {"frames": 8}}, format="json")
     assert response.status_code == 201, response.content[:300]
+
+
+OVERSIZED_TEMPLATES = [
+    # (variables, words the refusal must say: the limit and the count found)
+    ({f"v{i}": ["x"] for i in range(20_000)}, ["20,000 variables", "limit is 20"]),
+    ({"v0": [f"x{i}" for i in range(101)]}, ["101 values", "limit is 100"]),
+    ({k: [f"{k}{i}" for i in range(100)] for k in ("v0", "b", "c")}, ["1,000,000 combinations", "limit is 100,000"]),
+    ({f"v{i}": ["x", "y"] for i in range(20)} | {"v0": [f"x{i}" for i in range(2)]},
+     ["1,048,576 combinations", "limit is 100,000"]),
+]
+
+
+@pytest.mark.parametrize(("variables", "words"), OVERSIZED_TEMPLATES, ids=["many-variables", "many-values",
+                                                                           "huge-grid", "wide-grid"])
+def test_oversized_templates_are_refused_with_the_limit_and_the_count(editor, campaign, variables, words):
+    existing = PromptTemplateFactory(campaign=campaign, body="{v0}", variables={"v0": ["x"]})
+
+    created = editor.post("/api/prompt-templates/", {"campaign": campaign.pk, "name": "t", "body": "{v0}",
+                                                     "variables": variables}, format="json")
+    updated = editor.patch(f"/api/prompt-templates/{existing.pk}/", {"variables": variables}, format="json")
+
+    for response in (created, updated):
+        assert response.status_code == 400, response.content[:300]
+        assert all(word in str(response.json()) for word in words), (words, response.content[:300])
+    assert PromptTemplate.objects.count() == 1
+    existing.refresh_from_db()
+    assert existing.variables == {"v0": ["x"]}
