@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -10,7 +12,11 @@ from accounts.models import Workspace, validate_timezone
 from accounts.scoping import WorkspaceScopedQuerySet
 from campaigns import templating
 
+# Caps on what a prompt template declares: past these the generate page (a checkbox per value) and any grid
+# built from the template stop being usable, and a hostile client could make every later read slow.
+MAX_VARIABLES_PER_TEMPLATE = 20
 MAX_VALUES_PER_VARIABLE = 100
+MAX_TEMPLATE_COMBINATIONS = 100_000
 
 
 class CampaignStatus(models.TextChoices):
@@ -87,6 +93,11 @@ def validate_variables(value: object) -> None:
     """Variables are a JSON object: name -> non-empty list of distinct string values."""
     if not isinstance(value, dict):
         raise ValidationError("Variables must be an object mapping each name to a list of values.")
+    if len(value) > MAX_VARIABLES_PER_TEMPLATE:
+        raise ValidationError(
+            f"The template declares {len(value):,} variables; the limit is {MAX_VARIABLES_PER_TEMPLATE}: "
+            "remove the ones the prompt does not use, or split it into several templates."
+        )
     for name, values in value.items():
         if not isinstance(name, str) or not templating.NAME_RE.match(name):
             raise ValidationError(f"Variable name {name!r} is invalid: use letters, digits and underscores.")
@@ -94,7 +105,8 @@ def validate_variables(value: object) -> None:
             raise ValidationError(f"Variable {{{name}}} needs a non-empty list of values.")
         if len(values) > MAX_VALUES_PER_VARIABLE:
             raise ValidationError(
-                f"Variable {{{name}}} has {len(values)} values; the limit is {MAX_VALUES_PER_VARIABLE}."
+                f"Variable {{{name}}} has {len(values):,} values; the limit is {MAX_VALUES_PER_VARIABLE}: "
+                "keep the values you will generate, or split it into several templates."
             )
         for item in values:
             if not isinstance(item, str) or not item.strip():
@@ -103,6 +115,13 @@ def validate_variables(value: object) -> None:
                 raise ValidationError(f"A value of {{{name}}} is longer than 200 characters or holds a NUL.")
         if len(set(values)) != len(values):
             raise ValidationError(f"Variable {{{name}}} lists a value twice.")
+    combinations = math.prod(len(values) for values in value.values())
+    if combinations > MAX_TEMPLATE_COMBINATIONS:
+        sizes = " x ".join(str(len(values)) for values in value.values())
+        raise ValidationError(
+            f"These variables make {combinations:,} combinations ({sizes}); the limit is "
+            f"{MAX_TEMPLATE_COMBINATIONS:,}: declare fewer values, or split it into several templates."
+        )
 
 
 class CampaignPartQuerySet(WorkspaceScopedQuerySet):

@@ -28,11 +28,52 @@ class WorkspaceRolePermission(permissions.BasePermission):
         return True
 
 
-class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
+FIXED_HELP = (
+    "Chosen on create (you need the editor role there, the owner role for memberships); fixed afterwards: "
+    "an update naming a different one is refused with 400."
+)
+
+
+class FixedOnUpdateMixin:
+    """A relation chosen on create and fixed afterwards: tenant moves are refused here, once for every serializer.
+
+    On an update the value may be repeated (a PUT of the whole object), never changed. The role check of an
+    update looks at the object's current workspace only, so a move would land the object where the caller's
+    role was never checked (and take it away from the members who own it).
+    """
+
+    def bind(self, field_name: str, parent) -> None:
+        super().bind(field_name, parent)
+        if self.help_text is None and isinstance(parent, serializers.ModelSerializer):
+            self.help_text = FIXED_HELP
+
+    def to_internal_value(self, data):
+        instance = getattr(self.parent, "instance", None)
+        if isinstance(instance, models.Model):
+            current = self.get_attribute(instance)
+            if current is None or str(data) != str(self.to_representation(current)):
+                raise serializers.ValidationError(self.move_refused_message(instance))
+        return super().to_internal_value(data)
+
+    def move_refused_message(self, instance: models.Model) -> str:
+        thing = instance._meta.verbose_name
+        target = self.queryset.model._meta.verbose_name
+        article = "An" if thing[0] in "aeiou" else "A"
+        return (
+            f"{article} {thing} cannot move to another {target}: leave {self.field_name} as it is, "
+            f"or create a new {thing} for the other {target}."
+        )
+
+
+class VisibleRelatedField(FixedOnUpdateMixin, serializers.PrimaryKeyRelatedField):
     """A foreign key that only accepts objects of the caller's workspaces (others read as 'does not exist')."""
 
     def get_queryset(self):
         return super().get_queryset().visible_to(self.context["request"].user)
+
+
+class FixedSlugRelatedField(FixedOnUpdateMixin, serializers.SlugRelatedField):
+    pass
 
 
 class WorkspaceScopedViewSet(viewsets.GenericViewSet):

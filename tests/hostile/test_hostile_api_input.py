@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.models import Role
+from accounts.models import Membership, Role
 from campaigns.models import Campaign, PromptTemplate
 from generation.models import Clip
 from tests.factories import MembershipFactory, PromptTemplateFactory
@@ -99,3 +99,63 @@ def test_invalid_and_extreme_schedule_dates_are_refused(editor, campaign, when):
                                            "scheduled_at": when}, format="json")
     assert response.status_code == 400, response.content[:300]
     assert Post.objects.count() == 0
+
+
+def deeply_nested(depth: int) -> str:
+    return '{"name": "x", "a": ' + "[" * depth + "]" * depth + "}"
+
+
+def write_routes(editor, campaign) -> list[tuple[str, str]]:
+    template = PromptTemplateFactory(campaign=campaign)
+    return [
+        ("POST", "/api/campaigns/"), ("PATCH", f"/api/campaigns/{campaign.pk}/"),
+        ("PUT", f"/api/campaigns/{campaign.pk}/"), ("POST", "/api/prompt-templates/"),
+        ("PATCH", f"/api/prompt-templates/{template.pk}/"), ("POST", f"/api/prompt-templates/{template.pk}/preview/"),
+        ("POST", "/api/caption-templates/"), ("POST", "/api/posting-slots/"), ("POST", "/api/clips/batch/"),
+        ("POST", "/api/posts/"), ("POST", "/api/invitations/"), ("PATCH", f"/api/workspaces/{editor.workspace.pk}/"),
+    ]
+
+
+@pytest.mark.parametrize("depth", [100, 1_000, 100_000])
+def test_deeply_nested_json_is_a_400_on_every_api_write(editor, campaign, depth):
+    Membership.objects.filter(workspace=editor.workspace).update(role=Role.OWNER)  # every route is open to owners
+    body = deeply_nested(depth)
+    for method, path in write_routes(editor, campaign):
+        response = editor.generic(method, path, body, content_type="application/json")
+        assert response.status_code == 400, (method, path, response.status_code, response.content[:200])
+        assert "nested" in response.json()["detail"], (method, path)
+    assert Campaign.objects.count() == 1
+
+
+def test_ordinary_nesting_still_parses(editor, campaign):
+    template = PromptTemplateFactory(campaign=campaign, body="{a}", variables={"a": ["x"]})
+    response = editor.post("/api/clips/batch/", {"prompt_template": template.pk, "grid": {"a": ["x"]},
+                                                 "params": {"frames": 8}}, format="json")
+    assert response.status_code == 201, response.content[:300]
+
+
+OVERSIZED_TEMPLATES = [
+    # (variables, words the refusal must say: the limit and the count found)
+    ({f"v{i}": ["x"] for i in range(20_000)}, ["20,000 variables", "limit is 20"]),
+    ({"v0": [f"x{i}" for i in range(101)]}, ["101 values", "limit is 100"]),
+    ({k: [f"{k}{i}" for i in range(100)] for k in ("v0", "b", "c")}, ["1,000,000 combinations", "limit is 100,000"]),
+    ({f"v{i}": ["x", "y"] for i in range(20)} | {"v0": [f"x{i}" for i in range(2)]},
+     ["1,048,576 combinations", "limit is 100,000"]),
+]
+
+
+@pytest.mark.parametrize(("variables", "words"), OVERSIZED_TEMPLATES, ids=["many-variables", "many-values",
+                                                                           "huge-grid", "wide-grid"])
+def test_oversized_templates_are_refused_with_the_limit_and_the_count(editor, campaign, variables, words):
+    existing = PromptTemplateFactory(campaign=campaign, body="{v0}", variables={"v0": ["x"]})
+
+    created = editor.post("/api/prompt-templates/", {"campaign": campaign.pk, "name": "t", "body": "{v0}",
+                                                     "variables": variables}, format="json")
+    updated = editor.patch(f"/api/prompt-templates/{existing.pk}/", {"variables": variables}, format="json")
+
+    for response in (created, updated):
+        assert response.status_code == 400, response.content[:300]
+        assert all(word in str(response.json()) for word in words), (words, response.content[:300])
+    assert PromptTemplate.objects.count() == 1
+    existing.refresh_from_db()
+    assert existing.variables == {"v0": ["x"]}

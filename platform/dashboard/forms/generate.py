@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from campaigns.models import PromptTemplate
+from campaigns.models import PromptTemplate, validate_variables
 from generation.batches import MAX_CSV_BYTES, expand_grid, rows_from_csv
 from generation.services import SeedPolicy
 
@@ -51,6 +51,13 @@ class GenerateForm(forms.Form):
         self.template = template
         self.rows: list[dict[str, str]] = []
         self.grid_field_names: list[str] = []
+        #: Why this template cannot be generated from, for one saved before the caps on variables existed.
+        self.oversized: str | None = None
+        try:
+            validate_variables(template.variables or {})
+        except ValidationError as exc:
+            self.oversized = f"{' '.join(exc.messages)} Edit the template before generating from it."
+            return
         for name, values in (template.variables or {}).items():
             field_name = f"grid_{name}"
             self.fields[field_name] = forms.MultipleChoiceField(
@@ -75,6 +82,8 @@ class GenerateForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        if self.oversized:
+            raise ValidationError(self.oversized)
         policy = cleaned.get("seed_policy")
         if policy and policy != SeedPolicy.RANDOM and cleaned.get("seed") is None and "seed" not in self.errors:
             self.add_error("seed", "Give a seed (0 or more) for a fixed or incrementing seed policy.")
