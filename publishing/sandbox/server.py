@@ -74,7 +74,8 @@ class Sandbox:
         ]
 
     def _finalize(self, request: Request, media_id: str) -> Response:
-        fail = bool(control.take_faults(self.store, request.user_id or "", request.path, {"processing_failure"}))
+        fail = bool(control.take_faults(self.store, request.user_id or "", request.path, {"processing_failure"},
+                                        request.method))
         return api_media.finalize(self.store, request, media_id, self.config, fail)
 
     def handle(self, request: Request) -> Response:
@@ -96,12 +97,18 @@ class Sandbox:
             if method != request.method:
                 allowed.append(method)
                 continue
-            if scopes is not None:
-                self._authenticate(request, scopes)
-                injected = self._inject_faults(request)
-                if injected is not None:
-                    return injected
-            return handler(request, *match.groups())
+            if scopes is None:
+                return handler(request, *match.groups())
+            self._authenticate(request, scopes)
+            faults = control.take_faults(self.store, request.user_id or "", request.path,
+                                         {"delay", "rate_limit", "server_error", "unauthorized"}, request.method)
+            injected = self._inject_faults([f for f in faults if not f["lands"]])
+            if injected is not None:
+                return injected
+            response = handler(request, *match.groups())
+            # A fault that "lands" answers in place of a call that took effect (X created the post, then timed
+            # out or failed before answering).
+            return self._inject_faults([f for f in faults if f["lands"]]) or response
         if allowed:
             raise ApiError.problem(405, "Method Not Allowed", f"Use {' or '.join(allowed)} for {request.path}.")
         raise ApiError.problem(404, "Not Found Error", f"No such endpoint: {request.method} {request.path}.")
@@ -122,9 +129,7 @@ class Sandbox:
             raise ApiError.problem(403, "Forbidden", f"The access token lacks the scope(s): {missing}.",
                                    "https://api.x.com/2/problems/client-forbidden", reason="missing-scope")
 
-    def _inject_faults(self, request: Request) -> Response | None:
-        faults = control.take_faults(self.store, request.user_id or "", request.path,
-                                     {"delay", "rate_limit", "server_error", "unauthorized"})
+    def _inject_faults(self, faults: list) -> Response | None:
         for fault in faults:
             if fault["kind"] == "delay":
                 time.sleep(fault["delay"])

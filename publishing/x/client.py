@@ -23,6 +23,10 @@ from publishing.x.upload import CHUNK_SIZE, RETRY_DELAYS, ChunkedUpload, Progres
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 POST_FIELDS = "author_id,created_at,public_metrics,attachments"
+# The spec's way to get a post's media: expansions=attachments.media_keys puts the keys on each post and the media
+# objects (media_key, type) in includes.media.
+MEDIA_EXPANSION = {"expansions": "attachments.media_keys", "media_fields": "media_key,type"}
+MEDIA_PARAMETERS = ("expansions", "media.fields")
 URL_RE = re.compile(r"https?://\S+")
 
 
@@ -224,7 +228,7 @@ class XClient:
                              min_poll_secs=min_poll_secs, retry_delays=retry_delays)
 
     def create_post(self, text: str, *, media_ids: Sequence[str] = (), made_with_ai: bool = False) -> XPost:
-        """Create a post. Not idempotent: after a timeout, call find_recent_post before trying again."""
+        """Create a post. Not idempotent: use publishing.x.posting.create_once, which reconciles by media."""
         payload: dict[str, Any] = {"text": text} if text else {}  # X takes media-only posts, not empty text
         if media_ids:
             payload["media"] = {"media_ids": [str(m) for m in media_ids]}
@@ -239,8 +243,8 @@ class XClient:
     def get_post(self, post_id: str) -> XPost | None:
         """The post with its public metrics, or None if it does not exist (deleted, or never was)."""
         body = self._call(lambda: self._tweepy._make_request(
-            "GET", f"/2/tweets/{post_id}", params={"tweet_fields": POST_FIELDS}, endpoint_parameters=("tweet.fields",),
-            user_auth=self._user_auth))
+            "GET", f"/2/tweets/{post_id}", params={"tweet_fields": POST_FIELDS, **MEDIA_EXPANSION},
+            endpoint_parameters=("tweet.fields", *MEDIA_PARAMETERS), user_auth=self._user_auth))
         return XPost.from_api(body["data"]) if body.get("data") else None
 
     def get_posts(self, post_ids: Sequence[str]) -> dict[str, XPost]:
@@ -250,8 +254,8 @@ class XClient:
         for start in range(0, len(ids), 100):
             batch = ids[start:start + 100]
             body = self._call(lambda batch=batch: self._tweepy._make_request(
-                "GET", "/2/tweets", params={"ids": batch, "tweet_fields": POST_FIELDS},
-                endpoint_parameters=("ids", "tweet.fields"), user_auth=self._user_auth))
+                "GET", "/2/tweets", params={"ids": batch, "tweet_fields": POST_FIELDS, **MEDIA_EXPANSION},
+                endpoint_parameters=("ids", "tweet.fields", *MEDIA_PARAMETERS), user_auth=self._user_auth))
             found.update((p.id, p) for p in map(XPost.from_api, body.get("data") or []))
         return found
 
@@ -263,31 +267,30 @@ class XClient:
                      since_id: str | None = None) -> list[XPost]:
         """The account's newest posts (one page, newest first), with attachments and metrics."""
         user_id = user_id or self.get_me().id
-        params: dict[str, Any] = {"max_results": max(5, min(100, max_results)), "tweet_fields": POST_FIELDS}
+        params: dict[str, Any] = {"max_results": max(5, min(100, max_results)), "tweet_fields": POST_FIELDS,
+                                  **MEDIA_EXPANSION}
         if since_id:
             params["since_id"] = since_id
         body = self._call(lambda: self._tweepy._make_request(
             "GET", f"/2/users/{user_id}/tweets", params=params,
-            endpoint_parameters=("max_results", "tweet.fields", "since_id"), user_auth=self._user_auth))
+            endpoint_parameters=("max_results", "tweet.fields", "since_id", *MEDIA_PARAMETERS),
+            user_auth=self._user_auth))
         return [XPost.from_api(item) for item in body.get("data") or []]
 
     def find_recent_post(self, *, media_id: str | None = None, media_key: str | None = None,
-                         text: str | None = None, user_id: str | None = None, max_results: int = 100) -> XPost | None:
-        """Reconciliation after an uncertain create: the newest recent post carrying this media or this text.
+                         user_id: str | None = None, max_results: int = 100) -> XPost | None:
+        """Reconciliation after an uncertain create: the newest recent post carrying this upload's media.
 
-        Media is the reliable match (a media key is "<type>_<media id>"). Text is compared without links, since X
-        rewrites them and appends one for media.
+        Only media identifies a post: a media id belongs to one upload, while two clips may share a caption, so
+        there is deliberately no match by text. A media key is "<type>_<media id>".
         """
-        if not (media_id or media_key or text):
-            raise ValueError("Give media_id, media_key or text to look for.")
-        wanted = comparable_text(text) if text else None
+        if not (media_id or media_key):
+            raise ValueError("Give the media_id or media_key of the upload to look for.")
 
         def matches(post: XPost) -> bool:
             if media_key and media_key in post.media_keys:
                 return True
-            if media_id and any(key.rpartition("_")[2] == str(media_id) for key in post.media_keys):
-                return True
-            return bool(wanted) and comparable_text(post.text) == wanted
+            return bool(media_id) and any(key.rpartition("_")[2] == str(media_id) for key in post.media_keys)
 
         return next((post for post in self.recent_posts(user_id, max_results=max_results) if matches(post)), None)
 

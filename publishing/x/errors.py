@@ -35,19 +35,21 @@ class Reason:
     BAD_REQUEST = "bad_request"
 
 
+DUPLICATE_TEXT = ("X refuses the same text twice on one account, and this account already posted this caption: "
+                  "change the caption, then retry.")
+
+
 class XError(Exception):
     """A failed call to X. `permanent` says whether retrying the same call can ever succeed."""
 
     def __init__(self, message: str, *, permanent: bool, reason_code: str, retry_at: datetime | None = None,
-                 status: int | None = None, probably_posted: bool = False) -> None:
+                 status: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.permanent = permanent
         self.reason_code = reason_code
         self.retry_at = retry_at
         self.status = status
-        # A duplicate-content refusal after a create whose outcome was unknown: the first try most likely landed.
-        self.probably_posted = probably_posted
 
     @property
     def transient(self) -> bool:
@@ -142,9 +144,9 @@ def _from_http(exc: tweepy.HTTPException) -> XError:
                       permanent=True, reason_code=Reason.TOKEN_INVALID, status=status)
     if isinstance(exc, tweepy.Forbidden):
         if "duplicate content" in lowered:
-            return XError("X refused the post as a duplicate of a recent post by this account. If an earlier attempt "
-                          "timed out, it was probably posted: check the account; otherwise change the caption.",
-                          permanent=True, reason_code=Reason.DUPLICATE, status=status, probably_posted=True)
+            # Whether an earlier attempt of this very post landed is decided by its media (publishing.x.posting),
+            # never by the text: another clip of the account may carry the same caption.
+            return XError(DUPLICATE_TEXT, permanent=True, reason_code=Reason.DUPLICATE, status=status)
         if "unsupported authentication" in lowered or "application-only" in lowered:
             return XError("X does not accept an app-only token here: connect the account with OAuth 2.0 user "
                           "context or OAuth 1.0a user tokens.", permanent=True, reason_code=Reason.APP_ONLY_AUTH,
