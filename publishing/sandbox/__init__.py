@@ -19,7 +19,8 @@ Control endpoints (no auth):
     GET    /_sandbox/accounts
     POST   /_sandbox/faults    {user_id, kind, count=1, path?, method?, status=503, delay, reset_header=true,
                                 reset_in=60, lands=false}
-           kind: rate_limit | server_error | delay | unauthorized | processing_failure (next `count` matching calls),
+           kind: rate_limit | server_error | delay | unauthorized | processing_failure | stale_timeline (next
+                 `count` matching calls; stale_timeline: timeline reads that miss the last `delay`=60 s of posts),
                  expire_tokens | revoke_tokens | expire_media (at once)
            lands=true: a delay or server_error acts after the call took effect (X created the post, then its answer
            was late or a 5xx)

@@ -215,7 +215,9 @@ def get_posts(store: Store, request: Request) -> Response:
     return Response(200, _with_includes(body, [rows[i] for i in ids if i in rows], request))
 
 
-def user_posts(store: Store, request: Request, user_id: str) -> Response:
+def user_posts(store: Store, request: Request, user_id: str, extra_lag: float = 0.0) -> Response:
+    """GET /2/users/{id}/tweets, newest first; posts younger than the account's timeline lag (or `extra_lag`, from
+    a stale_timeline fault) are not in it yet."""
     query = request.query
     try:
         max_results = int(query.get("max_results", "10"))
@@ -235,9 +237,10 @@ def user_posts(store: Store, request: Request, user_id: str) -> Response:
         account = db.execute("SELECT timeline_lag_secs FROM accounts WHERE user_id = ?", (user_id,)).fetchone()
         if account is None:
             return Response(200, {"errors": [not_found_error("user", user_id)]})
-        if account["timeline_lag_secs"]:
+        lag = max(account["timeline_lag_secs"], extra_lag)
+        if lag:
             clauses.append("created_at <= ?")
-            args.append(time.time() - account["timeline_lag_secs"])
+            args.append(time.time() - lag)
         rows = db.execute(f"SELECT * FROM posts WHERE {' AND '.join(clauses)} "  # noqa: S608 (fixed fragments)
                           "ORDER BY CAST(id AS INTEGER) DESC LIMIT ?", (*args, max_results + 1)).fetchall()
     page, more = rows[:max_results], len(rows) > max_results

@@ -14,7 +14,7 @@ from publishing.sandbox.config import Config
 from publishing.sandbox.store import Store, token
 from publishing.sandbox.web import ApiError, Request, Response
 
-FAULT_KINDS = {"rate_limit", "server_error", "delay", "processing_failure", "unauthorized"}
+FAULT_KINDS = {"rate_limit", "server_error", "delay", "processing_failure", "unauthorized", "stale_timeline"}
 TOKEN_ACTIONS = {"expire_tokens", "revoke_tokens", "expire_media"}
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 
@@ -106,7 +106,8 @@ def set_fault(store: Store, request: Request) -> Response:
     `path` is a prefix, or a glob when it holds `*` (e.g. "/2/media/upload/*/append"); empty matches every call.
     `method` (e.g. "POST") limits the fault to that method. `lands: true` makes a delay or server_error act after
     the call took effect, as when X creates a post but its answer is late or lost (a timeout or 5xx on a create
-    that happened).
+    that happened). `stale_timeline`: the user's next `count` reads of GET /2/users/{id}/tweets miss the posts of
+    the last `delay` seconds (default 60), as from a lagging replica.
     """
     body = request.json()
     kind, user_id = body.get("kind"), body.get("user_id")
@@ -137,7 +138,8 @@ def set_fault(store: Store, request: Request) -> Response:
             "INSERT INTO faults (user_id, kind, remaining, path_prefix, status, delay, reset_header, reset_in, method, "
             "lands) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (user_id, kind, count, body.get("path", body.get("path_prefix", "")), int(body.get("status", 503)),
-             float(body.get("delay", 0)), int(bool(body.get("reset_header", True))), int(body.get("reset_in", 60)),
+             float(body.get("delay", 60 if kind == "stale_timeline" else 0)),
+             int(bool(body.get("reset_header", True))), int(body.get("reset_in", 60)),
              method, int(lands)),
         )
     return Response(201, {"ok": True})

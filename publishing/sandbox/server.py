@@ -55,7 +55,7 @@ class Sandbox:
             ("GET", re.compile(r"/2/tweets/([^/]+)"), READ, lambda r, i: api_posts.get_post(s, r, i)),
             ("DELETE", re.compile(r"/2/tweets/([^/]+)"), WRITE, lambda r, i: api_posts.delete(s, r, i)),
             ("GET", re.compile(r"/2/users/me"), READ, lambda r: api_posts.me(s, r)),
-            ("GET", re.compile(r"/2/users/([^/]+)/tweets"), READ, lambda r, i: api_posts.user_posts(s, r, i)),
+            ("GET", re.compile(r"/2/users/([^/]+)/tweets"), READ, self._user_posts),
             ("GET", re.compile(r"/(?:i|2)/oauth2/authorize"), None, lambda r: oauth2.authorize(s, r)),
             ("POST", re.compile(r"/2/oauth2/token"), None,
              lambda r: oauth2.token_endpoint(s, r, c.access_token_ttl)),
@@ -77,6 +77,12 @@ class Sandbox:
         fail = bool(control.take_faults(self.store, request.user_id or "", request.path, {"processing_failure"},
                                         request.method))
         return api_media.finalize(self.store, request, media_id, self.config, fail)
+
+    def _user_posts(self, request: Request, user_id: str) -> Response:
+        stale = control.take_faults(self.store, request.user_id or "", request.path, {"stale_timeline"},
+                                    request.method)
+        return api_posts.user_posts(self.store, request, user_id, extra_lag=max((f["delay"] for f in stale),
+                                                                               default=0.0))
 
     def handle(self, request: Request) -> Response:
         try:

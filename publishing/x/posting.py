@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECS = 900.0
 # After a duplicate 403 on a create whose outcome was in doubt: X's user timeline can lag a create by seconds, so
 # look for this media a few more times before calling the text a duplicate of another post.
-RECHECK_DELAYS = (1.0, 3.0)
+RECHECK_DELAYS = (2.0, 5.0)
 
 
 @dataclass(frozen=True)
