@@ -81,6 +81,11 @@ class PostQuerySet(WorkspaceScopedQuerySet):
     def in_flight(self) -> PostQuerySet:
         return self.filter(status__in=IN_FLIGHT_STATUSES)
 
+    def same_caption(self, account_id: int, caption: str) -> PostQuerySet:
+        """Posts of the account with exactly this (normalised) caption that are on X or on their way there."""
+        return self.filter(x_account_id=account_id, caption=caption).exclude(
+            status__in=[PostStatus.FAILED, PostStatus.CANCELLED])
+
 
 class Post(models.Model):
     clip = models.ForeignKey(Clip, on_delete=models.PROTECT, related_name="posts")

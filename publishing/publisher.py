@@ -1,15 +1,15 @@
 """Publishing one post: uploading -> processing -> posting -> posted, resumable after a crash at any point.
 
 `posting` is committed before the create call. A run that finds a post already in `posting` does not know
-whether the earlier create reached X (a crash, a timeout), so it first looks for the post among the account's
-recent posts (by media id, then text) and only creates when nothing matches: X has no idempotency key.
+whether the earlier create reached X (a crash, a timeout, a 5xx), so it first looks among the account's recent
+posts for one carrying this post's media, and only creates when none does: X has no idempotency key, and two
+clips may share a caption, so text never identifies a post (publishing.x.posting).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import F
@@ -21,10 +21,9 @@ from publishing.faults import crash_point
 from publishing.models import AccountStatus, Post, PostStatus, XAccount
 from publishing.notifications import notify_post_failed
 from publishing.x import Reason, XClient, XError, XPost
+from publishing.x.posting import backoff_secs, create_once
 
 log = logging.getLogger(__name__)
-
-MAX_BACKOFF = timedelta(minutes=15)
 
 
 @dataclass
@@ -68,12 +67,6 @@ def _fail(post: Post, message: str) -> str:
     return PostStatus.FAILED
 
 
-def _backoff(post: Post, error: XError) -> float:
-    if error.retry_at is not None:
-        return max(1.0, (error.retry_at - timezone.now()).total_seconds() + 1)
-    return min(MAX_BACKOFF.total_seconds(), 5.0 * 2 ** max(0, post.attempts - 1))
-
-
 def publish(post_id: int) -> str:
     """Run (or resume) one post. Returns its status, or raises RetryLater for a transient failure."""
     post = Post.objects.select_related("x_account", "clip").filter(pk=post_id).first()
@@ -96,7 +89,7 @@ def publish(post_id: int) -> str:
 def _run(post: Post, account: XAccount, client: XClient, resumed_in_posting: bool) -> str:
     if post.status == PostStatus.UPLOADING and post.failed_in == PostStatus.POSTING and post.media_id:
         # A retry of a post that failed mid-create: X may have it already (its answer never arrived).
-        found = client.find_recent_post(media_id=post.media_id, text=post.caption, user_id=account.x_user_id or None)
+        found = client.find_recent_post(media_id=post.media_id, user_id=account.x_user_id or None)
         if found is not None:
             log.warning("post.reconciled_on_retry post=%s x_post=%s", post.pk, found.id)
             _advance(post, PostStatus.UPLOADING, PostStatus.POSTING)
@@ -112,27 +105,18 @@ def _run(post: Post, account: XAccount, client: XClient, resumed_in_posting: boo
         crash_point("after_processing", post.pk)
         _advance(post, PostStatus.PROCESSING, PostStatus.POSTING)
         resumed_in_posting = False
-    if resumed_in_posting:
-        found = client.find_recent_post(media_id=post.media_id, text=post.caption, user_id=account.x_user_id or None)
-        if found is not None:
-            log.warning("post.reconciled post=%s x_post=%s (an earlier create had gone through)", post.pk, found.id)
-            return _mark_posted(post, account, found)
-    x_post = client.create_post(post.caption, media_ids=[post.media_id], made_with_ai=settings.X_MADE_WITH_AI)
-    crash_point("after_create", post.pk)
-    return _mark_posted(post, account, x_post)
+    created = create_once(client, post.caption, post.media_id, in_doubt=resumed_in_posting,
+                          user_id=account.x_user_id or None, made_with_ai=settings.X_MADE_WITH_AI)
+    if created.reconciled:
+        log.warning("post.reconciled post=%s x_post=%s (an earlier create had gone through)", post.pk,
+                    created.post.id)
+    else:
+        crash_point("after_create", post.pk)
+    return _mark_posted(post, account, created.post)
 
 
 def _handle_error(post: Post, account: XAccount, error: XError) -> str:
     log.warning("post.x_error post=%s code=%s permanent=%s", post.pk, error.reason_code, error.permanent)
-    if error.probably_posted and post.status == PostStatus.POSTING:
-        try:
-            with gateway.client_for(account) as client:
-                found = client.find_recent_post(media_id=post.media_id, text=post.caption,
-                                                user_id=account.x_user_id or None)
-            if found is not None:
-                return _mark_posted(post, account, found)
-        except (XError, _Moved):
-            pass
     if error.reason_code in (Reason.MEDIA_EXPIRED,) and post.status in (PostStatus.PROCESSING, PostStatus.POSTING):
         # The uploaded media is gone before it was posted: upload again (the create never succeeded with it).
         Post.objects.filter(pk=post.pk, status=post.status).update(status=PostStatus.UPLOADING, media_id="",
@@ -146,4 +130,4 @@ def _handle_error(post: Post, account: XAccount, error: XError) -> str:
     if post.attempts >= settings.PUBLISH_MAX_ATTEMPTS:
         return _fail(post, f"X kept failing after {post.attempts} attempts; last error: {error.message}")
     Post.objects.filter(pk=post.pk).update(last_error=f"Retrying: {error.message}"[:2000], updated_at=timezone.now())
-    raise RetryLater(_backoff(post, error), error.message)
+    raise RetryLater(backoff_secs(post.attempts, error, timezone.now()), error.message)

@@ -66,6 +66,27 @@ def schedule_post(clip: Clip, account: XAccount, caption: str | None, scheduled_
     return post
 
 
+def caption_warnings(post: Post) -> list[str]:
+    """What to tell whoever just scheduled `post` (or changed its caption) about captions this account already
+    posted or has scheduled. A warning, not a refusal: X's duplicate window is undocumented, the other post may be
+    cancelled or deleted first, and if X does refuse, the post fails with "change the caption" (never a false
+    success), so the marketer decides."""
+    others = Post.objects.same_caption(post.x_account_id, post.caption).exclude(pk=post.pk)
+    handle = post.x_account.handle
+    warnings = []
+    posted = others.filter(status=PostStatus.POSTED).order_by("-posted_at").first()
+    if posted is not None:
+        when = f"{posted.posted_at:%Y-%m-%d %H:%M} UTC" if posted.posted_at else "earlier"
+        warnings.append(f"@{handle} already posted this exact caption (post {posted.pk}, {when}). X refuses the same "
+                        "text twice on one account: change the caption, or this post will likely fail.")
+    pending = others.exclude(status=PostStatus.POSTED).order_by("scheduled_at", "pk").first()
+    if pending is not None:
+        warnings.append(f"@{handle} already has this exact caption scheduled (post {pending.pk}, "
+                        f"{pending.scheduled_at:%Y-%m-%d %H:%M} UTC). X refuses the same text twice on one account: "
+                        "change one of the captions, or the later post will likely fail.")
+    return warnings
+
+
 def schedule_post_local(clip: Clip, account: XAccount, caption: str | None, local: datetime) -> Post:
     """Schedule at a wall-clock time in the campaign's time zone (DST rules in publishing.scheduling)."""
     return schedule_post(clip, account, caption, local_to_utc(local, clip.campaign.timezone))

@@ -57,6 +57,19 @@ class PostSerializer(serializers.ModelSerializer):
         return attrs
 
 
+class PostWithWarningsSerializer(PostSerializer):
+    """A post just scheduled or changed, with what the caller should know about its caption."""
+
+    warnings = serializers.ListField(
+        child=serializers.CharField(), read_only=True,
+        help_text="Warnings, not errors: for example this account already posted or scheduled the same caption, "
+                  "which X refuses as a duplicate.")
+
+    class Meta(PostSerializer.Meta):
+        fields = [*PostSerializer.Meta.fields, "warnings"]
+        read_only_fields = [*PostSerializer.Meta.read_only_fields, "warnings"]
+
+
 class PostUpdateSerializer(serializers.Serializer):
     """Moving a post in time; its clip and account are fixed (repeating them is allowed, changing them is not)."""
 

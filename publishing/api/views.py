@@ -12,7 +12,12 @@ from accounts.api.base import WorkspaceScopedViewSet, require_role
 from accounts.models import Role, workspace_id_of
 from campaigns.models import Campaign
 from publishing import services
-from publishing.api.serializers import PostSerializer, PostUpdateSerializer, XAccountSerializer
+from publishing.api.serializers import (
+    PostSerializer,
+    PostUpdateSerializer,
+    PostWithWarningsSerializer,
+    XAccountSerializer,
+)
 from publishing.metrics import campaign_rollup
 from publishing.models import Post, XAccount
 
@@ -28,7 +33,11 @@ class PostViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
     serializer_class = PostSerializer
     filterset_fields = ["x_account", "status", "clip", "clip__campaign"]
 
-    @extend_schema(request=PostSerializer, responses={201: PostSerializer})
+    def _with_warnings(self, post: Post, status_code: int = status.HTTP_200_OK) -> Response:
+        post.warnings = services.caption_warnings(post)
+        return Response(PostWithWarningsSerializer(post, context=self.get_serializer_context()).data, status_code)
+
+    @extend_schema(request=PostSerializer, responses={201: PostWithWarningsSerializer})
     def create(self, request: Request) -> Response:
         """Schedule an approved clip: at a UTC instant, at a local time of the campaign, or in the next slot."""
         data = PostSerializer(data=request.data, context=self.get_serializer_context())
@@ -45,9 +54,9 @@ class PostViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
                 post = services.schedule_post(v["clip"], v["x_account"], v.get("caption"), v["scheduled_at"])
         except ValidationError as exc:
             raise serializers.ValidationError(exc.messages) from exc
-        return Response(PostSerializer(post, context=self.get_serializer_context()).data, status.HTTP_201_CREATED)
+        return self._with_warnings(post, status.HTTP_201_CREATED)
 
-    @extend_schema(request=PostUpdateSerializer, responses=PostSerializer)
+    @extend_schema(request=PostUpdateSerializer, responses=PostWithWarningsSerializer)
     def partial_update(self, request: Request, pk=None) -> Response:
         post = self.get_object()
         data = PostUpdateSerializer(post, data=request.data, context=self.get_serializer_context())
@@ -60,7 +69,7 @@ class PostViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
         if not moved:
             raise serializers.ValidationError("Only a scheduled post can be changed; this one has started going out.")
         post.refresh_from_db()
-        return Response(self.get_serializer(post).data)
+        return self._with_warnings(post)
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])

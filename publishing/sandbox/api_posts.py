@@ -135,7 +135,8 @@ def shown_text(text: str, post_id: str, media_key: str | None) -> str:
     return f"{text} https://t.co/{int(post_id) % 10**10:010d}" if media_key else text
 
 
-def post_json(row: sqlite3.Row, fields: set[str], now: float) -> dict[str, Any]:
+def post_json(row: sqlite3.Row, fields: set[str], now: float,
+              expansions: frozenset[str] = frozenset()) -> dict[str, Any]:
     # X answers `edit_history_tweet_ids` (tweepy needs it); spec 2.167 renames it, so send both.
     text = shown_text(row["text"], row["id"], row["media_key"])
     data: dict[str, Any] = {"id": row["id"], "text": text, "edit_history_tweet_ids": [row["id"]],
@@ -146,13 +147,41 @@ def post_json(row: sqlite3.Row, fields: set[str], now: float) -> dict[str, Any]:
         data["created_at"] = iso(row["created_at"])
     if "public_metrics" in fields:
         data["public_metrics"] = public_metrics(row, now)
-    if "attachments" in fields and row["media_key"]:
+    if ("attachments" in fields or "attachments.media_keys" in expansions) and row["media_key"]:
         data["attachments"] = {"media_keys": [row["media_key"]]}
     return data
 
 
+MEDIA_TYPES = {"7": "video", "3": "photo", "16": "animated_gif"}
+
+
+def media_json(media_key: str, fields: set[str]) -> dict[str, Any]:
+    """A Media object of `includes.media`: media_key and type always, as X sends them."""
+    data: dict[str, Any] = {"media_key": media_key, "type": MEDIA_TYPES.get(media_key.partition("_")[0], "video")}
+    if "duration_ms" in fields:
+        data["duration_ms"] = 0
+    return data
+
+
 def _fields(request: Request) -> set[str]:
-    return {f for f in request.query.get("tweet.fields", "").split(",") if f}
+    # Spec 2.167 names the parameter post.fields; X (and tweepy) still send tweet.fields.
+    query = request.query
+    return {f for name in ("post.fields", "tweet.fields") for f in query.get(name, "").split(",") if f}
+
+
+def _expansions(request: Request) -> frozenset[str]:
+    return frozenset(f for f in request.query.get("expansions", "").split(",") if f)
+
+
+def _with_includes(body: dict[str, Any], rows: list[sqlite3.Row], request: Request) -> dict[str, Any]:
+    """`includes.media` for expansions=attachments.media_keys: each attached media once, in order of first use."""
+    if "attachments.media_keys" not in _expansions(request):
+        return body
+    keys = list(dict.fromkeys(r["media_key"] for r in rows if r["media_key"]))
+    if keys:
+        fields = {f for f in request.query.get("media.fields", "").split(",") if f}
+        body["includes"] = {"media": [media_json(k, fields) for k in keys]}
+    return body
 
 
 def get_post(store: Store, request: Request, post_id: str) -> Response:
@@ -162,7 +191,8 @@ def get_post(store: Store, request: Request, post_id: str) -> Response:
         row = db.execute("SELECT * FROM posts WHERE id = ? AND deleted_at IS NULL", (post_id,)).fetchone()
     if row is None:
         return Response(200, {"errors": [not_found_error("tweet", post_id)]})
-    return Response(200, {"data": post_json(row, _fields(request), time.time())})
+    body = {"data": post_json(row, _fields(request), time.time(), _expansions(request))}
+    return Response(200, _with_includes(body, [row], request))
 
 
 def get_posts(store: Store, request: Request) -> Response:
@@ -174,18 +204,20 @@ def get_posts(store: Store, request: Request) -> Response:
         marks = ",".join("?" * len(ids))
         rows = {r["id"]: r for r in db.execute(
             f"SELECT * FROM posts WHERE id IN ({marks}) AND deleted_at IS NULL", ids).fetchall()}  # noqa: S608
-    now, fields = time.time(), _fields(request)
+    now, fields, expansions = time.time(), _fields(request), _expansions(request)
     body: dict[str, Any] = {}
-    found = [post_json(rows[i], fields, now) for i in ids if i in rows]
+    found = [post_json(rows[i], fields, now, expansions) for i in ids if i in rows]
     missing = [not_found_error("tweet", i, "ids") for i in ids if i not in rows]
     if found:
         body["data"] = found
     if missing:
         body["errors"] = missing
-    return Response(200, body)
+    return Response(200, _with_includes(body, [rows[i] for i in ids if i in rows], request))
 
 
-def user_posts(store: Store, request: Request, user_id: str) -> Response:
+def user_posts(store: Store, request: Request, user_id: str, extra_lag: float = 0.0) -> Response:
+    """GET /2/users/{id}/tweets, newest first; posts younger than the account's timeline lag (or `extra_lag`, from
+    a stale_timeline fault) are not in it yet."""
     query = request.query
     try:
         max_results = int(query.get("max_results", "10"))
@@ -202,12 +234,17 @@ def user_posts(store: Store, request: Request, user_id: str) -> Response:
             clauses.append(f"CAST(id AS INTEGER) {op} ?")
             args.append(int(value))
     with store.tx() as db:
-        if db.execute("SELECT 1 FROM accounts WHERE user_id = ?", (user_id,)).fetchone() is None:
+        account = db.execute("SELECT timeline_lag_secs FROM accounts WHERE user_id = ?", (user_id,)).fetchone()
+        if account is None:
             return Response(200, {"errors": [not_found_error("user", user_id)]})
+        lag = max(account["timeline_lag_secs"], extra_lag)
+        if lag:
+            clauses.append("created_at <= ?")
+            args.append(time.time() - lag)
         rows = db.execute(f"SELECT * FROM posts WHERE {' AND '.join(clauses)} "  # noqa: S608 (fixed fragments)
                           "ORDER BY CAST(id AS INTEGER) DESC LIMIT ?", (*args, max_results + 1)).fetchall()
     page, more = rows[:max_results], len(rows) > max_results
-    now, fields = time.time(), _fields(request)
+    now, fields, expansions = time.time(), _fields(request), _expansions(request)
     meta: dict[str, Any] = {"result_count": len(page)}
     if page:
         meta.update(newest_id=page[0]["id"], oldest_id=page[-1]["id"])
@@ -215,8 +252,8 @@ def user_posts(store: Store, request: Request, user_id: str) -> Response:
         meta["next_token"] = page[-1]["id"]
     body: dict[str, Any] = {"meta": meta}
     if page:
-        body["data"] = [post_json(r, fields, now) for r in page]
-    return Response(200, body)
+        body["data"] = [post_json(r, fields, now, expansions) for r in page]
+    return Response(200, _with_includes(body, page, request))
 
 
 def delete(store: Store, request: Request, post_id: str) -> Response:

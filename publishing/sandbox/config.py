@@ -16,6 +16,9 @@ class Config:
     default_post_limit: int = 100  # POST /2/tweets per user per window
     default_post_window_secs: int = 900
     default_daily_post_limit: int = 10000  # X's free tier allows far fewer: create such accounts to test it
+    # X's user timelines are eventually consistent: a new post can be missing from GET /2/users/{id}/tweets for a
+    # while after its create answered (lookups by id see it at once). Per account on POST /_sandbox/accounts.
+    default_timeline_lag_secs: float = 0.0
 
     def update(self, values: dict[str, Any]) -> None:
         known = {f.name: f.type for f in fields(self)}

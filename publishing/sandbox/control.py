@@ -14,7 +14,7 @@ from publishing.sandbox.config import Config
 from publishing.sandbox.store import Store, token
 from publishing.sandbox.web import ApiError, Request, Response
 
-FAULT_KINDS = {"rate_limit", "server_error", "delay", "processing_failure", "unauthorized"}
+FAULT_KINDS = {"rate_limit", "server_error", "delay", "processing_failure", "unauthorized", "stale_timeline"}
 TOKEN_ACTIONS = {"expire_tokens", "revoke_tokens", "expire_media"}
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 
@@ -80,12 +80,13 @@ def create_account(store: Store, request: Request, config: Config) -> Response:
             "post_limit": int(body.get("post_limit", config.default_post_limit)),
             "post_window_secs": int(body.get("post_window_secs", config.default_post_window_secs)),
             "daily_post_limit": int(body.get("daily_post_limit", config.default_daily_post_limit)),
+            "timeline_lag_secs": float(body.get("timeline_lag_secs", config.default_timeline_lag_secs)),
             "created_at": time.time(),
         }
         db.execute("INSERT INTO accounts (user_id, username, name, consumer_key, access_token, access_token_secret, "
-                   "post_limit, post_window_secs, daily_post_limit, created_at) VALUES (:user_id, :username, :name, "
-                   ":consumer_key, :access_token, :access_token_secret, :post_limit, :post_window_secs, "
-                   ":daily_post_limit, :created_at)", account)
+                   "post_limit, post_window_secs, daily_post_limit, timeline_lag_secs, created_at) VALUES (:user_id, "
+                   ":username, :name, :consumer_key, :access_token, :access_token_secret, :post_limit, "
+                   ":post_window_secs, :daily_post_limit, :timeline_lag_secs, :created_at)", account)
     account.update(consumer_secret=app["consumer_secret"], client_id=app["client_id"],
                    client_secret=app["client_secret"])
     return Response(201, account)
@@ -99,9 +100,14 @@ def list_accounts(store: Store) -> Response:
 
 
 def set_fault(store: Store, request: Request) -> Response:
-    """POST /_sandbox/faults {user_id, kind, count, path?, status?, delay?, reset_header?, reset_in?}.
+    """POST /_sandbox/faults {user_id, kind, count, path?, method?, status?, delay?, reset_header?, reset_in?,
+    lands?}.
 
     `path` is a prefix, or a glob when it holds `*` (e.g. "/2/media/upload/*/append"); empty matches every call.
+    `method` (e.g. "POST") limits the fault to that method. `lands: true` makes a delay or server_error act after
+    the call took effect, as when X creates a post but its answer is late or lost (a timeout or 5xx on a create
+    that happened). `stale_timeline`: the user's next `count` reads of GET /2/users/{id}/tweets miss the posts of
+    the last `delay` seconds (default 60), as from a lagging replica.
     """
     body = request.json()
     kind, user_id = body.get("kind"), body.get("user_id")
@@ -122,11 +128,19 @@ def set_fault(store: Store, request: Request) -> Response:
             db.execute("UPDATE accounts SET oauth1_revoked = 1 WHERE user_id = ?", (user_id,))
             return Response(200, {"ok": True})
         count = int(body.get("count", 1))
+        method = str(body.get("method", "")).upper()
+        if method not in ("", "GET", "POST", "DELETE", "PUT"):
+            raise _bad("method must be GET, POST, DELETE or PUT (or absent for any).")
+        lands = bool(body.get("lands", False))
+        if lands and kind not in ("delay", "server_error"):
+            raise _bad("lands applies to delay and server_error faults only.")
         db.execute(
-            "INSERT INTO faults (user_id, kind, remaining, path_prefix, status, delay, reset_header, reset_in) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO faults (user_id, kind, remaining, path_prefix, status, delay, reset_header, reset_in, method, "
+            "lands) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (user_id, kind, count, body.get("path", body.get("path_prefix", "")), int(body.get("status", 503)),
-             float(body.get("delay", 0)), int(bool(body.get("reset_header", True))), int(body.get("reset_in", 60))),
+             float(body.get("delay", 60 if kind == "stale_timeline" else 0)),
+             int(bool(body.get("reset_header", True))), int(body.get("reset_in", 60)),
+             method, int(lands)),
         )
     return Response(201, {"ok": True})
 
@@ -141,14 +155,15 @@ def clear_faults(store: Store, request: Request) -> Response:
     return Response(200, {"ok": True})
 
 
-def take_faults(store: Store, user_id: str, path: str, kinds: set[str]) -> list[sqlite3.Row]:
-    """Consume one use of each pending fault of these kinds that matches the path (oldest first)."""
+def take_faults(store: Store, user_id: str, path: str, kinds: set[str], method: str = "") -> list[sqlite3.Row]:
+    """Consume one use of each pending fault of these kinds that matches the path and method (oldest first)."""
     taken = []
     with store.tx() as db:
         for row in db.execute("SELECT * FROM faults WHERE user_id = ? AND remaining > 0 ORDER BY id",
                               (user_id,)).fetchall():
             pattern = row["path_prefix"]
             matches = fnmatchcase(path, pattern) if "*" in pattern else path.startswith(pattern)
+            matches = matches and row["method"] in ("", method)
             if row["kind"] in kinds and matches and row["kind"] not in {t["kind"] for t in taken}:
                 taken.append(row)
                 db.execute("UPDATE faults SET remaining = remaining - 1 WHERE id = ?", (row["id"],))

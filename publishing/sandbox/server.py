@@ -55,7 +55,7 @@ class Sandbox:
             ("GET", re.compile(r"/2/tweets/([^/]+)"), READ, lambda r, i: api_posts.get_post(s, r, i)),
             ("DELETE", re.compile(r"/2/tweets/([^/]+)"), WRITE, lambda r, i: api_posts.delete(s, r, i)),
             ("GET", re.compile(r"/2/users/me"), READ, lambda r: api_posts.me(s, r)),
-            ("GET", re.compile(r"/2/users/([^/]+)/tweets"), READ, lambda r, i: api_posts.user_posts(s, r, i)),
+            ("GET", re.compile(r"/2/users/([^/]+)/tweets"), READ, self._user_posts),
             ("GET", re.compile(r"/(?:i|2)/oauth2/authorize"), None, lambda r: oauth2.authorize(s, r)),
             ("POST", re.compile(r"/2/oauth2/token"), None,
              lambda r: oauth2.token_endpoint(s, r, c.access_token_ttl)),
@@ -74,8 +74,15 @@ class Sandbox:
         ]
 
     def _finalize(self, request: Request, media_id: str) -> Response:
-        fail = bool(control.take_faults(self.store, request.user_id or "", request.path, {"processing_failure"}))
+        fail = bool(control.take_faults(self.store, request.user_id or "", request.path, {"processing_failure"},
+                                        request.method))
         return api_media.finalize(self.store, request, media_id, self.config, fail)
+
+    def _user_posts(self, request: Request, user_id: str) -> Response:
+        stale = control.take_faults(self.store, request.user_id or "", request.path, {"stale_timeline"},
+                                    request.method)
+        return api_posts.user_posts(self.store, request, user_id, extra_lag=max((f["delay"] for f in stale),
+                                                                               default=0.0))
 
     def handle(self, request: Request) -> Response:
         try:
@@ -96,12 +103,18 @@ class Sandbox:
             if method != request.method:
                 allowed.append(method)
                 continue
-            if scopes is not None:
-                self._authenticate(request, scopes)
-                injected = self._inject_faults(request)
-                if injected is not None:
-                    return injected
-            return handler(request, *match.groups())
+            if scopes is None:
+                return handler(request, *match.groups())
+            self._authenticate(request, scopes)
+            faults = control.take_faults(self.store, request.user_id or "", request.path,
+                                         {"delay", "rate_limit", "server_error", "unauthorized"}, request.method)
+            injected = self._inject_faults([f for f in faults if not f["lands"]])
+            if injected is not None:
+                return injected
+            response = handler(request, *match.groups())
+            # A fault that "lands" answers in place of a call that took effect (X created the post, then timed
+            # out or failed before answering).
+            return self._inject_faults([f for f in faults if f["lands"]]) or response
         if allowed:
             raise ApiError.problem(405, "Method Not Allowed", f"Use {' or '.join(allowed)} for {request.path}.")
         raise ApiError.problem(404, "Not Found Error", f"No such endpoint: {request.method} {request.path}.")
@@ -122,9 +135,7 @@ class Sandbox:
             raise ApiError.problem(403, "Forbidden", f"The access token lacks the scope(s): {missing}.",
                                    "https://api.x.com/2/problems/client-forbidden", reason="missing-scope")
 
-    def _inject_faults(self, request: Request) -> Response | None:
-        faults = control.take_faults(self.store, request.user_id or "", request.path,
-                                     {"delay", "rate_limit", "server_error", "unauthorized"})
+    def _inject_faults(self, faults: list) -> Response | None:
         for fault in faults:
             if fault["kind"] == "delay":
                 time.sleep(fault["delay"])

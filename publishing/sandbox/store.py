@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS accounts (
     post_limit INTEGER NOT NULL,
     post_window_secs INTEGER NOT NULL,
     daily_post_limit INTEGER NOT NULL DEFAULT 10000,
+    timeline_lag_secs REAL NOT NULL DEFAULT 0,
     created_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS nonces (
@@ -110,7 +111,9 @@ CREATE TABLE IF NOT EXISTS faults (
     status INTEGER,
     delay REAL,
     reset_header INTEGER NOT NULL DEFAULT 1,
-    reset_in INTEGER NOT NULL DEFAULT 60
+    reset_in INTEGER NOT NULL DEFAULT 60,
+    method TEXT NOT NULL DEFAULT '',  -- empty: any method
+    lands INTEGER NOT NULL DEFAULT 0  -- 1: the call takes effect, then the fault answers in its place
 );
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
@@ -138,7 +141,10 @@ class Store:
     def _upgrade(self) -> None:
         """Add columns that later versions introduced to sandbox files made by earlier ones."""
         for table, column, definition in (("accounts", "daily_post_limit", "INTEGER NOT NULL DEFAULT 10000"),
-                                          ("media", "sha256", "TEXT"), ("apps", "scopes", "TEXT NOT NULL DEFAULT ''")):
+                                          ("media", "sha256", "TEXT"), ("apps", "scopes", "TEXT NOT NULL DEFAULT ''"),
+                                          ("accounts", "timeline_lag_secs", "REAL NOT NULL DEFAULT 0"),
+                                          ("faults", "method", "TEXT NOT NULL DEFAULT ''"),
+                                          ("faults", "lands", "INTEGER NOT NULL DEFAULT 0")):
             columns = {row["name"] for row in self._conn.execute(f"PRAGMA table_info({table})")}
             if column not in columns:
                 self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")

@@ -23,6 +23,9 @@ from publishing.x.upload import CHUNK_SIZE, RETRY_DELAYS, ChunkedUpload, Progres
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 POST_FIELDS = "author_id,created_at,public_metrics,attachments"
+# The spec's way to get a post's media: expansions=attachments.media_keys puts the keys on each post and the media
+# objects (media_key, type) in includes.media.
+POST_PARAMS = {"tweet_fields": POST_FIELDS, "expansions": "attachments.media_keys", "media_fields": "media_key,type"}
 URL_RE = re.compile(r"https?://\S+")
 
 
@@ -145,6 +148,11 @@ class XClient:
                                             o.access_token_secret).apply_auth()
         return tweepy.OAuth2BearerHandler(self._tweepy.bearer_token)
 
+    def _request(self, method: str, route: str, params: dict[str, Any] | None = None,
+                 json: dict[str, Any] | None = None) -> requests.Response:
+        """tweepy's public request: its auth, its session (ours), its exceptions."""
+        return self._tweepy.request(method, route, params=params, json=json, user_auth=self._user_auth)
+
     def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         """A raw request on tweepy's session with tweepy's auth (for what tweepy cannot send, like multipart)."""
         headers = {"User-Agent": self._tweepy.user_agent}
@@ -174,8 +182,9 @@ class XClient:
             self._refresh()
             try:
                 return fn()
-            except tweepy.Unauthorized:
-                if not self._can_refresh():
+            except tweepy.HTTPException as exc:
+                # Unauthorized from tweepy, or a bare HTTPException with 401 from the multipart upload step.
+                if getattr(exc.response, "status_code", None) != 401 or not self._can_refresh():
                     raise
                 log.info("x.token.rejected refreshing=true")
                 self._refresh(force=True)
@@ -186,7 +195,7 @@ class XClient:
     # -- API -----------------------------------------------------------------------------------------------
 
     def get_me(self) -> XUser:
-        body = self._call(lambda: self._tweepy._make_request("GET", "/2/users/me", user_auth=self._user_auth))
+        body = self._call(lambda: self._tweepy.get_me(user_auth=self._user_auth))
         data = body["data"]
         return XUser(id=str(data["id"]), username=data["username"], name=data.get("name", ""))
 
@@ -220,27 +229,26 @@ class XClient:
 
     def _upload(self, chunk_size: int, max_wait_secs: float, min_poll_secs: float,
                 retry_delays: tuple[float, ...]) -> ChunkedUpload:
-        return ChunkedUpload(self._send, chunk_size=chunk_size, max_wait_secs=max_wait_secs,
+        return ChunkedUpload(self._request, self._send, chunk_size=chunk_size, max_wait_secs=max_wait_secs,
                              min_poll_secs=min_poll_secs, retry_delays=retry_delays)
 
     def create_post(self, text: str, *, media_ids: Sequence[str] = (), made_with_ai: bool = False) -> XPost:
-        """Create a post. Not idempotent: after a timeout, call find_recent_post before trying again."""
+        """Create a post. Not idempotent: use publishing.x.posting.create_once, which reconciles by media."""
         payload: dict[str, Any] = {"text": text} if text else {}  # X takes media-only posts, not empty text
         if media_ids:
             payload["media"] = {"media_ids": [str(m) for m in media_ids]}
         if made_with_ai:
             payload["made_with_ai"] = True  # tweepy's create_tweet cannot send this field
-        body = self._call(lambda: self._tweepy._make_request("POST", "/2/tweets", json=payload,
-                                                             user_auth=self._user_auth))
+        # tweepy's create_tweet cannot send made_with_ai; its public request() can (and raises its exceptions).
+        body = self._call(lambda: self._tweepy.request("POST", "/2/tweets", json=payload,
+                                                       user_auth=self._user_auth).json())
         post = XPost.from_api(body["data"])
         log.info("x.post.created post_id=%s media_ids=%s", post.id, ",".join(map(str, media_ids)))
         return post
 
     def get_post(self, post_id: str) -> XPost | None:
         """The post with its public metrics, or None if it does not exist (deleted, or never was)."""
-        body = self._call(lambda: self._tweepy._make_request(
-            "GET", f"/2/tweets/{post_id}", params={"tweet_fields": POST_FIELDS}, endpoint_parameters=("tweet.fields",),
-            user_auth=self._user_auth))
+        body = self._call(lambda: self._tweepy.get_tweet(post_id, user_auth=self._user_auth, **POST_PARAMS))
         return XPost.from_api(body["data"]) if body.get("data") else None
 
     def get_posts(self, post_ids: Sequence[str]) -> dict[str, XPost]:
@@ -249,9 +257,8 @@ class XClient:
         ids = [str(i) for i in post_ids]
         for start in range(0, len(ids), 100):
             batch = ids[start:start + 100]
-            body = self._call(lambda batch=batch: self._tweepy._make_request(
-                "GET", "/2/tweets", params={"ids": batch, "tweet_fields": POST_FIELDS},
-                endpoint_parameters=("ids", "tweet.fields"), user_auth=self._user_auth))
+            body = self._call(lambda batch=batch: self._tweepy.get_tweets(batch, user_auth=self._user_auth,
+                                                                          **POST_PARAMS))
             found.update((p.id, p) for p in map(XPost.from_api, body.get("data") or []))
         return found
 
@@ -263,35 +270,29 @@ class XClient:
                      since_id: str | None = None) -> list[XPost]:
         """The account's newest posts (one page, newest first), with attachments and metrics."""
         user_id = user_id or self.get_me().id
-        params: dict[str, Any] = {"max_results": max(5, min(100, max_results)), "tweet_fields": POST_FIELDS}
+        params: dict[str, Any] = {"max_results": max(5, min(100, max_results)), **POST_PARAMS}
         if since_id:
             params["since_id"] = since_id
-        body = self._call(lambda: self._tweepy._make_request(
-            "GET", f"/2/users/{user_id}/tweets", params=params,
-            endpoint_parameters=("max_results", "tweet.fields", "since_id"), user_auth=self._user_auth))
+        body = self._call(lambda: self._tweepy.get_users_tweets(user_id, user_auth=self._user_auth, **params))
         return [XPost.from_api(item) for item in body.get("data") or []]
 
     def find_recent_post(self, *, media_id: str | None = None, media_key: str | None = None,
-                         text: str | None = None, user_id: str | None = None, max_results: int = 100) -> XPost | None:
-        """Reconciliation after an uncertain create: the newest recent post carrying this media or this text.
+                         user_id: str | None = None, max_results: int = 100) -> XPost | None:
+        """Reconciliation after an uncertain create: the newest recent post carrying this upload's media.
 
-        Media is the reliable match (a media key is "<type>_<media id>"). Text is compared without links, since X
-        rewrites them and appends one for media.
+        Only media identifies a post: a media id belongs to one upload, while two clips may share a caption, so
+        there is deliberately no match by text. A media key is "<type>_<media id>".
         """
-        if not (media_id or media_key or text):
-            raise ValueError("Give media_id, media_key or text to look for.")
-        wanted = comparable_text(text) if text else None
+        if not (media_id or media_key):
+            raise ValueError("Give the media_id or media_key of the upload to look for.")
 
         def matches(post: XPost) -> bool:
             if media_key and media_key in post.media_keys:
                 return True
-            if media_id and any(key.rpartition("_")[2] == str(media_id) for key in post.media_keys):
-                return True
-            return bool(wanted) and comparable_text(post.text) == wanted
+            return bool(media_id) and any(key.rpartition("_")[2] == str(media_id) for key in post.media_keys)
 
         return next((post for post in self.recent_posts(user_id, max_results=max_results) if matches(post)), None)
 
     def delete_post(self, post_id: str) -> bool:
-        body = self._call(lambda: self._tweepy._make_request("DELETE", f"/2/tweets/{post_id}",
-                                                             user_auth=self._user_auth))
+        body = self._call(lambda: self._tweepy.delete_tweet(post_id, user_auth=self._user_auth))
         return bool(body.get("data", {}).get("deleted"))

@@ -35,19 +35,21 @@ class Reason:
     BAD_REQUEST = "bad_request"
 
 
+DUPLICATE_TEXT = ("X refuses the same text twice on one account, and this account already posted this caption: "
+                  "change the caption, then retry.")
+
+
 class XError(Exception):
     """A failed call to X. `permanent` says whether retrying the same call can ever succeed."""
 
     def __init__(self, message: str, *, permanent: bool, reason_code: str, retry_at: datetime | None = None,
-                 status: int | None = None, probably_posted: bool = False) -> None:
+                 status: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.permanent = permanent
         self.reason_code = reason_code
         self.retry_at = retry_at
         self.status = status
-        # A duplicate-content refusal after a create whose outcome was unknown: the first try most likely landed.
-        self.probably_posted = probably_posted
 
     @property
     def transient(self) -> bool:
@@ -84,10 +86,11 @@ def problem_details(response: requests.Response | None) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
-def _retry_at(exc: tweepy.TooManyRequests) -> datetime | None:
+def _retry_at(exc: tweepy.HTTPException) -> datetime | None:
     """When to retry: x-rate-limit-reset, or the 24-hour cap's reset when that cap is what ran out."""
-    resets = [exc.reset_time] if exc.reset_time else []
     headers = getattr(exc.response, "headers", {}) or {}
+    reset = getattr(exc, "reset_time", None) or headers.get("x-rate-limit-reset", "")
+    resets = [int(reset)] if str(reset).isdigit() else []
     for scope in ("user", "app"):
         remaining = headers.get(f"x-{scope}-limit-24hour-remaining")
         reset = headers.get(f"x-{scope}-limit-24hour-reset", "")
@@ -125,26 +128,28 @@ def from_exception(exc: BaseException, *, timeout: float | None = None) -> XErro
 
 
 def _from_http(exc: tweepy.HTTPException) -> XError:
+    """By status code, so tweepy's subclasses (from Client.request) and a bare HTTPException (from the multipart
+    upload step) map alike; tweepy.NotFound also stands for X's "200 with only errors"."""
     response = exc.response
-    status = getattr(response, "status_code", None)
+    status = getattr(response, "status_code", None) or 0
     detail = problem_details(response)
     lowered = detail.lower()
-    if isinstance(exc, tweepy.TooManyRequests):
+    if status == 429:
         retry_at = _retry_at(exc)
         when = f"until {retry_at:%Y-%m-%d %H:%M:%S} UTC" if retry_at else "(X gave no reset time)"
         return XError(f"X rate limit reached for this account {when}; the post will be retried after that.",
                       permanent=False, reason_code=Reason.RATE_LIMITED, retry_at=retry_at, status=status)
-    if isinstance(exc, tweepy.TwitterServerError):
+    if status >= 500:
         return XError(f"X is unavailable (HTTP {status}); the call will be retried.", permanent=False,
                       reason_code=Reason.UNAVAILABLE, status=status)
-    if isinstance(exc, tweepy.Unauthorized):
+    if status == 401:
         return XError("X rejected the account's credentials (token revoked or expired): reconnect the X account.",
                       permanent=True, reason_code=Reason.TOKEN_INVALID, status=status)
-    if isinstance(exc, tweepy.Forbidden):
+    if status == 403:
         if "duplicate content" in lowered:
-            return XError("X refused the post as a duplicate of a recent post by this account. If an earlier attempt "
-                          "timed out, it was probably posted: check the account; otherwise change the caption.",
-                          permanent=True, reason_code=Reason.DUPLICATE, status=status, probably_posted=True)
+            # Whether an earlier attempt of this very post landed is decided by its media (publishing.x.posting),
+            # never by the text: another clip of the account may carry the same caption.
+            return XError(DUPLICATE_TEXT, permanent=True, reason_code=Reason.DUPLICATE, status=status)
         if "unsupported authentication" in lowered or "application-only" in lowered:
             return XError("X does not accept an app-only token here: connect the account with OAuth 2.0 user "
                           "context or OAuth 1.0a user tokens.", permanent=True, reason_code=Reason.APP_ONLY_AUTH,
@@ -155,13 +160,13 @@ def _from_http(exc: tweepy.HTTPException) -> XError:
                           reason_code=Reason.MISSING_SCOPE, status=status)
         return XError(f"X refused the request: {detail or 'forbidden'}.", permanent=True,
                       reason_code=Reason.FORBIDDEN, status=status)
-    if isinstance(exc, tweepy.NotFound):
+    if status == 404 or isinstance(exc, tweepy.NotFound):
         return XError(f"Not found on X: {detail or 'it may have been deleted'}.", permanent=True,
                       reason_code=Reason.NOT_FOUND, status=status)
     if status == 402:
         return XError("X requires credit on the developer account (HTTP 402 Payment Required): add credit or change "
                       "the API plan, then retry.", permanent=True, reason_code=Reason.PAYMENT_REQUIRED, status=status)
-    if isinstance(exc, tweepy.BadRequest):
+    if status == 400:
         return _from_bad_request(detail, status)
     if status in (408, 409):
         return XError(f"X could not complete the request (HTTP {status}); it will be retried.", permanent=False,

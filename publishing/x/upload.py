@@ -1,7 +1,8 @@
 """v2 chunked video upload (initialize / append / finalize / STATUS), on the tweepy client's session and auth.
 
-tweepy 4.17 only knows the retired v1.1 upload, so this speaks v2 itself, raising tweepy's exception classes so
-callers handle every failure the same way.
+tweepy 4.17 only knows the retired v1.1 upload, so this speaks v2 itself: the JSON steps through tweepy's public
+`Client.request` (which raises tweepy's exceptions), the multipart APPEND on the same session and auth, raising
+tweepy's generic HTTPException, which errors.py maps by status code like every other answer.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import tweepy
 
 from publishing.x.errors import Reason, XError, processing_failed
 from publishing.x.transport import CANONICAL_API
+
+Request = Callable[..., requests.Response]  # tweepy's Client.request(method, route, params=, json=)
 
 CHUNK_SIZE = 4 * 1024 * 1024
 RETRY_DELAYS = (0.5, 2.0)  # for idempotent steps only: a blip must not restart a 500 MB upload
@@ -47,27 +50,6 @@ class UploadedMedia:
                    size=data.get("size", size), state=info.get("state", "succeeded"))
 
 
-def raise_for_status(response: requests.Response) -> requests.Response:
-    """The same status-to-exception mapping as tweepy's BaseClient.request."""
-    status = response.status_code
-    if status == 400:
-        raise tweepy.BadRequest(response)
-    if status == 401:
-        raise tweepy.Unauthorized(response)
-    if status == 403:
-        raise tweepy.Forbidden(response)
-    if status == 404:
-        raise tweepy.NotFound(response)
-    if status == 429:
-        reset = response.headers.get("x-rate-limit-reset")
-        raise tweepy.TooManyRequests(response, reset_time=int(reset) if reset and reset.isdigit() else None)
-    if status >= 500:
-        raise tweepy.TwitterServerError(response)
-    if not 200 <= status < 300:
-        raise tweepy.HTTPException(response)
-    return response
-
-
 def _open(source: Source) -> tuple[BinaryIO, bool]:
     if isinstance(source, bytes):
         return io.BytesIO(source), True
@@ -85,13 +67,15 @@ def _size(stream: BinaryIO) -> int:
 
 
 class ChunkedUpload:
-    """One upload. `send(method, path, **requests_kwargs)` is the client's authenticated request function."""
+    """One upload. `request(method, route, params=None, json=None)` is the client's tweepy request (user auth
+    bound); `send(method, url, **requests_kwargs)` sends what tweepy cannot (multipart) on the same session."""
 
-    def __init__(self, send: Callable[..., requests.Response], *, chunk_size: int = CHUNK_SIZE,
+    def __init__(self, request: Request, send: Callable[..., requests.Response], *, chunk_size: int = CHUNK_SIZE,
                  max_wait_secs: float = 600.0, min_poll_secs: float = 1.0,
                  retry_delays: tuple[float, ...] = RETRY_DELAYS, sleep: Callable[[float], None] = time.sleep) -> None:
         if not 1 <= chunk_size <= 5 * 1024 * 1024:
             raise ValueError("chunk_size must be 1 byte to 5 MiB (X accepts segments up to 5 MiB).")
+        self.request = request
         self.send = send
         self.chunk_size = chunk_size
         self.max_wait_secs = max_wait_secs
@@ -99,15 +83,23 @@ class ChunkedUpload:
         self.retry_delays = retry_delays
         self.sleep = sleep
 
-    def _json(self, method: str, path: str, *, idempotent: bool = False, **kwargs: Any) -> dict[str, Any]:
+    def _multipart(self, path: str, **kwargs: Any) -> requests.Response:
+        response = self.send("POST", CANONICAL_API + path, **kwargs)
+        if not 200 <= response.status_code < 300:
+            raise tweepy.HTTPException(response)
+        return response
+
+    def _json(self, method: str, path: str, *, idempotent: bool = False, multipart: bool = False,
+              **kwargs: Any) -> dict[str, Any]:
         # APPEND (same segment_index overwrites) and STATUS are safe to repeat; INITIALIZE and FINALIZE are not.
         delays = self.retry_delays if idempotent else ()
         for attempt in range(len(delays) + 1):
             try:
-                response = raise_for_status(self.send(method, CANONICAL_API + path, **kwargs))
+                response = self._multipart(path, **kwargs) if multipart else self.request(method, path, **kwargs)
                 break
-            except (tweepy.TwitterServerError, requests.Timeout, requests.ConnectionError):
-                if attempt == len(delays):
+            except (tweepy.HTTPException, requests.Timeout, requests.ConnectionError) as exc:
+                server_error = not isinstance(exc, tweepy.HTTPException) or exc.response.status_code >= 500
+                if attempt == len(delays) or not server_error:
                     raise
                 self.sleep(delays[attempt])
         body = response.json()
@@ -130,7 +122,7 @@ class ChunkedUpload:
                 chunk = stream.read(self.chunk_size)
                 if not chunk:
                     break
-                self._json("POST", f"/2/media/upload/{media_id}/append", idempotent=True,
+                self._json("POST", f"/2/media/upload/{media_id}/append", idempotent=True, multipart=True,
                            files={"media": ("blob", chunk, "application/octet-stream")},
                            data={"segment_index": str(index)})
                 sent += len(chunk)

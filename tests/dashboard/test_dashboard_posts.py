@@ -43,6 +43,19 @@ def test_scheduling_at_a_local_time_stores_the_utc_instant(editor, mine):
     assert post.caption == "Hello" and post.status == PostStatus.SCHEDULED
 
 
+def test_scheduling_a_caption_the_account_has_scheduled_shows_a_warning(editor, mine):
+    response = editor.post(
+        reverse("dashboard:schedule", args=[mine.approved.pk]),
+        {"account": mine.account.pk, "caption": mine.post.caption,
+         "when": local_in_two_days().strftime("%Y-%m-%dT%H:%M"), "action": "schedule"},
+        follow=True,
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and "Scheduled on" in body
+    assert f"already has this exact caption scheduled (post {mine.post.pk}" in body
+    assert "X refuses the same text twice on one account" in body
+
+
 def test_add_to_queue_takes_the_next_free_slot(editor, mine):
     PostingSlot.objects.create(campaign=mine.campaign, weekday=2, local_time=time(9, 0))
     response = editor.post(

@@ -83,3 +83,50 @@ def test_only_scheduled_posts_can_be_cancelled_or_moved(clip, account):
     assert services.cancel_post(post)
     post.refresh_from_db()
     assert post.status == PostStatus.CANCELLED
+
+
+def test_a_caption_the_account_posted_or_has_scheduled_is_warned_about_not_refused(clip, account):
+    other_clip = Clip.objects.create(campaign=clip.campaign, prompt="a blue square", seed=2,
+                                     status=ClipStatus.SUCCEEDED, review_status=ReviewStatus.APPROVED)
+    posted = services.schedule_post(clip, account, "Summer sale", timezone.now() + timedelta(hours=1))
+    Post.objects.filter(pk=posted.pk).update(status=PostStatus.POSTED, posted_at=timezone.now())
+    fresh = services.schedule_post(clip, account, "Something new", timezone.now() + timedelta(hours=2))
+    assert services.caption_warnings(fresh) == []
+
+    again = services.schedule_post(other_clip, account, "Summer sale", timezone.now() + timedelta(hours=3))
+    [warning] = services.caption_warnings(again)
+    assert f"@brand already posted this exact caption (post {posted.pk}" in warning
+    assert "X refuses the same text twice on one account: change the caption" in warning
+    later = services.schedule_post(other_clip, account, "Something new", timezone.now() + timedelta(hours=4))
+    [warning] = services.caption_warnings(later)
+    assert f"already has this exact caption scheduled (post {fresh.pk}" in warning
+    # Another account, or a cancelled post, is no reason to worry.
+    elsewhere = XAccount.objects.create(workspace=clip.campaign.workspace, handle="other")
+    assert services.caption_warnings(
+        services.schedule_post(other_clip, elsewhere, "Summer sale", timezone.now() + timedelta(hours=5))) == []
+    services.cancel_post(fresh)
+    assert services.caption_warnings(later) == []
+
+
+def test_the_api_answers_a_repeated_caption_with_a_warning_and_the_post(clip, account):
+    from rest_framework.test import APIClient
+
+    from tests.factories import MembershipFactory
+
+    services.schedule_post(clip, account, "Summer sale", timezone.now() + timedelta(hours=1))
+    api = APIClient()
+    api.force_authenticate(MembershipFactory(workspace=clip.campaign.workspace, role="editor").user)
+    when = (timezone.now() + timedelta(hours=2)).isoformat()
+
+    answer = api.post("/api/posts/", {"clip": clip.pk, "x_account": account.pk, "caption": "Summer sale",
+                                      "scheduled_at": when}, format="json")
+    other = api.post("/api/posts/", {"clip": clip.pk, "x_account": account.pk, "caption": "Winter sale",
+                                     "scheduled_at": when}, format="json")
+    moved = api.patch(f"/api/posts/{other.json()['id']}/", {"scheduled_at": when, "caption": "Summer sale"},
+                      format="json")
+
+    assert answer.status_code == 201 and answer.json()["status"] == "scheduled"
+    [warning] = answer.json()["warnings"]
+    assert "already has this exact caption scheduled" in warning
+    assert other.status_code == 201 and other.json()["warnings"] == []
+    assert moved.status_code == 200 and len(moved.json()["warnings"]) == 1

@@ -75,6 +75,27 @@ def test_x_post_with_an_oauth2_token_from_the_environment(sandbox, make_video):
     assert f"Posted: {sandbox.url}/{creds['username']}/status/{on_x['id']}" in done.stdout
 
 
+@pytest.mark.parametrize("lands", [False, True], ids=["503 before the create", "503 after the create landed"])
+def test_x_post_survives_a_503_on_create_and_posts_exactly_once(sandbox, make_video, lands):
+    sandbox.configure(processing_secs=0)
+    creds = sandbox.create_account(**CONSUMER)
+    sandbox.fault(creds["user_id"], "server_error", status=503, method="POST", path="/2/tweets", lands=lands)
+
+    done = run_manage("x_post", "--video", str(make_video(1.0)), "--text", "Through one outage",
+                      **sandbox_env(sandbox.url, **oauth1_env(creds)))
+
+    assert done.returncode == 0, done.stderr
+    [on_x] = sandbox.posts(creds["user_id"])
+    assert "attempt 1/8 failed at create: X is unavailable (HTTP 503)" in done.stdout
+    assert "look for the post on X, then create it only if it is not there in 5 s" in done.stdout
+    if lands:
+        assert f"found post {on_x['id']} with media {on_x['media_id']} on X" in done.stdout
+    assert f"Posted: {sandbox.url}/{creds['username']}/status/{on_x['id']}" in done.stdout
+    creates = [c.status for c in sandbox.server.sandbox.api_calls
+               if c.user_id == creds["user_id"] and (c.method, c.path) == ("POST", "/2/tweets")]
+    assert creates == ([503] if lands else [503, 201]), "created again although the first create had landed"
+
+
 def test_x_post_refuses_a_too_long_caption_before_calling_x(sandbox, make_video):
     creds = sandbox.create_account(**CONSUMER)
     # Nothing listens on port 9: any call to X would fail with a connection error instead of the caption error.

@@ -57,6 +57,8 @@ def schedule(request: HttpRequest, clip_pk: int) -> HttpResponse:
             form.add_error(None, exc)
         else:
             messages.success(request, f"Scheduled on @{account.handle} for {_when_text(post)}.")
+            for warning in services.caption_warnings(post):
+                messages.warning(request, warning)
             return redirect("dashboard:post", pk=post.pk)
     caption = form["caption"].value() or ""
     problem = None
@@ -155,6 +157,8 @@ def post_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
             if moved:
                 post.refresh_from_db()
                 messages.success(request, f"Post moved to {_when_text(post)}.")
+                for warning in services.caption_warnings(post):
+                    messages.warning(request, warning)
             else:
                 messages.error(request, "This post has already started going out (or was cancelled): it can no "
                                         "longer be changed.")

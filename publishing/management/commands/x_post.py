@@ -1,5 +1,9 @@
 """Post a video file to X (or any X-compatible server at the configured base URLs) with credentials from the
-environment: X_CONSUMER_KEY, X_CONSUMER_SECRET, X_ACCESS_TOKEN, X_ACCESS_TOKEN_SECRET, or X_OAUTH2_ACCESS_TOKEN."""
+environment: X_CONSUMER_KEY, X_CONSUMER_SECRET, X_ACCESS_TOKEN, X_ACCESS_TOKEN_SECRET, or X_OAUTH2_ACCESS_TOKEN.
+
+It goes the publisher's way (publishing.x.posting): transient errors are retried with the publisher's backoff up to
+PUBLISH_MAX_ATTEMPTS, and after a create whose outcome is unknown it looks for the post by its media before
+creating again, saying so."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from publishing.captions import validate_caption
 from publishing.x import OAuth1Credentials, OAuth2Token, XClient, XError
+from publishing.x.posting import post_video
 
 
 class Command(BaseCommand):
@@ -47,13 +52,16 @@ class Command(BaseCommand):
             self.stdout.write(f"\ruploading {sent * 100 // max(total, 1):3d}% ({sent}/{total} bytes)", ending="")
             self.stdout.flush()
 
+        def report(line: str) -> None:
+            self.stdout.write(f"\n{line}")
+
         try:
             with client:
                 me = client.get_me()
-                media = client.upload_video(path, progress=progress, max_wait_secs=settings.X_MEDIA_MAX_WAIT)
-                self.stdout.write(f"\nprocessed: media {media.media_id}")
-                post = client.create_post(caption, media_ids=[media.media_id], made_with_ai=not no_ai_label)
+                outcome = post_video(client, path, caption, made_with_ai=not no_ai_label,
+                                     max_attempts=settings.PUBLISH_MAX_ATTEMPTS, user_id=me.id,
+                                     max_wait_secs=settings.X_MEDIA_MAX_WAIT, progress=progress, report=report)
         except XError as exc:
             raise CommandError(f"X refused: {exc.message}") from exc
-        url = f"{settings.X_WEB_BASE_URL.rstrip('/')}/{me.username}/status/{post.id}"
+        url = f"{settings.X_WEB_BASE_URL.rstrip('/')}/{me.username}/status/{outcome.created.post.id}"
         self.stdout.write(self.style.SUCCESS(f"Posted: {url}"))

@@ -10,7 +10,6 @@ import tweepy
 
 from publishing.x import Reason
 from publishing.x.errors import from_exception, processing_failed
-from publishing.x.upload import raise_for_status
 
 
 def response(status: int, body: object = None, headers: dict[str, str] | None = None) -> requests.Response:
@@ -23,9 +22,8 @@ def response(status: int, body: object = None, headers: dict[str, str] | None = 
 
 
 def mapped(answer: requests.Response):
-    with pytest.raises(tweepy.TweepyException) as caught:
-        raise_for_status(answer)
-    return from_exception(caught.value)
+    # A bare HTTPException, as the multipart upload step raises: the mapping goes by status, not by tweepy's class.
+    return from_exception(tweepy.HTTPException(answer))
 
 
 def test_payment_required_is_permanent_and_says_what_to_do():
@@ -49,6 +47,18 @@ def test_the_specific_detail_of_an_invalid_request_reaches_the_message():
             "detail": "One or more parameters to your request was invalid."}
     error = mapped(response(400, body))
     assert error.reason_code == Reason.MEDIA_EXPIRED and "Your media IDs are invalid." in error.message
+
+
+@pytest.mark.parametrize("status, reason", [(429, Reason.RATE_LIMITED), (401, Reason.TOKEN_INVALID),
+                                            (404, Reason.NOT_FOUND), (503, Reason.UNAVAILABLE)])
+def test_tweepys_own_classes_and_a_bare_http_exception_map_alike(status, reason):
+    answer = response(status, {"title": "t", "detail": "d"}, {"x-rate-limit-reset": "2000000000"})
+    own = {429: tweepy.TooManyRequests, 401: tweepy.Unauthorized, 404: tweepy.NotFound,
+           503: tweepy.TwitterServerError}[status]
+    kwargs = {"reset_time": 2000000000} if status == 429 else {}
+    for error in (from_exception(own(answer, **kwargs)), mapped(answer)):
+        assert (error.reason_code, error.status) == (reason, status)
+    assert mapped(response(429, {}, {"x-rate-limit-reset": "2000000000"})).retry_at.timestamp() == 2000000000
 
 
 def test_an_unusable_answer_is_transient():

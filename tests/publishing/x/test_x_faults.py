@@ -63,19 +63,20 @@ def test_a_5xx_during_upload_is_transient(sandbox, account, client, make_video):
     assert caught.value.transient and caught.value.status == 500
 
 
-def test_a_slow_answer_times_out_and_the_post_may_still_land(sandbox, account):
+def test_a_slow_answer_times_out_and_the_post_may_still_land(sandbox, account, make_video):
     client = sandbox.client(account, timeout=0.3)
+    media = client.upload_video(make_video(1.0), min_poll_secs=0.05)
     sandbox.fault(account["user_id"], "delay", delay=1.0)
     started = time.monotonic()
     with pytest.raises(XError) as caught:
-        client.create_post("slow network")
+        client.create_post("slow network", media_ids=[media.media_id])
     assert time.monotonic() - started < 0.9
     assert caught.value.transient and caught.value.reason_code == Reason.TIMEOUT
     # X may have created it anyway: this is why publishing reconciles before retrying.
     deadline = time.monotonic() + 3
     while not sandbox.posts(account["user_id"]) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert client.find_recent_post(text="slow network") is not None
+    assert client.find_recent_post(media_id=media.media_id) is not None
 
 
 def test_an_unreachable_server_is_a_transient_connection_error(sandbox, account):
