@@ -18,7 +18,8 @@ PROVENANCE_FIELDS = [
 ]
 STATE_FIELDS = ["status", "progress", "stage", "error", "cancel_requested", "review_status", "reviewed_by",
                 "reviewed_at"]
-OUTPUT_FIELDS = ["poster_preview", "video_link", "duration_s", "video", "gif", "poster"]
+# The file fields themselves would link to their public storage URL: only the member-only links are shown.
+OUTPUT_FIELDS = ["poster_preview", "video_link", "gif_link", "duration_s"]
 
 
 def _status_now(clip: Clip) -> str:
@@ -55,19 +56,25 @@ class ClipAdmin(admin.ModelAdmin):
     def thumbnail(self, clip: Clip) -> str:
         if not clip.poster:
             return self.get_empty_value_display()
-        return format_html('<img src="{}" alt="" width="64" loading="lazy">', clip.poster.url)
+        return format_html('<img src="{}" alt="" width="64" loading="lazy">', clip.poster_url)
 
     @admin.display(description="Poster")
     def poster_preview(self, clip: Clip) -> str:
         if not clip.poster:
             return "No poster yet."
-        return format_html('<img src="{}" alt="Poster of clip {}" style="max-width: 320px">', clip.poster.url, clip.pk)
+        return format_html('<img src="{}" alt="Poster of clip {}" style="max-width: 320px">', clip.poster_url, clip.pk)
 
     @admin.display(description="Video")
     def video_link(self, clip: Clip) -> str:
         if not clip.video:
             return "No video yet."
-        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', clip.video.url, clip.video.name)
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', clip.video_url, clip.video.name)
+
+    @admin.display(description="GIF")
+    def gif_link(self, clip: Clip) -> str:
+        if not clip.gif:
+            return "No GIF yet."
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', clip.gif_url, clip.gif.name)
 
     @admin.action(description="Re-render selected clips (failed/cancelled in place, succeeded as a new copy)",
                   permissions=["change"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from accounts.scoping import WorkspaceScopedQuerySet
 from campaigns.models import Campaign, PromptTemplate
+from generation.media import media_url
 
 
 class ClipStatus(models.TextChoices):
@@ -51,8 +53,13 @@ class ClipQuerySet(WorkspaceScopedQuerySet):
         return self.filter(status=ClipStatus.RENDERING, heartbeat_at__lt=now - silence)
 
 
+def new_media_key() -> str:
+    return secrets.token_hex(16)
+
+
 def clip_upload_to(instance: Clip, filename: str) -> str:
-    return f"clips/{instance.campaign_id}/{instance.pk}/{filename}"
+    """clips/<campaign>/<clip>-<128 random bits>/<name>: ids alone must not be enough to find a clip's files."""
+    return f"clips/{instance.campaign_id}/{instance.pk}-{instance.media_key}/{filename}"
 
 
 class Clip(models.Model):
@@ -74,6 +81,8 @@ class Clip(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
 
+    # The unguessable part of this clip's storage keys (see clip_upload_to); stable across render attempts.
+    media_key = models.CharField(max_length=32, default=new_media_key, editable=False)
     video = models.FileField(upload_to=clip_upload_to, blank=True, max_length=300)
     gif = models.FileField(upload_to=clip_upload_to, blank=True, max_length=300)
     poster = models.FileField(upload_to=clip_upload_to, blank=True, max_length=300)
@@ -119,3 +128,17 @@ class Clip(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in FINISHED_STATUSES
+
+    # Where a member fetches each file (the member-only view, or a presigned URL): for pages already scoped to
+    # the viewer's workspaces. Never `<field>.url`: that would be a public address.
+    @property
+    def video_url(self) -> str | None:
+        return media_url(self, "video")
+
+    @property
+    def gif_url(self) -> str | None:
+        return media_url(self, "gif")
+
+    @property
+    def poster_url(self) -> str | None:
+        return media_url(self, "poster")

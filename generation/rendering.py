@@ -18,7 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from generation import engine
-from generation.models import Clip, ClipStatus
+from generation.models import Clip, ClipStatus, clip_upload_to
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +135,9 @@ class _Progress:
 
 
 def _store(clip: Clip, local: Path, name: str) -> str:
-    """Save under a fixed name, replacing what an interrupted earlier attempt left there (no duplicate files)."""
-    target = f"clips/{clip.campaign_id}/{clip.pk}/{name}"
+    """Upload a finished file from the local scratch folder to media storage (a folder or a bucket) under the
+    clip's fixed key, replacing what an interrupted earlier attempt left there (no duplicate objects)."""
+    target = clip_upload_to(clip, name)
     if default_storage.exists(target):
         default_storage.delete(target)
     with open(local, "rb") as handle:

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
+from generation.media import open_stream
 from publishing import gateway
 from publishing.faults import crash_point
 from publishing.models import AccountStatus, Post, PostStatus, XAccount
@@ -101,7 +102,8 @@ def _run(post: Post, account: XAccount, client: XClient, resumed_in_posting: boo
             _advance(post, PostStatus.UPLOADING, PostStatus.POSTING)
             return _mark_posted(post, account, found)
     if post.status == PostStatus.UPLOADING:
-        with post.clip.video.open("rb") as video:
+        # Streamed from media storage (a local file, or range reads of the bucket object) into X's chunked upload.
+        with open_stream(post.clip.video.storage, post.clip.video.name) as video:
             media = client.upload_video(video, wait=False, max_wait_secs=settings.X_MEDIA_MAX_WAIT)
         crash_point("after_upload", post.pk)
         _advance(post, PostStatus.UPLOADING, PostStatus.PROCESSING, media_id=media.media_id, failed_in="")

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -129,3 +130,54 @@ def superuser(db):
 
 
 HEARTBEAT_INTERVAL = timedelta(seconds=settings.HEARTBEAT_INTERVAL)
+
+
+@dataclass
+class S3Media:
+    """A private bucket on the test S3 server (TEST_S3_ENDPOINT_URL) that media storage points at."""
+
+    client: object  # a boto3 S3 client with the test credentials
+    endpoint: str
+    bucket: str
+    env: dict[str, str]  # MEDIA_* variables for a child process (worker) to use the same bucket
+
+    def object_keys(self) -> set[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
+        return {item["Key"] for page in pages for item in page.get("Contents", [])}
+
+    def read(self, key: str) -> bytes:
+        return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+
+@pytest.fixture
+def s3_media(settings) -> S3Media:
+    """Media storage in a fresh bucket of the real S3-protocol server that `make services` starts."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import EndpointConnectionError
+
+    from clipcast.storage import s3_storage
+
+    endpoint = os.environ["TEST_S3_ENDPOINT_URL"]
+    bucket = f"clipcast-test-{uuid.uuid4().hex[:16]}"
+    credentials = {"access_key": "clipcast-test-key", "secret_key": "clipcast-test-secret"}
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id=credentials["access_key"],
+                          aws_secret_access_key=credentials["secret_key"],
+                          config=Config(s3={"addressing_style": "path"}, signature_version="s3v4"))
+    try:
+        client.create_bucket(Bucket=bucket)
+    except EndpointConnectionError:
+        pytest.fail(f"No S3-protocol server at {endpoint}: start it with `make services` (.ci/services.sh).")
+    settings.MEDIA_STORAGE = "s3"
+    settings.STORAGES = {**settings.STORAGES, "default": s3_storage(
+        bucket=bucket, endpoint_url=endpoint, url_expiry=settings.MEDIA_URL_EXPIRY, **credentials)}
+    env = {"MEDIA_STORAGE": "s3", "MEDIA_BUCKET": bucket, "MEDIA_S3_ENDPOINT_URL": endpoint,
+           "MEDIA_S3_REGION": "us-east-1", "MEDIA_S3_ACCESS_KEY_ID": credentials["access_key"],
+           "MEDIA_S3_SECRET_ACCESS_KEY": credentials["secret_key"],
+           "MEDIA_URL_EXPIRY": str(settings.MEDIA_URL_EXPIRY)}
+    media = S3Media(client, endpoint, bucket, env)
+    yield media
+    for key in media.object_keys():
+        client.delete_object(Bucket=bucket, Key=key)
+    client.delete_bucket(Bucket=bucket)

@@ -1,18 +1,33 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.base import VisibleRelatedField
 from campaigns.models import PromptTemplate
+from generation.media import media_url
 from generation.models import Clip
 from generation.services import SeedPolicy
 
 
+@extend_schema_field({"type": "string", "format": "uri", "nullable": True,
+                      "description": "For members only: the member-only media address (session or token), or a "
+                                     "presigned bucket URL that expires after MEDIA_URL_EXPIRY seconds."})
+class MediaURLField(serializers.Field):
+    """A clip's file as a URL its workspace's members can fetch (the clip is already scoped to the caller)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, clip: Clip) -> str | None:
+        return media_url(clip, self.field_name, self.context.get("request"))
+
+
 class ClipSerializer(serializers.ModelSerializer):
     reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    video = serializers.FileField(read_only=True, use_url=True)
-    gif = serializers.FileField(read_only=True, use_url=True)
-    poster = serializers.FileField(read_only=True, use_url=True)
+    video = MediaURLField()
+    gif = MediaURLField()
+    poster = MediaURLField()
 
     class Meta:
         model = Clip

@@ -9,6 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
 from clipcast.env import database_from_url, env_bool, env_float, env_int, env_list, env_secret, env_str
+from clipcast.storage import LOCAL_BACKEND, s3_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("CLIPCAST_VAR_DIR", str(BASE_DIR / "var")))
@@ -98,10 +99,39 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
-# Django serves rendered clips itself only for local use; production serves media from its bucket or proxy.
-SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
+# Clip media are for the members of their workspace only: nothing serves MEDIA_ROOT publicly. The member-only view
+# (generation.views.clip_media) streams local files itself, or hands them to a proxy (MEDIA_ACCEL), or redirects
+# to an expiring presigned URL of the bucket.
+MEDIA_STORAGE = env_str("MEDIA_STORAGE", "local").strip().lower()
+MEDIA_URL_EXPIRY = env_int("MEDIA_URL_EXPIRY", 3600, minimum=1, maximum=7 * 24 * 3600)
+if MEDIA_STORAGE == "local":
+    MEDIA_DEFAULT_STORAGE = {"BACKEND": LOCAL_BACKEND}
+elif MEDIA_STORAGE == "s3":
+    MEDIA_BUCKET = env_str("MEDIA_BUCKET", "").strip()
+    if not MEDIA_BUCKET:
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs MEDIA_BUCKET: the name of an existing private bucket.")
+    MEDIA_DEFAULT_STORAGE = s3_storage(
+        bucket=MEDIA_BUCKET,
+        endpoint_url=env_str("MEDIA_S3_ENDPOINT_URL", "").strip(),
+        region=env_str("MEDIA_S3_REGION", "us-east-1").strip(),
+        access_key=env_secret("MEDIA_S3_ACCESS_KEY_ID", ""),
+        secret_key=env_secret("MEDIA_S3_SECRET_ACCESS_KEY", ""),
+        url_expiry=MEDIA_URL_EXPIRY,
+    )
+else:
+    raise ImproperlyConfigured(f"MEDIA_STORAGE={MEDIA_STORAGE!r} is not supported: use local or s3.")
+# A proxy in front of Django serves local media after the view's membership check: "x-accel-redirect" (nginx,
+# an `internal` location at MEDIA_ACCEL_PREFIX aliased to MEDIA_ROOT) or "x-sendfile" (Apache, lighttpd).
+MEDIA_ACCEL = env_str("MEDIA_ACCEL", "off").strip().lower()
+MEDIA_ACCEL_PREFIX = "/" + env_str("MEDIA_ACCEL_PREFIX", "/protected-media/").strip("/") + "/"
+if MEDIA_ACCEL not in {"off", "x-accel-redirect", "x-sendfile"}:
+    raise ImproperlyConfigured(f"MEDIA_ACCEL={MEDIA_ACCEL!r} is not supported: use off, x-accel-redirect or "
+                               "x-sendfile.")
+if MEDIA_ACCEL != "off" and MEDIA_STORAGE != "local":
+    raise ImproperlyConfigured("MEDIA_ACCEL applies to local media only: with MEDIA_STORAGE=s3 members get "
+                               "presigned URLs of the bucket. Unset MEDIA_ACCEL.")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

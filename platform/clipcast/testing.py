@@ -1,7 +1,8 @@
 """pytest plugin (loaded with `-p clipcast.testing` before Django starts): test defaults for the environment.
 
 Tests run with production-like settings against PostgreSQL and Redis on 127.0.0.1; anything already set in
-the environment wins, so CI or a developer can point them elsewhere (TEST_DATABASE_URL, TEST_BROKER_URL).
+the environment wins, so CI or a developer can point them elsewhere (TEST_DATABASE_URL, TEST_BROKER_URL,
+TEST_S3_ENDPOINT_URL: the S3-protocol server that .ci/services.sh starts, for the media storage tests).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ TEST_DEFAULTS = {
     "SECURE_SSL_REDIRECT": "0",
     "SECURE_COOKIES": "0",
     "HF_HUB_OFFLINE": "1",
-    "SERVE_MEDIA": "1",
+    "TEST_S3_ENDPOINT_URL": os.environ.get("TEST_S3_ENDPOINT_URL", "http://127.0.0.1:9000"),
 }
 
 for _name, _value in TEST_DEFAULTS.items():

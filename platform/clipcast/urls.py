@@ -1,11 +1,10 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
-from django.views.static import serve
 
 from clipcast.security import ThrottledLoginView
 from clipcast.views import healthz
+from generation.views import clip_media
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -13,10 +12,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", healthz, name="healthz"),
     path("api/", include("clipcast.api_urls")),
+    # Members only; nothing serves MEDIA_ROOT (or the bucket) publicly.
+    re_path(r"^clips/(?P<pk>[0-9]+)/media/(?P<kind>video|gif|poster)$", clip_media, name="clip_media"),
     path("", include("dashboard.urls")),
 ]
 
-if settings.SERVE_MEDIA:
-    urlpatterns += [
-        re_path(rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
-    ]

@@ -19,7 +19,7 @@ PRODUCTION_ENV = {
 
 def run_check(env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
     # Only what production would have: test-only switches (some set by other fixtures) stay out.
-    test_only = {"DEBUG", "SECURE_SSL_REDIRECT", "SECURE_COOKIES", "SERVE_MEDIA", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    test_only = {"DEBUG", "SECURE_SSL_REDIRECT", "SECURE_COOKIES", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {k: v for k, v in os.environ.items() if k not in test_only}
     env.update(env_overrides)
     return subprocess.run(

@@ -124,8 +124,9 @@ def test_the_change_form_shows_poster_video_and_read_only_provenance(client, sup
 
     page = client.get(reverse("admin:generation_clip_change", args=[clip.pk])).content.decode()
 
-    assert f'<img src="{clip.poster.url}"' in page
-    assert f'href="{clip.video.url}"' in page
+    assert f'<img src="/clips/{clip.pk}/media/poster"' in page
+    assert f'href="/clips/{clip.pk}/media/video"' in page
+    assert "/media/clips/" not in page
     for value in ("cuda:0", "gpu-7@host", "clipcast/bundled", "ab" * 32, "denoise_s", "2.13.0"):
         assert value in page
     assert 'name="device"' not in page and 'name="status"' not in page

@@ -120,7 +120,7 @@ def test_a_worker_killed_mid_render_leads_to_exactly_one_render_by_another(rende
     assert clip.status == ClipStatus.SUCCEEDED, clip.error
     assert clip.worker != killed
     assert clip.attempts == 2
-    files = sorted(p.name for p in (media_root / "clips" / str(clip.campaign_id) / str(clip.pk)).iterdir())
+    files = sorted(p.name for p in (media_root / clip.video.name).parent.iterdir())
     assert files == ["clip.gif", "clip.mp4", "poster.png"]
 
 

@@ -84,7 +84,7 @@ def test_killed_and_hung_render_workers_lose_and_double_nothing(render_worker, m
             os.kill(pid, signal.SIGCONT)  # it wakes up, finds the clip taken, and must write nothing
             time.sleep(2)
         clip.refresh_from_db()
-        files = sorted(p.name for p in (media_root / "clips" / str(clip.campaign_id) / str(clip.pk)).iterdir())
+        files = sorted(p.name for p in (media_root / clip.video.name).parent.iterdir())
         doubled += len(files) > len(CLIP_FILES)
         ok = (clip.status == ClipStatus.SUCCEEDED and clip.worker != victim and clip.attempts == 2
               and files == CLIP_FILES)
