@@ -139,7 +139,8 @@ class Host:
 
     def command(self, argv: list[str]) -> list[str]:
         """argv wrapped to run inside this host: its namespace, hostname and mount view, from its own directory."""
-        hidden = [self.cluster.root / "services", self.cluster.root / "logs"] + [h.dir for h in self.cluster.hosts.values() if h is not self]
+        hidden = [self.cluster.root / "services", self.cluster.root / "logs"]
+        hidden += [h.dir for h in self.cluster.hosts.values() if h is not self]
         script = (f"hostname {shlex.quote(self.name)} && "
                   + "".join(f"mount -t tmpfs -o ro,size=4k scaleout-hidden {shlex.quote(str(d))} && " for d in hidden)
                   + f'cd {shlex.quote(str(self.home))} && exec "$@"')
@@ -165,12 +166,12 @@ class Host:
     def pids(self) -> list[int]:
         return [int(p) for p in run("ip", "netns", "pids", self.netns, check=False).stdout.split()]
 
-    def kill_all(self) -> list[int]:
+    def kill_all(self) -> set[int]:
         """Host loss: SIGKILL every process in the namespace, at once, with no chance to clean up."""
-        pids = _kill_namespace(self.netns)
+        pids = set(_kill_namespace(self.netns))
         deadline = time.monotonic() + 10
         while self.pids() and time.monotonic() < deadline:  # a child forked while its parent was being killed
-            pids += _kill_namespace(self.netns)
+            pids.update(_kill_namespace(self.netns))
             time.sleep(0.1)
         for proc in self.procs:
             with contextlib.suppress(subprocess.TimeoutExpired):

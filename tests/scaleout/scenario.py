@@ -143,11 +143,13 @@ class Scenario:
             rows = self.clips()
             done = Counter(r["worker"].split(":")[0] for r in rows if r["status"] == "succeeded")
             queued = sum(r["status"] == "queued" for r in rows)
-            busy = [r for r in rows if r["status"] == "rendering" and r["worker"].startswith("gpu-a:")]
+            busy = [r for r in rows if r["status"] == "rendering" and r["worker"].startswith("gpu-a:")
+                    and 10 <= r["progress"] <= 90]  # in the middle of denoising, not loading or uploading
             return busy if done["gpu-a"] >= 2 and done["gpu-b"] >= 2 and queued >= 4 else None
 
         in_flight = wait("gpu-a rendering mid-run", moment, timeout=300, every=0.05, on_timeout=self.clips)
         pids = self.hosts["gpu-a"].kill_all()
+        self.killed_at = time.monotonic()
         self.killed_clips = sorted(r["id"] for r in in_flight)
         rows = self.clips()
         self.outcome.figures.update(killed_processes=len(pids), killed_during_clips=self.killed_clips,
@@ -157,6 +159,14 @@ class Scenario:
         self.outcome.check(not self.hosts["gpu-a"].pids(), "gpu-a still has processes after the kill")
 
     def finish_renders(self) -> None:
+        def handed_back() -> bool:  # the reaper puts the lost clip back in the queue (behind the rest of it)
+            rows = {r["id"]: r for r in self.clips()}
+            return all(rows[i]["status"] != "rendering" or not rows[i]["worker"].startswith("gpu-a:")
+                       for i in self.killed_clips)
+
+        wait("the reaper to requeue gpu-a's clips", handed_back, timeout=120, every=0.2,
+             on_timeout=lambda: [r for r in self.clips() if r["id"] in self.killed_clips])
+        self.outcome.figures["requeued_after_s"] = round(time.monotonic() - self.killed_at, 1)
         wait("every clip to finish rendering",
              lambda: all(r["status"] in ("succeeded", "failed", "cancelled") for r in self.clips()),
              timeout=60 + 10 * self.expected, on_timeout=lambda: Counter(r["status"] for r in self.clips()))
@@ -189,13 +199,18 @@ class Scenario:
         succeeded = [c for c in clips if c["status"] == "succeeded"]
         per_host = Counter(c["worker"].split(":")[0] for c in succeeded)
         taken_over = [c["id"] for c in succeeded if c["attempts"] > 1]
-        fig.update(clips=len(clips), succeeded=len(succeeded), per_host=dict(per_host), taken_over=taken_over)
+        reaped = re.findall(r"clips\.reaped requeued=\[([\d, ]*)\]", tail(self.hosts["publish"].logs / "worker.log",
+                                                                          10_000_000))
+        fig.update(clips=len(clips), succeeded=len(succeeded), per_host=dict(per_host), taken_over=taken_over,
+                   requeued_by_reaper=sorted(int(i) for ids in reaped for i in ids.split(",") if i.strip()))
         out.check(len(clips) == self.expected, f"{len(clips)} clips, expected {self.expected}")
         out.check(len(succeeded) == len(clips), "not every clip succeeded: "
                   + str([(c["id"], c["status"], c["error"][:80]) for c in clips if c["status"] != "succeeded"]))
         out.check(per_host["gpu-a"] > 0 and per_host["gpu-b"] > 0, f"both GPU hosts must take work: {per_host}")
         out.check(set(self.killed_clips) <= set(taken_over),
                   f"clips lost with gpu-a {self.killed_clips} were not taken over (retried: {taken_over})")
+        out.check(set(self.killed_clips) <= set(fig["requeued_by_reaper"]),
+                  f"the reaper did not requeue gpu-a's clips {self.killed_clips}: {fig['requeued_by_reaper']}")
         out.check(all(c["worker"].startswith("gpu-b:") for c in succeeded if c["id"] in self.killed_clips),
                   "a clip lost with gpu-a did not finish on gpu-b")
 
@@ -244,19 +259,30 @@ class Scenario:
         """No media on any host's disk, no render scratch left, and no host can see another host's directory."""
         out = self.outcome
         local = {}
-        for name, host in self.hosts.items():
+        for name in self.hosts:
             files = self.cluster.files_of(name)
-            local[name] = [str(f) for f in files if f.parts[0] == "media" or "clipcast-render-" in str(f)]
+            # A lost host's scratch folder dies with its disk; a live host must have cleaned its own.
+            local[name] = [str(f) for f in files if f.parts[0] == "media"
+                           or ("clipcast-render-" in str(f) and name != "gpu-a")]
         out.check(not any(local.values()), f"media or render scratch on a host's own disk: {local}")
         self.outcome.figures["media_files_on_hosts"] = sum(map(len, local.values()))
-        probe = ("import json, os, sys; me, others = sys.argv[1], sys.argv[2:]; "
-                 "print(json.dumps({o: os.listdir(o) for o in others}))")
+        # It lists the other hosts' directories and tries this machine's own PostgreSQL and Redis on 127.0.0.1
+        # (the shared ones, which the hosts must not reach: inside a namespace 127.0.0.1 is the host's own).
+        probe = ("import json, os, socket, sys; me, others = sys.argv[1], sys.argv[2:]\n"
+                 "def reach(port):\n"
+                 "    try:\n"
+                 "        socket.create_connection(('127.0.0.1', port), timeout=2).close()\n"
+                 "        return [f'127.0.0.1:{port} answers']\n"
+                 "    except OSError:\n"
+                 "        return []\n"
+                 "print(json.dumps({**{o: os.listdir(o) for o in others}, 'loopback': reach(5432) + reach(6379)}))")
         for name, host in self.hosts.items():
             if name == "gpu-a":
                 continue  # lost
             others = [str(h.dir) for h in self.hosts.values() if h is not host]
             seen = json.loads(host.run(["python", "-c", probe, str(host.dir), *others]).strip().splitlines()[-1])
-            out.check(not any(seen.values()), f"{name} can see another host's directory: {seen}")
+            out.check(not any(seen.values()), f"{name} can see another host's directory or this machine's "
+                      f"services: {seen}")
 
     def verify_dashboard(self, clip_id: int, video_sha: str | None) -> None:
         """A member opens the clip's page on the web host; the player's URL is a presigned bucket URL."""
