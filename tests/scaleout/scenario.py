@@ -145,7 +145,8 @@ class Scenario:
             queued = sum(r["status"] == "queued" for r in rows)
             busy = [r for r in rows if r["status"] == "rendering" and r["worker"].startswith("gpu-a:")
                     and 10 <= r["progress"] <= 90]  # in the middle of denoising, not loading or uploading
-            return busy if done["gpu-a"] >= 2 and done["gpu-b"] >= 2 and queued >= 4 else None
+            mid_run = sum(done.values()) >= self.expected // 3 and queued >= 4
+            return busy if done["gpu-a"] >= 2 and done["gpu-b"] >= 2 and mid_run else None
 
         in_flight = wait("gpu-a rendering mid-run", moment, timeout=300, every=0.05, on_timeout=self.clips)
         pids = self.hosts["gpu-a"].kill_all()
