@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.core.cache import cache
+from django.core.files.storage import FileSystemStorage, storages
 from django.http import HttpRequest, HttpResponse
 
 # Everything the dashboard needs is served by us; no inline script, no third-party origin.
@@ -20,6 +22,28 @@ DOCS_CSP = DEFAULT_CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-i
 )
 
 
+def media_origin() -> str:
+    """The bucket's origin when media are in one (members' pages load presigned URLs from it), else ""."""
+    storage = storages["default"]  # one instance per process, built anew when the settings change (tests)
+    origin = getattr(storage, "_clipcast_origin", None)
+    if origin is None:
+        if isinstance(storage, FileSystemStorage):
+            origin = ""
+        else:
+            parts = urlsplit(storage.url("clips/origin"))
+            origin = f"{parts.scheme}://{parts.netloc}"
+        storage._clipcast_origin = origin
+    return origin
+
+
+def default_csp() -> str:
+    origin = media_origin()
+    if not origin:
+        return DEFAULT_CSP
+    return DEFAULT_CSP.replace("img-src 'self' data: blob:", f"img-src 'self' data: blob: {origin}").replace(
+        "media-src 'self' blob:", f"media-src 'self' blob: {origin}")
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -28,7 +52,8 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         if "Content-Security-Policy" not in response:
             docs = request.path.startswith("/api/docs")
-            response["Content-Security-Policy"] = DOCS_CSP if docs else settings.CONTENT_SECURITY_POLICY or DEFAULT_CSP
+            csp = DOCS_CSP if docs else settings.CONTENT_SECURITY_POLICY or default_csp()
+            response["Content-Security-Policy"] = csp
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response

@@ -46,7 +46,8 @@ def test_cards_show_posters_videos_and_reasons(viewer, mine):
     mine.approved.poster, mine.approved.video = "clips/x/poster.png", "clips/x/clip.mp4"
     mine.approved.save()
     body = viewer.get(reverse("dashboard:clips")).content.decode()
-    assert 'poster="/media/clips/x/poster.png"' in body and 'src="/media/clips/x/clip.mp4"' in body
+    pk = mine.approved.pk
+    assert f'poster="/clips/{pk}/media/poster"' in body and f'src="/clips/{pk}/media/video"' in body
     assert "Out of GPU memory: retry with fewer frames." in body
     assert 'id="clip-poller"' in body and 'hx-trigger="every 2s"' in body
 
