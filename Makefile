@@ -18,7 +18,7 @@ RUN_ENV := DEBUG=1 CLIPCAST_PORT=$(PORT) SITE_URL=http://127.0.0.1:$(PORT) SANDB
 	X_CONSUMER_KEY=clipcast-demo-consumer X_CONSUMER_SECRET=clipcast-demo-consumer-secret \
 	X_OAUTH2_CLIENT_ID=clipcast-demo-client
 
-.PHONY: venv run test test-fast services lint bench reliability train-model eval-model clean
+.PHONY: venv run test test-fast services lint bench reliability scaleout train-model eval-model clean
 
 venv: $(STAMP)
 
@@ -65,6 +65,14 @@ reliability: venv services
 	-CLIPCAST_RELIABILITY=full CLIPCAST_RELIABILITY_OUT=$(CURDIR)/var/reliability/results.jsonl \
 		$(BIN)/pytest $(RELIABILITY_SUITES) --junitxml=var/reliability/junit.xml $(PYTEST_ARGS)
 	$(BIN)/python tests/reliability/report.py var/reliability/results.jsonl var/reliability/junit.xml docs/RELIABILITY.md
+
+# Issue #38's multi-host proof (a few minutes; root): four hosts as network namespaces sharing only PostgreSQL,
+# Redis, an S3 bucket and the X sandbox (its own instances, on a private bridge), a GPU host lost mid-run.
+scaleout: venv services
+	@command -v ip >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2)
+	@mkdir -p var/reliability
+	CLIPCAST_SCALEOUT=1 CLIPCAST_RELIABILITY_OUT=$(CURDIR)/var/reliability/scaleout.jsonl \
+		$(BIN)/pytest tests/reliability/test_scale_out.py -s -p no:cacheprovider $(PYTEST_ARGS)
 
 train-model: venv
 	$(BIN)/python -m generation.training.train $(TRAIN_ARGS)

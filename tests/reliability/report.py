@@ -33,8 +33,9 @@ SUITES = {
 RECORDED = {
     "1.": "Render worker loss", "2.": "Publisher loss", "3.": "Infrastructure restarts", "4.": "X faults",
     "8a.": "Load: wrk", "8b.": "Load: 10,000 posts due in the same minute",
+    "9.": "Scale-out: four hosts, a GPU host lost",
 }
-ORDER = ("1.", "2.", "3.", "4.", "5.", "6.", "7.", "8a.", "8b.")
+ORDER = ("1.", "2.", "3.", "4.", "5.", "6.", "7.", "8a.", "8b.", "9.")
 
 
 def failed_tests(junit: Path) -> list[str]:
