@@ -56,6 +56,7 @@ bench: venv services
 RELIABILITY_SUITES := tests/reliability tests/hostile tests/dashboard/test_dashboard_hostile_input.py \
 	tests/api/test_schemathesis.py tests/api/test_api_roles.py tests/api/test_api_isolation.py \
 	tests/api/test_api_memberships.py tests/api/test_api_invitations.py tests/dashboard/test_dashboard_invitations.py \
+	tests/api/test_api_moves.py tests/dashboard/test_dashboard_moves.py \
 	tests/dashboard/test_dashboard_permissions.py tests/clipcast/test_login_throttle.py tests/clipcast/test_shared_throttle.py \
 	tests/dashboard/test_dashboard_role_pages.py tests/accounts/test_roles.py tests/clipcast/test_secrets_at_rest.py \
 	tests/clipcast/test_key_rotation.py tests/clipcast/test_security.py tests/clipcast/test_deploy_check.py
@@ -66,7 +67,7 @@ reliability: venv services
 		$(BIN)/pytest $(RELIABILITY_SUITES) --junitxml=var/reliability/junit.xml $(PYTEST_ARGS)
 	$(BIN)/python tests/reliability/report.py var/reliability/results.jsonl var/reliability/junit.xml docs/RELIABILITY.md
 
-# Issue #38's multi-host proof (a few minutes; root): four hosts as network namespaces sharing only PostgreSQL,
+# The multi-host proof (a few minutes; root): four hosts as network namespaces sharing only PostgreSQL,
 # Redis, an S3 bucket and the X sandbox (its own instances, on a private bridge), a GPU host lost mid-run.
 scaleout: venv services
 	@command -v ip >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2)

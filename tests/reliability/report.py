@@ -20,9 +20,10 @@ SUITES = {
         "test_hostile_api_input", "test_hostile_markup_in_browser", "test_dashboard_hostile_input",
         "test_schemathesis",
     ),
-    "6. Access control (every endpoint and page x every role x own/other workspace)": (
-        "test_api_roles", "test_api_isolation", "test_api_memberships", "test_api_invitations",
-        "test_dashboard_permissions", "test_dashboard_role_pages", "test_dashboard_invitations", "test_roles",
+    "6. Access control (every endpoint and page x every role x own/other workspace, and moves)": (
+        "test_api_roles", "test_api_isolation", "test_api_memberships", "test_api_invitations", "test_api_moves",
+        "test_dashboard_moves", "test_dashboard_permissions", "test_dashboard_role_pages", "test_dashboard_invitations",
+        "test_roles",
     ),
     "7. Secrets (encryption at rest, key rotation, no leaks, deploy check, headers, login throttle)": (
         "test_secrets_at_rest", "test_key_rotation", "test_security", "test_deploy_check", "test_login_throttle",
