@@ -1,6 +1,6 @@
 """Render benchmark: bare denoising vs end-to-end task, cold vs warm worker, batch vs sequential.
 
-Prints ratios measured in one run (targets from issue 4: end-to-end/bare <= 1.2, warm render pays no load,
+Prints ratios measured in one run (targets: end-to-end/bare <= 1.2, warm render pays no load,
 batch of 4 >= 1.5x the clips/s of 4 sequential calls, all on this machine's cores).
 """
 

@@ -1,4 +1,4 @@
-"""Issue 36 finding 4: a clip's media (MP4, GIF, poster; rejected clips too) are for its workspace's members only."""
+"""A clip's media (MP4, GIF, poster; rejected clips too) are for its workspace's members only."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The publisher reconciles by this post's media, never by its caption (issue 36, finding 2): the publisher runs
+"""The publisher reconciles by this post's media, never by its caption: the publisher runs
 in this process (each call is one task run) against the X sandbox and PostgreSQL."""
 
 from __future__ import annotations

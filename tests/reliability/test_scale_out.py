@@ -1,4 +1,4 @@
-"""Scenario 9, issue #38's multi-host proof (`make scaleout`, also run by `make reliability`): web, gpu-a, gpu-b
+"""Scenario 9, the multi-host proof (`make scaleout`, also run by `make reliability`): web, gpu-a, gpu-b
 and publish as network namespaces that share only PostgreSQL, Redis, the bucket and the X sandbox, reached over a
 private bridge; gpu-a is lost mid-run. Needs root, iproute2, redis-server and PostgreSQL's server binaries; the
 harness is in tests/scaleout/."""

@@ -1,4 +1,4 @@
-"""Issue #38's multi-host proof: web, gpu-a, gpu-b and publish as network namespaces sharing only PostgreSQL,
+"""The multi-host proof: web, gpu-a, gpu-b and publish as network namespaces sharing only PostgreSQL,
 Redis, the bucket and X (the sandbox), all on a bridge private to the run.
 
 24 clips are rendered through the web API by both GPU hosts; gpu-a is lost (every process SIGKILLed) while it

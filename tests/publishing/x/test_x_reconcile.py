@@ -1,5 +1,5 @@
 """Posting exactly once without idempotency keys (publishing.x.posting): X is asked for *this* upload's media,
-never for the caption, since two clips of one account may share a caption (issue 36, finding 2)."""
+never for the caption, since two clips of one account may share a caption."""
 
 from __future__ import annotations
 
