@@ -15,8 +15,11 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import Client
 
+from accounts.models import Role
 from tests.factories import CampaignFactory, MembershipFactory, UserFactory, WorkspaceFactory  # noqa: F401
+from tests.worlds import World, build_world
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -194,3 +197,48 @@ def s3_media(settings) -> S3Media:
     for key in media.object_keys():
         client.delete_object(Bucket=bucket, Key=key)
     client.delete_bucket(Bucket=bucket)
+
+
+# Two workspace worlds and clients logged in with a role in `mine`'s workspace, for every test folder.
+@pytest.fixture
+def mine(db) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def theirs(db) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def login_as(mine):
+    """A client logged in with `role` in `mine`'s workspace."""
+
+    def login(role: Role, workspace=None) -> Client:
+        membership = MembershipFactory(workspace=workspace or mine.workspace, role=role, user=UserFactory())
+        client = Client()
+        client.force_login(membership.user)
+        client.user = membership.user
+        return client
+
+    return login
+
+
+@pytest.fixture
+def editor(login_as) -> Client:
+    return login_as(Role.EDITOR)
+
+
+@pytest.fixture
+def owner(login_as) -> Client:
+    return login_as(Role.OWNER)
+
+
+@pytest.fixture
+def viewer(login_as) -> Client:
+    return login_as(Role.VIEWER)
+
+
+@pytest.fixture
+def reviewer(login_as) -> Client:
+    return login_as(Role.REVIEWER)

@@ -19,9 +19,9 @@ def detail_routes(w):
         ("get", f"/api/prompt-templates/{w.template.pk}/"),
         ("post", f"/api/prompt-templates/{w.template.pk}/preview/"),
         ("get", f"/api/caption-templates/{w.caption.pk}/"),
-        ("get", f"/api/clips/{w.clip.pk}/"),
-        ("post", f"/api/clips/{w.clip.pk}/approve/"),
-        ("post", f"/api/clips/{w.queued_clip.pk}/cancel/"),
+        ("get", f"/api/clips/{w.approved.pk}/"),
+        ("post", f"/api/clips/{w.approved.pk}/approve/"),
+        ("post", f"/api/clips/{w.queued.pk}/cancel/"),
         ("get", f"/api/x-accounts/{w.account.pk}/"),
         ("get", f"/api/posts/{w.post.pk}/"),
         ("post", f"/api/posts/{w.post.pk}/cancel/"),
@@ -40,7 +40,7 @@ def test_lists_never_include_another_workspaces_rows(api_as, mine, theirs):
     client = api_as(Role.OWNER)
     for path, own_id, other_id in [
         ("/api/campaigns/", mine.campaign.pk, theirs.campaign.pk),
-        ("/api/clips/", mine.clip.pk, theirs.clip.pk),
+        ("/api/clips/", mine.approved.pk, theirs.approved.pk),
         ("/api/posts/", mine.post.pk, theirs.post.pk),
         ("/api/x-accounts/", mine.account.pk, theirs.account.pk),
         ("/api/prompt-templates/", mine.template.pk, theirs.template.pk),

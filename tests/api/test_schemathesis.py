@@ -16,8 +16,8 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import Role
 from generation import services
-from tests.api.conftest import build_world
 from tests.factories import CaptionTemplateFactory, MembershipFactory
+from tests.worlds import build_world
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"

@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from campaigns.models import Campaign, CampaignStatus, PostingSlot
 from generation.models import ClipStatus
-from tests.dashboard.conftest import make_clip
 from tests.factories import CampaignFactory, PromptTemplateFactory
+from tests.worlds import make_clip
 
 pytestmark = pytest.mark.django_db
 

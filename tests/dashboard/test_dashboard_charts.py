@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from dashboard.charts import bar_chart, line_chart, nice_max, short_number
 from publishing.models import Post, PostStatus
-from tests.dashboard.conftest import make_clip
 from tests.factories import PromptTemplateFactory
+from tests.worlds import make_clip
 
 
 def test_axis_maxima_are_round_and_numbers_short():

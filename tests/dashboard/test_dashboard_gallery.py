@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from dashboard.progress import describe_eta, eta_seconds, progress_text
 from generation.models import Clip, ClipStatus, ReviewStatus
-from tests.dashboard.conftest import make_clip
 from tests.factories import PromptTemplateFactory
+from tests.worlds import make_clip
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}

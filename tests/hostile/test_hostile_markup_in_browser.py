@@ -10,9 +10,9 @@ from accounts.models import Role
 from campaigns.models import Campaign, CaptionTemplate, PromptTemplate
 from generation.models import Clip
 from publishing.models import Post
-from tests.dashboard.conftest import build_world
 from tests.dashboard.test_dashboard_browser import in_own_browser
 from tests.factories import MembershipFactory, UserFactory
+from tests.worlds import build_world
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
