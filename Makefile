@@ -66,10 +66,10 @@ reliability: venv services
 	$(BIN)/python tests/reliability/report.py var/reliability/results.jsonl var/reliability/junit.xml docs/RELIABILITY.md
 
 train-model: venv
-	$(BIN)/python -m generation.training.train $(TRAIN_ARGS)
+	$(BIN)/python -m training.train $(TRAIN_ARGS)
 
 eval-model: venv
-	$(BIN)/python -m generation.training.evaluate $(EVAL_ARGS)
+	$(BIN)/python -m training.evaluate $(EVAL_ARGS)
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

@@ -1,4 +1,5 @@
-"""Guards on the source layout: platform/ is a source root, and no first-party package shadows the stdlib."""
+"""Guards on the source layout: platform/ is a source root, no first-party package shadows the stdlib, and
+the service installs every first-party package but training/ (and tests/, bench/)."""
 
 from __future__ import annotations
 
@@ -30,12 +31,18 @@ def test_no_first_party_package_is_named_like_a_stdlib_module():
     assert clashes == [], f"these packages shadow standard-library modules: {clashes}"
 
 
-def test_the_package_build_includes_every_first_party_package():
+# Model training is a tool beside the service, importable from a checkout but never installed with it.
+NOT_INSTALLED = {"training", "tests", "bench"}
+
+
+def test_the_package_build_installs_every_first_party_package_except_training_tests_and_bench():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     find = config["tool"]["setuptools"]["packages"]["find"]
     assert "platform" in find["where"]
     included = {pattern.rstrip("*") for pattern in find["include"]}
-    assert first_party_packages() - {"tests", "bench"} <= included
+    assert "training" in first_party_packages()
+    assert first_party_packages() - NOT_INSTALLED <= included
+    assert not included & NOT_INSTALLED, f"never installed with the service: {sorted(included & NOT_INSTALLED)}"
 
 
 def test_stdlib_platform_and_uuid_are_the_real_ones():

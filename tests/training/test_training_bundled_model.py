@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from generation.training.analyser import analyse
-from generation.training.data import ClipSpec
+from training.analyser import analyse
+from training.data import ClipSpec
 
-BUNDLED = Path(__file__).resolve().parents[3] / "generation" / "bundled"
+BUNDLED = Path(__file__).resolve().parents[2] / "generation" / "bundled"
 
 # A regression guard for the weights: held-out (colour, background) pairs at fixed seeds.
 GUARD = [
@@ -90,7 +90,7 @@ def test_out_of_vocabulary_prompts_render_without_error(pipe, settings):
 
 
 def test_the_report_scores_the_held_out_prompts_again_with_more_seed_sets():
-    from generation.training.evaluate import report
+    from training.evaluate import report
 
     result = report(BUNDLED, quick=True, frames=(8,), extra_seed_sets=1)
     first, second = result["held-out 8f"], result["held-out 8f seed 1000"]
@@ -104,10 +104,10 @@ def test_the_report_scores_the_held_out_prompts_again_with_more_seed_sets():
 
 
 def test_the_bundled_decoder_draws_every_held_out_pair_back_from_its_layout_latent():
-    from generation.training import components as C
-    from generation.training.autoencoder import frames_to_tensor
-    from generation.training.data import HELD_OUT_PAIRS, render_clip
-    from generation.training.layout_latent import exact_encoder_for
+    from training import components as C
+    from training.autoencoder import frames_to_tensor
+    from training.data import HELD_OUT_PAIRS, render_clip
+    from training.layout_latent import exact_encoder_for
 
     vae = C.AutoencoderKL.from_pretrained(BUNDLED / "vae").requires_grad_(False).eval()
     exact = exact_encoder_for(BUNDLED, vae)

@@ -9,18 +9,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from generation.training.analyser import analyse
-from generation.training.autoencoder import frames_to_tensor
-from generation.training.data import ClipSpec, render_clip, sample_training_spec
-from generation.training.diffusion import load_released, pixel_recipe
-from generation.training.objectives import decoded_pixel_loss
-from generation.training.refit import redraw, refit_decoder, refit_pairs
+from training.analyser import analyse
+from training.autoencoder import frames_to_tensor
+from training.data import ClipSpec, render_clip, sample_training_spec
+from training.diffusion import load_released, pixel_recipe
+from training.objectives import decoded_pixel_loss
+from training.refit import redraw, refit_decoder, refit_pairs
 
-BUNDLED = Path(__file__).resolve().parents[3] / "generation" / "bundled"
+BUNDLED = Path(__file__).resolve().parents[2] / "generation" / "bundled"
 
 
 def _args(**overrides: object) -> argparse.Namespace:
-    from generation.training.train import parse_args
+    from training.train import parse_args
 
     args = parse_args([])
     for key, value in overrides.items():

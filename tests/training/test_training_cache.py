@@ -1,4 +1,4 @@
-"""The latent cache the diffusion stages sample from (generation/training/cache.py)."""
+"""The latent cache the diffusion stages sample from (training/cache.py)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from generation.training import components as C
-from generation.training.autoencoder import frames_to_tensor
-from generation.training.cache import LatentCache, build_cache, encode_clips
-from generation.training.data import ClipSpec, render_clip, sample_training_spec
+from training import components as C
+from training.autoencoder import frames_to_tensor
+from training.cache import LatentCache, build_cache, encode_clips
+from training.data import ClipSpec, render_clip, sample_training_spec
 
-BUNDLED = Path(__file__).resolve().parents[3] / "generation" / "bundled"
+BUNDLED = Path(__file__).resolve().parents[2] / "generation" / "bundled"
 
 
 @pytest.fixture(scope="module")

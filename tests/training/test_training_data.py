@@ -5,8 +5,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from generation.training.analyser import analyse
-from generation.training.data import (
+from training.analyser import analyse
+from training.data import (
     ALL_PAIRS,
     HELD_OUT_PAIRS,
     SHAPES,

@@ -1,5 +1,5 @@
 """The structured latent: colour channels pooled from the frame, layout channels from the mask alone
-(generation/training/layout_latent.py)."""
+(training/layout_latent.py)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from generation.training import components as C
-from generation.training.autoencoder import frames_to_tensor
-from generation.training.cache import build_cache
-from generation.training.data import ClipSpec, render_clip
-from generation.training.layout_latent import (
+from training import components as C
+from training.autoencoder import frames_to_tensor
+from training.cache import build_cache
+from training.data import ClipSpec, render_clip
+from training.layout_latent import (
     COLOUR_CHANNELS,
     LAYOUT_FILE,
     ChannelNorm,
@@ -88,15 +88,15 @@ def test_structured_training_saves_a_folder_and_an_exact_encoder_that_the_cache_
 
 
 def test_the_structured_autoencoder_takes_its_own_seed_when_given_and_the_runs_otherwise():
-    from generation.training.layout_latent import structured_seed
-    from generation.training.train import parse_args
+    from training.layout_latent import structured_seed
+    from training.train import parse_args
 
     assert structured_seed(parse_args(["--seed", "21", "--structured-seed", "0"])) == 0
     assert structured_seed(parse_args(["--seed", "21"])) == 21
 
 
 def test_a_run_from_scratch_builds_the_structured_latent_and_a_released_folder_keeps_its_own():
-    from generation.training.train import builds_structured_latent, parse_args
+    from training.train import builds_structured_latent, parse_args
 
     assert builds_structured_latent(parse_args([]))
     assert not builds_structured_latent(parse_args(["--learned-latent"]))
@@ -109,7 +109,7 @@ def test_a_run_from_scratch_builds_the_structured_latent_and_a_released_folder_k
 
 
 def test_from_scratch_on_the_structured_latent_stage_3_is_longer_3b_off_and_3e_short_unless_asked():
-    from generation.training.train import parse_args
+    from training.train import parse_args
 
     def diffusion_stages(argv: list[str]) -> tuple[int, int, int]:
         args = parse_args(argv)
@@ -123,8 +123,8 @@ def test_from_scratch_on_the_structured_latent_stage_3_is_longer_3b_off_and_3e_s
 
 
 def test_from_scratch_on_the_structured_latent_stage_3_hands_on_its_last_weights_unless_asked():
-    from generation.training.diffusion import base_recipe
-    from generation.training.train import parse_args
+    from training.diffusion import base_recipe
+    from training.train import parse_args
 
     assert base_recipe(parse_args([])).keep_last
     assert not base_recipe(parse_args(["--stage3-keeps", "best"])).keep_last

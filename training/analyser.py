@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from generation.training.data import COLOUR_NAMES, COLOURS
+from training.data import COLOUR_NAMES, COLOURS
 
 _PALETTE = np.array([COLOURS[n] for n in COLOUR_NAMES], dtype=np.float64) / 255.0
 # Named colours are at least 1.0 apart (unit RGB cube), so half of that separates shape from background.

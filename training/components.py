@@ -17,7 +17,7 @@ from diffusers.models.attention_processor import AttnProcessor
 from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
 from transformers import CLIPTextConfig, CLIPTextModelWithProjection, CLIPTokenizer
 
-from generation.training.data import MAX_FRAMES, SIZE, vocabulary_corpus
+from training.data import MAX_FRAMES, SIZE, vocabulary_corpus
 
 MAX_TOKENS = 24
 TEXT_DIM = 64

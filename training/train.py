@@ -1,7 +1,7 @@
 """Train the bundled text-to-video model from scratch on synthetic clips and write a diffusers folder.
 
-    python -m generation.training.train [--resume] [--out generation/bundled] [--workdir var/training]
-    python -m generation.training.train --init-from generation/bundled   # stage 3b on a released folder
+    python -m training.train [--resume] [--out generation/bundled] [--workdir var/training]
+    python -m training.train --init-from generation/bundled   # stage 3b on a released folder
 
 Stages (each resumable from `--workdir`):
   1. a latent built as pooled colours + a code of the shape's mask, which only the decoder (and a regressed RGB
@@ -32,10 +32,10 @@ from pathlib import Path
 
 import torch
 
-from generation.training import components as C
-from generation.training.autoencoder import finetune_decoder, train_vae
-from generation.training.cache import LatentCache, build_cache
-from generation.training.diffusion import (
+from training import components as C
+from training.autoencoder import finetune_decoder, train_vae
+from training.cache import LatentCache, build_cache
+from training.diffusion import (
     base_recipe,
     finetune_recipe,
     load_released,
@@ -45,9 +45,9 @@ from generation.training.diffusion import (
     train_diffusion,
     unet_recipe,
 )
-from generation.training.journal import log
-from generation.training.layout_latent import LAYOUT_FILE, ExactEncoder, exact_encoder_for, train_structured_vae
-from generation.training.refit import refit_decoder
+from training.journal import log
+from training.layout_latent import LAYOUT_FILE, ExactEncoder, exact_encoder_for, train_structured_vae
+from training.refit import refit_decoder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

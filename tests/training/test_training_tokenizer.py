@@ -9,13 +9,13 @@ import sys
 from argparse import Namespace
 from pathlib import Path
 
-from generation.training import components as C
-from generation.training.data import vocabulary_corpus
-from generation.training.diffusion import workdir_tokenizer
+from training import components as C
+from training.data import vocabulary_corpus
+from training.diffusion import workdir_tokenizer
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 _PRINT_IDS = (
-    "import json; from generation.training import components as C; "
+    "import json; from training import components as C; "
     "t = C.build_tokenizer(); print(json.dumps(sorted(t.get_vocab().items())))"
 )
 

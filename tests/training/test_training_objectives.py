@@ -1,4 +1,4 @@
-"""The losses of the diffusion stages (generation/training/objectives.py) and the fine-tune stage that uses them."""
+"""The losses of the diffusion stages (training/objectives.py) and the fine-tune stage that uses them."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 import torch
 
-from generation.training import components as C
-from generation.training.cache import LatentCache
-from generation.training.data import COLOUR_NAMES, MOTIONS, SHAPES, ClipSpec, render_clip, sample_training_spec
-from generation.training.diffusion import Recipe, finetune_recipe, load_released, train_diffusion
-from generation.training.objectives import SlotHeads, shape_footprint, shape_loss_weight, slot_labels, v_loss_weight
+from training import components as C
+from training.cache import LatentCache
+from training.data import COLOUR_NAMES, MOTIONS, SHAPES, ClipSpec, render_clip, sample_training_spec
+from training.diffusion import Recipe, finetune_recipe, load_released, train_diffusion
+from training.objectives import SlotHeads, shape_footprint, shape_loss_weight, slot_labels, v_loss_weight
 
-BUNDLED = Path(__file__).resolve().parents[3] / "generation" / "bundled"
+BUNDLED = Path(__file__).resolve().parents[2] / "generation" / "bundled"
 
 
 def test_slot_labels_index_each_slot_in_its_own_vocabulary():
@@ -122,7 +122,7 @@ def test_a_short_fine_tune_moves_the_text_encoder_resumes_and_releases_no_slot_h
 
 
 def _args(**overrides: object) -> argparse.Namespace:
-    from generation.training.train import parse_args
+    from training.train import parse_args
 
     args = parse_args([])
     for key, value in overrides.items():
@@ -131,7 +131,7 @@ def _args(**overrides: object) -> argparse.Namespace:
 
 
 def test_stage_three_carries_the_slot_loss_from_the_start_unless_the_text_is_frozen():
-    from generation.training.diffusion import base_recipe
+    from training.diffusion import base_recipe
 
     base = base_recipe(_args())
     assert isinstance(base, Recipe)
@@ -142,7 +142,7 @@ def test_stage_three_carries_the_slot_loss_from_the_start_unless_the_text_is_fro
 
 
 def test_a_fresh_wider_unet_trains_beside_a_frozen_released_text_encoder(tmp_path):
-    from generation.training.diffusion import base_recipe
+    from training.diffusion import base_recipe
 
     torch.set_num_threads(min(2, torch.get_num_threads()))
     vae, kept = load_released(BUNDLED)
@@ -163,7 +163,7 @@ def test_a_fresh_wider_unet_trains_beside_a_frozen_released_text_encoder(tmp_pat
 
 
 def test_stage_3e_trains_the_unet_alone_on_the_floored_denoising_loss():
-    from generation.training.diffusion import unet_recipe
+    from training.diffusion import unet_recipe
 
     args = _args(unet_steps=1200, unet_lr=1e-4)
     recipe = unet_recipe(args)
@@ -175,7 +175,7 @@ def test_stage_3e_trains_the_unet_alone_on_the_floored_denoising_loss():
 
 @pytest.mark.parametrize("keep_last", [False, True])
 def test_a_finished_stage_hands_on_its_best_scored_weights_or_its_last_when_asked(tmp_path, keep_last):
-    from generation.training.diffusion import base_recipe
+    from training.diffusion import base_recipe
 
     torch.set_num_threads(min(2, torch.get_num_threads()))
     vae, kept = load_released(BUNDLED)

@@ -1,7 +1,7 @@
 """Screen autoencoder decoders in seconds on a model's saved sampling results.
 
-    python -m generation.training.decoder_screen render --model generation/bundled --out var/latents.pt
-    python -m generation.training.decoder_screen score var/latents.pt generation/bundled/vae var/other/vae ...
+    python -m training.experiments.decoder_screen render --model generation/bundled --out var/latents.pt
+    python -m training.experiments.decoder_screen score var/latents.pt generation/bundled/vae var/other/vae ...
 
 A decoder does not change what the UNet samples: the pipeline's final latents are the same whichever decoder
 turns them into frames. `render` runs the 108 held-out prompts once per seed set (seeds as `evaluate.py` draws
@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from generation.training.data import ClipSpec, held_out_prompts
-from generation.training.render import Score
+from training.data import ClipSpec, held_out_prompts
+from training.render import Score
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -76,7 +76,7 @@ def score_decoder(vae: object, latent_sets: Sequence[torch.Tensor], specs: Seque
 
 
 def _render(args: argparse.Namespace) -> None:
-    from generation.training.evaluate import load
+    from training.evaluate import load
 
     pipe, settings = load(Path(args.model))
     guidance = args.guidance or float(settings["guidance_scale"])

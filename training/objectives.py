@@ -15,8 +15,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from generation.training.autoencoder import frames_to_tensor, reconstruction_loss
-from generation.training.data import (
+from training.autoencoder import frames_to_tensor, reconstruction_loss
+from training.data import (
     COLOUR_NAMES,
     MOTIONS,
     SHAPES,

@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from generation.training import components as C
-from generation.training.cache import LatentCache
-from generation.training.data import sample_training_spec
-from generation.training.diffusion import load_released, train_diffusion, unet_recipe
-from generation.training.grow import grow_unet, largest_difference
-from generation.training.train import parse_args
+from training import components as C
+from training.cache import LatentCache
+from training.data import sample_training_spec
+from training.diffusion import load_released, train_diffusion, unet_recipe
+from training.grow import grow_unet, largest_difference
+from training.train import parse_args
 
-BUNDLED = Path(__file__).resolve().parents[3] / "generation" / "bundled"
+BUNDLED = Path(__file__).resolve().parents[2] / "generation" / "bundled"
 
 
 def _plain_unet() -> C.UNetMotionModel:

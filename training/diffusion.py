@@ -18,19 +18,19 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from generation.training import components as C
-from generation.training.cache import LatentCache
-from generation.training.data import MAX_FRAMES, caption
-from generation.training.grow import is_grown
-from generation.training.journal import log
-from generation.training.objectives import (
+from training import components as C
+from training.cache import LatentCache
+from training.data import MAX_FRAMES, caption
+from training.grow import is_grown
+from training.journal import log
+from training.objectives import (
     SlotHeads,
     decoded_pixel_loss,
     shape_loss_weight,
     slot_labels,
     v_loss_weight,
 )
-from generation.training.render import quick_held_out, score_pipeline
+from training.render import quick_held_out, score_pipeline
 
 # Words outside the vocabulary, mixed into a few captions so the model learns to ignore stray pieces.
 _NOISE_WORDS = ("cinematic", "4k", "please", "cute", "video", "animation", "hd", "simple", "tiny", "big", "zorp")

@@ -15,10 +15,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from generation.training import components as C
-from generation.training.autoencoder import frames_to_tensor
-from generation.training.data import MAX_FRAMES, SHAPES, ClipSpec, render_clip, sample_training_spec
-from generation.training.journal import log
+from training import components as C
+from training.autoencoder import frames_to_tensor
+from training.data import MAX_FRAMES, SHAPES, ClipSpec, render_clip, sample_training_spec
+from training.journal import log
 
 SHORT_FRAMES = 8
 _ENCODE_FRAMES = 384  # frames per encoder batch

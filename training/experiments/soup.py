@@ -1,7 +1,7 @@
 """Average the weights of models fine-tuned from one start (a "model soup", Wortsman et al. 2022).
 
-    python -m generation.training.soup --out var/soup generation/bundled var/r8-out
-    python -m generation.training.soup --out var/soup --base generation/bundled var/r8-work/unet/ema-0*.pt
+    python -m training.experiments.soup --out var/soup generation/bundled var/r8-out
+    python -m training.experiments.soup --out var/soup --base generation/bundled var/r8-work/unet/ema-0*.pt
 
 The first form averages released folders tensor by tensor (every `*.safetensors`; the rest is the first folder's).
 The second averages EMA snapshots that a stage kept with `--keep-snapshots` and writes them into a copy of the
@@ -68,8 +68,8 @@ def soup_folders(folders: Sequence[Path], out: Path, weights: Sequence[float] | 
 
 def soup_snapshots(base: Path, snapshots: Sequence[Path], out: Path) -> Path:
     """The uniform mean of EMA snapshots (`{"unet", "text"}` state dicts) written into a copy of `base`."""
-    from generation.training import components as C
-    from generation.training.diffusion import load_released
+    from training import components as C
+    from training.diffusion import load_released
 
     vae, init = load_released(base)
     modules = torch.nn.ModuleDict({"unet": init["unet"], "text": init["text"]})

@@ -1,4 +1,4 @@
-"""Weight averaging of fine-tunes that share a start (generation/training/soup.py)."""
+"""Weight averaging of fine-tunes that share a start (training/experiments/soup.py)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from generation.training import components as C
-from generation.training.cache import LatentCache
-from generation.training.data import sample_training_spec
-from generation.training.diffusion import load_released, train_diffusion, unet_recipe
-from generation.training.soup import average, main, soup_folders, soup_snapshots
+from training import components as C
+from training.cache import LatentCache
+from training.data import sample_training_spec
+from training.diffusion import load_released, train_diffusion, unet_recipe
+from training.experiments.soup import average, main, soup_folders, soup_snapshots
 
-BUNDLED = Path(__file__).resolve().parents[3] / "generation" / "bundled"
+BUNDLED = Path(__file__).resolve().parents[2] / "generation" / "bundled"
 
 
 def test_average_is_the_weighted_mean_of_float_tensors_and_keeps_the_first_integer_ones():
@@ -68,7 +68,7 @@ def test_a_folder_without_one_of_the_weight_files_is_refused(tmp_path):
 def test_snapshots_kept_by_a_stage_average_into_a_loadable_folder(tmp_path):
     from diffusers import DiffusionPipeline
 
-    from generation.training.train import parse_args
+    from training.train import parse_args
 
     torch.set_num_threads(min(2, torch.get_num_threads()))
     vae, init = load_released(BUNDLED)

@@ -1,6 +1,6 @@
 """The bundled model's report: analyser check, per-slot and joint accuracy, render time, folder size.
 
-    python -m generation.training.evaluate [--model generation/bundled] [--quick]
+    python -m training.evaluate [--model generation/bundled] [--quick]
 
 Every clip is rendered through plain `DiffusionPipeline.from_pretrained(model)` with the settings of the
 model's `clipcast.json`, then read by the analyser, which never sees the prompt.
@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from generation.training.analyser import analyse
-from generation.training.data import ALL_PAIRS, ClipSpec, held_out_prompts, render_clip, sample_spec, seen_prompts
-from generation.training.layout_latent import exact_encoder_for
-from generation.training.probe import probe_specs, shape_by_start
-from generation.training.render import SLOTS, quick_held_out, score_pipeline
+from training.analyser import analyse
+from training.data import ALL_PAIRS, ClipSpec, held_out_prompts, render_clip, sample_spec, seen_prompts
+from training.experiments.probe import probe_specs, shape_by_start
+from training.layout_latent import exact_encoder_for
+from training.render import SLOTS, quick_held_out, score_pipeline
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

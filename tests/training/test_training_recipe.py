@@ -1,4 +1,4 @@
-"""How a diffusion stage shapes its steps (generation/training/diffusion.py, Recipe.step_shape)."""
+"""How a diffusion stage shapes its steps (training/diffusion.py, Recipe.step_shape)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from collections import Counter
 
 import numpy as np
 
-from generation.training.diffusion import base_recipe, unet_recipe
-from generation.training.train import parse_args
+from training.diffusion import base_recipe, unet_recipe
+from training.train import parse_args
 
 
 def _shapes(recipe, draws: int = 4000) -> Counter:

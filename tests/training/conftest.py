@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-BUNDLED = Path(__file__).resolve().parents[3] / "generation" / "bundled"
+BUNDLED = Path(__file__).resolve().parents[2] / "generation" / "bundled"
 
 
 @pytest.fixture(scope="module")

@@ -30,9 +30,9 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from tqdm import tqdm
 
-from generation.training import components as C
-from generation.training.autoencoder import frame_batch, reconstruction_loss
-from generation.training.journal import log
+from training import components as C
+from training.autoencoder import frame_batch, reconstruction_loss
+from training.journal import log
 
 COLOUR_CHANNELS = 3
 LAYOUT_CHANNELS = C.LATENT_CHANNELS - COLOUR_CHANNELS

@@ -1,13 +1,13 @@
 """Where along the sampling path does a model lose the shape? A diagnostic for the bundled model.
 
-    python -m generation.training.probe [--model generation/bundled] [--starts 0 5 10 15 17 19]
+    python -m training.experiments.probe [--model generation/bundled] [--starts 0 5 10 15 17 19]
 
 Each test clip is drawn, encoded, noised to the timestep of one of the 20 sampling steps and denoised from there
 with the model's own scheduler and guidance; the analyser reads the result. Start 0 is (nearly) a render from
 pure noise, a late start only asks the model to clean up an almost finished clip, and the "reconstruction" row is
 the autoencoder alone: the ceiling no sampler can pass. The drop between two rows is the shape lost in that range.
 
-    python -m generation.training.probe --by-pair
+    python -m training.experiments.probe --by-pair
 
 reads the autoencoder alone per held-out pair and shape, plainly and with its latents jittered (TRAINING_LOG.md,
 sixteenth session: green on black is where it is fragile).
@@ -24,12 +24,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from generation.training import components as C
-from generation.training.analyser import analyse
-from generation.training.autoencoder import frames_to_tensor
-from generation.training.data import HELD_OUT_PAIRS, MOTIONS, MOVE_SIZE, SHAPES, ClipSpec, held_out_prompts, render_clip
-from generation.training.diffusion import encode_text
-from generation.training.layout_latent import exact_encoder_for
+from training import components as C
+from training.analyser import analyse
+from training.autoencoder import frames_to_tensor
+from training.data import HELD_OUT_PAIRS, MOTIONS, MOVE_SIZE, SHAPES, ClipSpec, held_out_prompts, render_clip
+from training.diffusion import encode_text
+from training.layout_latent import exact_encoder_for
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

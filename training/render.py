@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from generation.training.analyser import analyse
-from generation.training.data import HELD_OUT_PAIRS, MOTIONS, SHAPES, ClipSpec
+from training.analyser import analyse
+from training.data import HELD_OUT_PAIRS, MOTIONS, SHAPES, ClipSpec
 
 SLOTS = ("colour", "shape", "motion", "background")
 

@@ -1,4 +1,4 @@
-"""The sampling-depth probe (generation/training/probe.py) on the committed model."""
+"""The sampling-depth probe (training/experiments/probe.py) on the committed model."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import torch
 
-from generation.training.probe import probe_specs, reconstruction_by_pair, shape_by_start
+from training.experiments.probe import probe_specs, reconstruction_by_pair, shape_by_start
 
-BUNDLED = Path(__file__).resolve().parents[3] / "generation" / "bundled"
+BUNDLED = Path(__file__).resolve().parents[2] / "generation" / "bundled"
 
 
 def test_probe_specs_vary_size_and_position_over_the_held_out_prompts():

@@ -10,10 +10,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from generation.training import components as C
-from generation.training.analyser import analyse
-from generation.training.data import MAX_FRAMES, render_clip, sample_training_spec
-from generation.training.journal import log
+from training import components as C
+from training.analyser import analyse
+from training.data import MAX_FRAMES, render_clip, sample_training_spec
+from training.journal import log
 
 
 def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:

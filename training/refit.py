@@ -19,9 +19,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from generation.training import components as C
-from generation.training.analyser import _FOREGROUND_DISTANCE, _largest_component
-from generation.training.autoencoder import (
+from training import components as C
+from training.analyser import _FOREGROUND_DISTANCE, _largest_component
+from training.autoencoder import (
     decoder_optimiser,
     frame_batch,
     frames_to_tensor,
@@ -30,8 +30,8 @@ from generation.training.autoencoder import (
     optimiser_step,
     reconstruction_loss,
 )
-from generation.training.data import COLOURS, SIZE, ClipSpec, sample_training_spec, shape_mask
-from generation.training.journal import log
+from training.data import COLOURS, SIZE, ClipSpec, sample_training_spec, shape_mask
+from training.journal import log
 
 _MIN_PIXELS = 12
 _SAMPLE_FRAMES = 8

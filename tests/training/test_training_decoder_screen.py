@@ -1,12 +1,12 @@
-"""Decoder screening on saved latents (generation/training/decoder_screen.py) on the committed model."""
+"""Decoder screening on saved latents (training/experiments/decoder_screen.py) on the committed model."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from generation.training.data import held_out_prompts
-from generation.training.decoder_screen import decode_latents, render_latents, score_decoder
+from training.data import held_out_prompts
+from training.experiments.decoder_screen import decode_latents, render_latents, score_decoder
 
 
 def test_saved_latents_decode_to_exactly_the_frames_the_pipeline_renders(pipe):

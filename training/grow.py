@@ -1,6 +1,6 @@
 """Grow a released UNet without changing what it renders: add spatial attention at the 8x8 level.
 
-    python -m generation.training.grow --source generation/bundled --out var/grown
+    python -m training.grow --source generation/bundled --out var/grown
 
 The new attention blocks are residual (`Transformer2DModel` adds its output to its input) and start with a zeroed
 output projection, so the grown UNet computes exactly what the released one does; a fine-tune (stage 3e with
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from generation.training import components as C
+from training import components as C
 
 ATTENTION_DOWN = ("CrossAttnDownBlockMotion", "CrossAttnDownBlockMotion")
 ATTENTION_UP = ("CrossAttnUpBlockMotion", "CrossAttnUpBlockMotion")
