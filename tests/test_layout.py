@@ -3,6 +3,7 @@ the service installs every first-party package but training/ (and tests/, bench/
 
 from __future__ import annotations
 
+import ast
 import sys
 import tomllib
 from pathlib import Path
@@ -53,3 +54,26 @@ def test_stdlib_platform_and_uuid_are_the_real_ones():
     assert Path(platform.__file__).parent != ROOT / "platform"
     assert callable(platform.python_version)
     assert uuid.uuid4().version == 4
+
+
+def imported_modules(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_nothing_the_service_installs_imports_training():
+    served = [ROOT / "platform"] + [ROOT / name for name in sorted(first_party_packages() - NOT_INSTALLED)]
+    offenders = sorted(
+        f"{path.relative_to(ROOT)}: {module}"
+        for source in served
+        if source.is_dir()
+        for path in source.rglob("*.py")
+        for module in imported_modules(path)
+        if module == "training" or module.startswith("training.")
+    )
+    assert offenders == [], f"the service must not import model training (install it without training/): {offenders}"
