@@ -72,11 +72,6 @@ def build_world(**workspace_fields) -> World:
     return World(workspace, campaign, template, caption, approved, pending, failed, rendering, queued, account, post)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def mine(db) -> World:
     return build_world()
