@@ -1,7 +1,11 @@
 """Train the bundled text-to-video model from scratch on synthetic clips and write a diffusers folder.
 
-    python -m training.train [--resume] [--out generation/bundled] [--workdir var/training]
+    python -m training.train [--resume] [--out generation/bundled] [--workdir var/training] [--seed N]
     python -m training.train --init-from generation/bundled   # stage 3b on a released folder
+    python -m training.train --recipe my.toml --set steps=3000 --set guidance_grid=2,3
+
+The stage settings are data: training/recipes/default.toml is the recipe `make train-model` trains, `--recipe`
+reads a file over it, `--set key=value` (or `--key value`) changes one setting (training/recipe.py).
 
 Stages (each resumable from `--workdir`):
   1. a latent built as pooled colours + a code of the shape's mask, which only the decoder (and a regressed RGB
@@ -47,6 +51,7 @@ from training.diffusion import (
 )
 from training.journal import log
 from training.layout_latent import LAYOUT_FILE, ExactEncoder, exact_encoder_for, train_structured_vae
+from training.recipe import AUTO, RecipeError, override, overrides_from_flags, read_recipe
 from training.refit import refit_decoder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -81,136 +86,44 @@ def release(args: argparse.Namespace, workdir: Path, vae, trained: dict, exact: 
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    """Operational flags, then the recipe's stage settings (training/recipe.py) as attributes of one namespace."""
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False,
+        epilog="Any setting of training/recipes/default.toml can also be given as --key value (--set key=value).",
+    )
+    p.add_argument("--recipe", help="a recipe file read over training/recipes/default.toml")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE",
+        help="change one recipe setting for this run (a list: comma-separated values)",
+    )
     p.add_argument("--out", default="generation/bundled")
     p.add_argument("--workdir", default="var/training")
     p.add_argument("--resume", action="store_true", help="continue from the workdir's stages and checkpoint")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--structured-seed", type=int, help="seed of the structured autoencoder stage (default: --seed)")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--vae-steps", type=int, default=1600)
-    p.add_argument("--vae-batch", type=int, default=16)
-    p.add_argument("--vae-lr", type=float, default=5e-4)
-    p.add_argument("--decoder-steps", type=int, default=500)
-    p.add_argument("--decoder-lr", type=float, default=2e-4)
-    p.add_argument("--decoder-noise", type=float, default=0.03, help="latent jitter while sharpening the decoder")
-    p.add_argument(
-        "--structured-latent",
-        action="store_true",
-        help="stage 1 builds colour and layout into separate latent channels (layout_latent.py), the default from "
-        "scratch; with --init-from, the released UNet is fine-tuned onto freshly built structured latents",
-    )
-    p.add_argument(
-        "--learned-latent",
-        action="store_true",
-        help="from scratch: the learned autoencoder of stages 1-2 instead of the structured latent",
-    )
-    p.add_argument("--structured-steps", type=int, default=2000, help="structured decoder + layout encoder steps")
-    p.add_argument("--structured-jitter", type=float, default=0.1, help="latent jitter while training it")
-    p.add_argument(
-        "--structured-seed", type=int, help="seed of the structured autoencoder stage (default: --seed)"
-    )
-    p.add_argument("--encoder-fit-steps", type=int, default=1500, help="RGB encoder regressed onto the latents")
-    p.add_argument("--only-decoder", action="store_true", help="run the stages up to decoder fine-tuning, then stop")
-    p.add_argument("--skip-decoder", action="store_true", help="train the diffusion without waiting for the decoder")
-    p.add_argument("--unet-channels", type=int, nargs=2, default=list(C.UNET_CHANNELS), help="UNet widths, 8x8 and 4x4")
-    p.add_argument(
-        "--reuse-from",
-        help="skip stage 1: keep this released folder's autoencoder, tokenizer and text encoder, train a fresh UNet",
-    )
-    p.add_argument("--freeze-text", action="store_true", help="do not train the text encoder (with --reuse-from)")
-    p.add_argument("--clips", type=int, default=40000, help="distinct training clips in the latent cache")
-    p.add_argument(
-        "--long-clip-share", type=float, default=0.25, help="share of cached clips encoded at 24 frames, not 8"
-    )
-    p.add_argument(
-        "--shape-mix",
-        type=float,
-        nargs=3,
-        metavar=("CIRCLE", "SQUARE", "TRIANGLE"),
-        help="relative weights of the shapes in the latent cache (default: uniform)",
-    )
-    p.add_argument(
-        "--steps", type=int, help="stage 3 steps (default: 6000 on a structured latent from scratch, else 4500)"
-    )
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--long-share", type=float, default=0.15, help="share of steps on 24-frame clips")
-    p.add_argument(
-        "--image-share", type=float, default=0.0, help="share of stage-3 steps on single frames of distinct clips"
-    )
-    p.add_argument("--image-batch", type=int, default=256, help="clips in a single-frame step of stage 3")
-    p.add_argument("--lr", type=float, default=8e-4)
-    p.add_argument("--warmup", type=int, default=200)
-    p.add_argument("--ema", type=float, default=0.998)
-    p.add_argument("--uncond-share", type=float, default=0.1)
-    p.add_argument("--eval-every", type=int, default=500)
-    p.add_argument("--eval-guidance", type=float, default=3.0)
-    p.add_argument("--guidance-grid", type=float, nargs="+", default=[1.5, 2.0, 3.0])
-    p.add_argument("--checkpoint-every", type=int, default=200)
-    p.add_argument("--release-prompts", type=int, default=48, help="held-out prompts per guidance value tried")
-    p.add_argument(
-        "--keep-snapshots",
-        action="store_true",
-        help="also keep the EMA weights of every quick score (ema-STEP.pt in the stage's workdir), for averaging",
-    )
-    p.add_argument("--release-latest", action="store_true", help="release the last EMA weights, not the best scored")
-    p.add_argument(
-        "--stage3-keeps",
-        choices=("best", "last"),
-        help="which EMA weights stage 3 hands on: its best quick-scored step or its last (default: last on a "
-        "structured latent from scratch, else best)",
-    )
-    p.add_argument(
-        "--base-slot-weight",
-        type=float,
-        default=1.0,
-        help="auxiliary slot loss weight in stage 3, so the text encoder tells the slots apart from the start",
-    )
-    p.add_argument(
-        "--base-x0-floor",
-        type=float,
-        default=0.0,
-        help="floor of the x0-loss weight in stage 3 (0 = plain min-SNR, which gives t > 500 almost no weight)",
-    )
-    p.add_argument(
-        "--finetune-steps",
-        type=int,
-        help="stage 3b, the slot-loss fine-tune; 0 skips it (default: 0 on a structured latent from scratch, "
-        "else 1500)",
-    )
-    p.add_argument("--finetune-lr", type=float, default=3e-4)
-    p.add_argument("--finetune-decay-from", type=float, default=0.5, help="share of stage 3b at full rate")
-    p.add_argument("--finetune-eval-every", type=int, default=250)
-    p.add_argument("--slot-weight", type=float, default=1.0, help="auxiliary slot loss weight in stage 3b")
-    p.add_argument("--x0-floor", type=float, default=1.0, help="floor of the x0-loss weight in stage 3b")
-    p.add_argument(
-        "--unet-steps",
-        type=int,
-        help="stage 3e, the UNet alone, text frozen; 0 skips it (default: 1000 on a structured latent from scratch, "
-        "else 3000)",
-    )
-    p.add_argument("--unet-lr", type=float, default=2e-4)
-    p.add_argument("--unet-long-share", type=float, default=0.3, help="share of stage 3e's steps on 24-frame clips")
-    p.add_argument(
-        "--grown-lr-scale", type=float, default=1.0, help="stage 3e rate factor for blocks added by grow.py"
-    )
-    p.add_argument("--pixel-steps", type=int, default=0, help="stage 3d, the decoded pixel-loss fine-tune; 0 skips it")
-    p.add_argument("--pixel-lr", type=float, default=1.5e-4)
-    p.add_argument("--pixel-weight", type=float, default=4.0, help="weight of the decoded pixel loss in stage 3d")
-    p.add_argument("--refit-clips", type=int, default=0, help="stage 4, samples the decoder is refitted on; 0 skips")
-    p.add_argument("--refit-steps", type=int, default=1500)
-    p.add_argument("--refit-lr", type=float, default=1e-4)
-    p.add_argument(
-        "--refit-truth-weight", type=float, default=0.5, help="weight of plain reconstruction beside the samples"
-    )
-    p.add_argument("--refit-guidance", type=float, default=2.0, help="guidance of the samples stage 4 refits on")
-    p.add_argument("--polish-steps", type=int, default=0, help="stage 3c, shape-weighted polish; 0 skips it")
-    p.add_argument("--polish-lr", type=float, default=1.5e-4)
-    p.add_argument("--shape-weight", type=float, default=4.0, help="extra loss weight on the shape in stage 3c")
     p.add_argument(
         "--init-from",
         help="skip stages 1-3: run the later stages on this released diffusers folder, e.g. generation/bundled",
     )
-    args = p.parse_args(argv)
+    p.add_argument(
+        "--reuse-from",
+        help="skip stage 1: keep this released folder's autoencoder, tokenizer and text encoder, train a fresh UNet",
+    )
+    args, rest = p.parse_known_args(argv)
+    try:
+        recipe = read_recipe(Path(args.recipe) if args.recipe else None)
+        for item in args.set:
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise RecipeError(f"--set takes KEY=VALUE, got {item!r}")
+            override(recipe, key, value.split(",") if value else [])
+        for key, values in overrides_from_flags(rest):
+            override(recipe, key, values)
+    except RecipeError as exc:
+        p.error(str(exc))
+    for key, value in recipe.items():
+        setattr(args, key, value)
     if args.structured_latent and args.learned_latent:
         p.error("--structured-latent and --learned-latent exclude each other")
     if args.learned_latent and (args.init_from or args.reuse_from):
@@ -219,15 +132,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     # stage 3's 100%); 3e, text frozen, keeps it and teaches the 24-frame motion stage 3 leaves at 63% (TRAINING_LOG).
     # Its stage 3 runs 6000 steps, not 4500: the slower cosine gained 1.2 / 1.5 points of held-out 8f / 24f joint.
     structured_from_scratch = builds_structured_latent(args) and not (args.init_from or args.reuse_from)
-    if args.steps is None:
+    if args.steps == AUTO:
         args.steps = 6000 if structured_from_scratch else 4500
-    if args.finetune_steps is None:
+    if args.finetune_steps == AUTO:
         args.finetune_steps = 0 if structured_from_scratch else 1500
-    if args.unet_steps is None:
+    if args.unet_steps == AUTO:
         args.unet_steps = 1000 if structured_from_scratch else 3000
     # Its 24-prompt quick score is too coarse to pick a step by: keeping step 3000 of 6000 on a one-prompt lead gave
     # 3e a weaker start (held-out 8f / 24f 96.6 / 92.9%) than the last weights did (98.1 / 98.5%, TRAINING_LOG).
-    if args.stage3_keeps is None:
+    if args.stage3_keeps == AUTO:
         args.stage3_keeps = "last" if structured_from_scratch else "best"
     return args
 
