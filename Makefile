@@ -46,6 +46,10 @@ services:
 test: venv services
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The everyday loop (under 3 minutes on two cores): everything but tests marked slow (over ~3 s) or integration.
+test-fast: venv services
+	$(BIN)/pytest -m "not slow and not integration" $(PYTEST_ARGS)
+
 lint: venv
 	$(BIN)/ruff check .
 

@@ -21,6 +21,7 @@ def vae() -> C.AutoencoderKL:
     return C.AutoencoderKL.from_pretrained(BUNDLED / "vae").requires_grad_(False).eval()
 
 
+@pytest.mark.slow
 def test_bf16_encoding_stays_within_the_decoders_jitter_of_fp32(vae):
     specs = [sample_training_spec(np.random.default_rng(s)) for s in range(4)]
     fast = encode_clips(vae, specs, 8, "test").astype(np.float32)

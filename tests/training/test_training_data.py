@@ -89,5 +89,6 @@ def test_the_analyser_reads_ground_truth_8_frame_clips():
     assert _analyser_accuracy(8) >= 0.99
 
 
+@pytest.mark.slow
 def test_the_analyser_reads_ground_truth_24_frame_clips():
     assert _analyser_accuracy(24, count=100) >= 0.99

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from training.data import held_out_prompts
 from training.experiments.decoder_screen import decode_latents, render_latents, score_decoder
 
+# Both render with the committed model.
+pytestmark = pytest.mark.slow
 
 def test_saved_latents_decode_to_exactly_the_frames_the_pipeline_renders(pipe):
     specs = held_out_prompts()[::40]  # three prompts on three pairs

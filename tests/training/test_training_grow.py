@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from training import components as C
@@ -15,6 +16,9 @@ from training.data import sample_training_spec
 from training.diffusion import load_released, train_diffusion, unet_recipe
 from training.grow import grow_unet, largest_difference
 from training.train import parse_args
+
+# Each test loads the committed UNet and renders or trains with it.
+pytestmark = pytest.mark.slow
 
 BUNDLED = Path(__file__).resolve().parents[2] / "generation" / "bundled"
 

@@ -65,6 +65,7 @@ def test_a_folded_channel_norm_decodes_standardised_latents_as_the_raw_ones_deco
     torch.testing.assert_close(after, before, atol=1e-4, rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_structured_training_saves_a_folder_and_an_exact_encoder_that_the_cache_reads_and_reloads(tmp_path: Path):
     args = argparse.Namespace(
         seed=0, vae_lr=5e-4, structured_steps=2, structured_jitter=0.1, encoder_fit_steps=2

@@ -94,6 +94,7 @@ def test_the_fine_tune_rate_warms_up_holds_then_decays_to_a_tenth():
     assert recipe.lr_at(1000) == pytest.approx(recipe.lr * 0.1)
 
 
+@pytest.mark.slow
 def test_a_short_fine_tune_moves_the_text_encoder_resumes_and_releases_no_slot_head(tmp_path):
     torch.set_num_threads(min(2, torch.get_num_threads()))
     vae, init = load_released(BUNDLED)
@@ -141,6 +142,7 @@ def test_stage_three_carries_the_slot_loss_from_the_start_unless_the_text_is_fro
     assert base_recipe(_args(freeze_text=True)).slot_weight == 0  # no head to train a frozen encoder through
 
 
+@pytest.mark.slow
 def test_a_fresh_wider_unet_trains_beside_a_frozen_released_text_encoder(tmp_path):
     from training.diffusion import base_recipe
 
@@ -173,6 +175,7 @@ def test_stage_3e_trains_the_unet_alone_on_the_floored_denoising_loss():
     assert recipe.seed not in {finetune_recipe(args).seed, args.seed}  # its own batches, not 3b's again
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("keep_last", [False, True])
 def test_a_finished_stage_hands_on_its_best_scored_weights_or_its_last_when_asked(tmp_path, keep_last):
     from training.diffusion import base_recipe

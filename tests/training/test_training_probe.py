@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 import torch
 
 from training.experiments.probe import probe_specs, reconstruction_by_pair, shape_by_start
@@ -19,6 +20,7 @@ def test_probe_specs_vary_size_and_position_over_the_held_out_prompts():
     assert probe_specs(5) == specs and probe_specs(6) != specs
 
 
+@pytest.mark.slow
 def test_a_late_start_keeps_an_almost_finished_clip_and_an_early_one_is_a_render():
     os.environ["HF_HUB_OFFLINE"] = "1"
     torch.set_num_threads(min(2, torch.get_num_threads()))
@@ -35,6 +37,7 @@ def test_a_late_start_keeps_an_almost_finished_clip_and_an_early_one_is_a_render
     assert by_start[0]["joint"] >= 3 / 6  # from (nearly) pure noise it renders the prompt, as the pipeline does
 
 
+@pytest.mark.slow
 def test_the_pair_probe_reads_each_shape_through_the_autoencoder_and_jitter_can_break_it():
     from diffusers import AutoencoderKL
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from training.analyser import analyse
@@ -59,6 +60,7 @@ def test_redraw_gives_up_on_a_sample_with_no_shape():
     assert redraw(empty, ClipSpec(colour="red", shape="square", motion="growing", background="white")) is None
 
 
+@pytest.mark.slow
 def test_the_pixel_loss_is_small_for_the_true_latents_and_zero_for_pure_noise_steps():
     torch.set_num_threads(min(2, torch.get_num_threads()))
     vae, _ = load_released(BUNDLED)
@@ -92,6 +94,7 @@ def test_refit_pairs_of_true_latents_redraw_the_true_clips():
     assert (targets - expected).abs().gt(0.5).float().mean() < 0.01  # at most a pixel's rim moved
 
 
+@pytest.mark.slow
 def test_a_short_refit_changes_only_the_decoder_and_resumes_from_its_folder(tmp_path):
     torch.set_num_threads(min(2, torch.get_num_threads()))
     vae, trained = load_released(BUNDLED)

@@ -65,6 +65,7 @@ def test_a_folder_without_one_of_the_weight_files_is_refused(tmp_path):
         soup_folders([a, b], tmp_path / "soup")
 
 
+@pytest.mark.slow
 def test_snapshots_kept_by_a_stage_average_into_a_loadable_folder(tmp_path):
     from diffusers import DiffusionPipeline
 

@@ -9,6 +9,8 @@ import sys
 from argparse import Namespace
 from pathlib import Path
 
+import pytest
+
 from training import components as C
 from training.data import vocabulary_corpus
 from training.diffusion import workdir_tokenizer
@@ -28,6 +30,7 @@ def _vocab_in_new_process() -> dict[str, int]:
     return dict(json.loads(out.strip().splitlines()[-1]))
 
 
+@pytest.mark.slow
 def test_every_caption_word_has_the_same_id_in_every_process():
     # The BPE trainer breaks ties differently per process; before the renumbering "a" was 268, 270 or 273.
     first, second = _vocab_in_new_process(), _vocab_in_new_process()
