@@ -35,7 +35,6 @@ def test_the_bundled_folder_is_small_and_complete():
     assert (BUNDLED / "MODEL_CARD.md").exists()
 
 
-@pytest.mark.slow
 def test_it_loads_offline_as_a_plain_diffusers_pipeline(pipe, settings):
     assert type(pipe).__name__ == "AnimateDiffSDXLPipeline"
     assert settings["num_inference_steps"] == 20
@@ -63,7 +62,6 @@ def test_held_out_prompts_render_what_they_say(pipe, settings):
     assert len(misses) <= 1, misses
 
 
-@pytest.mark.slow
 def test_the_text_encoder_tells_the_four_directions_apart(pipe):
     """The diagnosed failure of the first release: directions 0.06-0.13 apart in pooled space (colours: 2-6)."""
     prompts = [f"a red square moving {d} on a black background" for d in ("left", "right", "up", "down")]
@@ -78,7 +76,6 @@ def test_the_text_encoder_tells_the_four_directions_apart(pipe):
     assert nearest > 1.0
 
 
-@pytest.mark.slow
 def test_out_of_vocabulary_prompts_render_without_error(pipe, settings):
     frames = pipe(
         prompt="a purple dodecahedron dancing wildly on the moon, 4k, #cinematic 東京",
@@ -108,7 +105,6 @@ def test_the_report_scores_the_held_out_prompts_again_with_more_seed_sets():
     assert "(the ceiling): shape" in result["text"]
 
 
-@pytest.mark.slow
 def test_the_bundled_decoder_draws_every_held_out_pair_back_from_its_layout_latent():
     from training import components as C
     from training.autoencoder import frames_to_tensor

@@ -17,9 +17,6 @@ from training.diffusion import load_released, train_diffusion, unet_recipe
 from training.grow import grow_unet, largest_difference
 from training.train import parse_args
 
-# Each test loads the committed UNet and renders or trains with it.
-pytestmark = pytest.mark.slow
-
 BUNDLED = Path(__file__).resolve().parents[2] / "generation" / "bundled"
 
 
@@ -39,6 +36,7 @@ def test_grown_unet_has_attention_at_both_levels_and_renders_the_same():
     assert largest_difference(unet, grown) < 1e-5
 
 
+@pytest.mark.slow
 def test_the_new_attention_is_live_once_its_output_projection_moves():
     unet = _plain_unet()
     grown = grow_unet(unet).eval()
@@ -48,6 +46,7 @@ def test_the_new_attention_is_live_once_its_output_projection_moves():
     assert largest_difference(unet, grown) > 1e-3
 
 
+@pytest.mark.slow
 def test_stage_3e_trains_the_grown_blocks_at_their_own_rate(tmp_path):
     torch.set_num_threads(min(2, torch.get_num_threads()))
     vae, init = load_released(BUNDLED)
