@@ -46,6 +46,10 @@ services:
 test: venv services
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The everyday loop (under 3 minutes on two cores): everything but tests marked slow (over ~3 s) or integration.
+test-fast: venv services
+	$(BIN)/pytest -m "not slow and not integration" $(PYTEST_ARGS)
+
 lint: venv
 	$(BIN)/ruff check .
 
@@ -76,10 +80,10 @@ scaleout: venv services
 		$(BIN)/pytest tests/reliability/test_scale_out.py -s -p no:cacheprovider $(PYTEST_ARGS)
 
 train-model: venv
-	$(BIN)/python -m generation.training.train $(TRAIN_ARGS)
+	$(BIN)/python -m training.train $(TRAIN_ARGS)
 
 eval-model: venv
-	$(BIN)/python -m generation.training.evaluate $(EVAL_ARGS)
+	$(BIN)/python -m training.evaluate $(EVAL_ARGS)
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

@@ -27,3 +27,13 @@ TEST_DEFAULTS = {
 
 for _name, _value in TEST_DEFAULTS.items():
     os.environ.setdefault(_name, _value)
+
+# PBKDF2 at production strength costs ~0.3 s per user a factory makes; tests check who may do what, not the hash.
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pytest_configure(config: object) -> None:
+    """Before any fixture makes a user (session-scoped ones included), hash test passwords the fast way."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PRODUCTION_ENV = {
@@ -28,6 +30,7 @@ def run_check(env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_check_deploy_is_clean_with_production_settings():
     result = run_check(PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -24,11 +24,6 @@ PAYLOADS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_markup_in_user_content_is_escaped_on_every_dashboard_page(live_server):
     world = build_world(name=PAYLOADS[0])
     Campaign.objects.filter(pk=world.campaign.pk).update(name=PAYLOADS[1])

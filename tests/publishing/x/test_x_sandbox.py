@@ -62,6 +62,7 @@ def test_a_caption_over_280_weighted_characters_is_refused(client):
     assert "282 weighted characters" in caught.value.message
 
 
+@pytest.mark.slow
 def test_1200_concurrent_posts_from_8_threads_are_all_kept_once(sandbox):
     accounts = [sandbox.create_account(post_limit=1000) for _ in range(4)]
     errors: list[BaseException] = []
