@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 
-from publishing.models import AccountStatus, AuthKind, XAccount
+from publishing.models import AuthKind, XAccount
 from publishing.x import OAuth1Credentials, OAuth2App, OAuth2Flow, OAuth2Token, XClient
 
 
@@ -25,12 +25,10 @@ def stored_token(account: XAccount) -> OAuth2Token:
 
 def store_token(account_id: int, token: OAuth2Token) -> None:
     account = XAccount.objects.get(pk=account_id)
-    account.access_token = token.access_token
-    account.refresh_token = token.refresh_token or account.refresh_token
-    account.token_expires_at = token.expires_at
-    account.status, account.status_reason = AccountStatus.ACTIVE, ""
-    account.save(update_fields=["access_token", "refresh_token", "token_expires_at", "status", "status_reason",
-                                "updated_at"])
+    # X may answer a refresh without a new refresh token: the old one then stays good.
+    fields = account.set_oauth2_token(token.access_token, token.refresh_token or account.refresh_token,
+                                      token.expires_at)
+    account.save(update_fields=fields)
 
 
 def _refresher(account_id: int):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import models
 from django.utils import timezone
@@ -56,6 +56,27 @@ class XAccount(models.Model):
 
     def __str__(self) -> str:
         return f"@{self.handle}"
+
+    # Every way an account gets credentials (connect, reconnect, new OAuth 1.0a tokens, a refresh) goes through
+    # these two, so the kind, the tokens, the expiry and the status always change together.
+    def set_oauth1_tokens(self, access_token: str, access_token_secret: str) -> list[str]:
+        """Store a user's OAuth 1.0a token pair (they do not expire); returns the fields to save."""
+        return self._set_credentials(AuthKind.OAUTH1, access_token, access_token_secret, "", None)
+
+    def set_oauth2_token(self, access_token: str, refresh_token: str, expires_at: datetime | None) -> list[str]:
+        """Store an OAuth 2.0 access token and its refresh token; returns the fields to save."""
+        return self._set_credentials(AuthKind.OAUTH2, access_token, "", refresh_token, expires_at)
+
+    def _set_credentials(self, kind: str, access_token: str, access_token_secret: str, refresh_token: str,
+                         expires_at: datetime | None) -> list[str]:
+        self.auth_kind = kind
+        self.access_token, self.access_token_secret, self.refresh_token = access_token, access_token_secret, (
+            refresh_token
+        )
+        self.token_expires_at = expires_at
+        self.status, self.status_reason = AccountStatus.ACTIVE, ""
+        return ["auth_kind", "access_token", "access_token_secret", "refresh_token", "token_expires_at", "status",
+                "status_reason", "updated_at"]
 
 
 class PostStatus(models.TextChoices):

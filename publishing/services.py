@@ -14,7 +14,7 @@ from accounts.models import Workspace
 from generation.models import Clip, ClipStatus, ReviewStatus
 from publishing import gateway
 from publishing.captions import validate_caption
-from publishing.models import AccountStatus, AuthKind, Post, PostStatus, XAccount
+from publishing.models import AccountStatus, Post, PostStatus, XAccount
 from publishing.scheduling import local_to_utc, next_free_slot
 from publishing.x import OAuth2Token, XUser
 
@@ -177,11 +177,8 @@ def connect_oauth2_account(workspace: Workspace, token: OAuth2Token, me: XUser,
             raise ValidationError(f"@{me.username} is already connected in this workspace: reconnect that account "
                                   "instead.")
         account = account or same_user or XAccount(workspace=workspace)
-        account.handle, account.x_user_id, account.auth_kind = me.username, me.id, AuthKind.OAUTH2
-        account.access_token, account.access_token_secret = token.access_token, ""
-        account.refresh_token = token.refresh_token or ""
-        account.token_expires_at = token.expires_at
-        account.status, account.status_reason = AccountStatus.ACTIVE, ""
+        account.handle, account.x_user_id = me.username, me.id
+        account.set_oauth2_token(token.access_token, token.refresh_token or "", token.expires_at)
         account.save()
     log.info("x_account.connected account=%s workspace=%s x_user=%s auth=oauth2", account.pk, workspace.pk, me.id)
     return account

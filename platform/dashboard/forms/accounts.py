@@ -7,7 +7,7 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 
-from publishing.models import AuthKind, XAccount
+from publishing.models import XAccount
 
 HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 
@@ -52,7 +52,7 @@ class OAuth1AccountForm(OAuth1TokensForm):
 
     def save(self) -> XAccount:
         data = self.cleaned_data
-        return XAccount.objects.create(
-            workspace=self.workspace, handle=data["handle"], x_user_id=data["x_user_id"], auth_kind=AuthKind.OAUTH1,
-            access_token=data["access_token"], access_token_secret=data["access_token_secret"],
-        )
+        account = XAccount(workspace=self.workspace, handle=data["handle"], x_user_id=data["x_user_id"])
+        account.set_oauth1_tokens(data["access_token"], data["access_token_secret"])
+        account.save()
+        return account

@@ -15,7 +15,7 @@ from accounts.models import Role
 from dashboard.forms.accounts import OAuth1AccountForm, OAuth1TokensForm
 from dashboard.workspace import page, scoped, workspace_view
 from publishing import gateway, services
-from publishing.models import AccountStatus, AuthKind, XAccount
+from publishing.models import XAccount
 from publishing.x import XError
 
 
@@ -42,16 +42,8 @@ def account_tokens(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(scoped(XAccount, request), pk=pk)
     form = OAuth1TokensForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        account.auth_kind = AuthKind.OAUTH1
-        account.access_token = form.cleaned_data["access_token"]
-        account.access_token_secret = form.cleaned_data["access_token_secret"]
-        account.refresh_token = ""
-        account.token_expires_at = None
-        account.status, account.status_reason = AccountStatus.ACTIVE, ""
-        account.save(update_fields=[
-            "auth_kind", "access_token", "access_token_secret", "refresh_token", "token_expires_at", "status",
-            "status_reason", "updated_at",
-        ])
+        fields = account.set_oauth1_tokens(form.cleaned_data["access_token"], form.cleaned_data["access_token_secret"])
+        account.save(update_fields=fields)
         messages.success(request, f"New tokens saved for @{account.handle}; it can post again.")
         return redirect("dashboard:accounts")
     return page(request, "dashboard/accounts/form.html", {"form": form, "account": account})
