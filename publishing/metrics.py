@@ -9,7 +9,12 @@ from django.utils import timezone
 
 from publishing.models import Post, PostStatus
 
-METRIC_KEYS = ("impression_count", "like_count", "retweet_count", "reply_count", "quote_count", "bookmark_count")
+# The metrics Clipcast keeps, under X's field names (as publishing.x.PublicMetrics reads them), with their labels.
+METRIC_LABELS = {
+    "impression_count": "Impressions", "like_count": "Likes", "retweet_count": "Reposts",
+    "reply_count": "Replies", "quote_count": "Quotes", "bookmark_count": "Bookmarks",
+}
+METRIC_KEYS = tuple(METRIC_LABELS)
 
 
 def _empty() -> dict[str, int]:

@@ -16,9 +16,6 @@ from publishing.x import XError
 log = logging.getLogger(__name__)
 
 WINDOW = timedelta(days=7)
-# Stored under X's field names so the rollups read one vocabulary.
-FIELD_NAMES = {"impressions": "impression_count", "likes": "like_count", "reposts": "retweet_count",
-               "replies": "reply_count", "quotes": "quote_count", "bookmarks": "bookmark_count"}
 
 
 def refresh_recent(now=None) -> int:
@@ -39,7 +36,7 @@ def refresh_recent(now=None) -> int:
             x_post = found.get(post.x_post_id)
             if x_post is None or x_post.metrics is None:
                 continue
-            post.metrics = {FIELD_NAMES[k]: v for k, v in asdict(x_post.metrics).items() if k in FIELD_NAMES}
+            post.metrics = asdict(x_post.metrics)
             post.metrics_at = now
             post.save(update_fields=["metrics", "metrics_at", "updated_at"])
             updated += 1

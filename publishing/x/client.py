@@ -43,21 +43,23 @@ class XUser:
 
 @dataclass(frozen=True)
 class PublicMetrics:
-    impressions: int
-    likes: int
-    reposts: int
-    replies: int
-    quotes: int
-    bookmarks: int
+    """A post's public metrics under X's own field names, which Clipcast stores as they are."""
+
+    impression_count: int
+    like_count: int
+    retweet_count: int
+    reply_count: int
+    quote_count: int
+    bookmark_count: int
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> PublicMetrics:
         return cls(
-            impressions=int(data.get("impression_count", 0)), likes=int(data.get("like_count", 0)),
+            impression_count=int(data.get("impression_count", 0)), like_count=int(data.get("like_count", 0)),
             # X answers retweet_count; spec 2.167 calls it repost_count.
-            reposts=int(data.get("retweet_count", data.get("repost_count", 0))),
-            replies=int(data.get("reply_count", 0)), quotes=int(data.get("quote_count", 0)),
-            bookmarks=int(data.get("bookmark_count", 0)),
+            retweet_count=int(data.get("retweet_count", data.get("repost_count", 0))),
+            reply_count=int(data.get("reply_count", 0)), quote_count=int(data.get("quote_count", 0)),
+            bookmark_count=int(data.get("bookmark_count", 0)),
         )
 
 

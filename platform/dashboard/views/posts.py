@@ -17,15 +17,11 @@ from dashboard.workspace import page, scoped, workspace_view
 from generation.models import Clip
 from publishing import services
 from publishing.captions import measure
-from publishing.metrics import METRIC_KEYS
+from publishing.metrics import METRIC_KEYS, METRIC_LABELS
 from publishing.models import Post, PostStatus
 from publishing.scheduling import local_to_utc, utc_to_local
 
 PAGE_SIZE = 50
-METRIC_LABELS = {
-    "impression_count": "Impressions", "like_count": "Likes", "retweet_count": "Reposts",
-    "reply_count": "Replies", "quote_count": "Quotes", "bookmark_count": "Bookmarks",
-}
 
 
 def _when_text(post: Post) -> str:
@@ -128,7 +124,7 @@ def post_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _post_page(request: HttpRequest, post: Post, form: RescheduleForm, status: int = 200) -> HttpResponse:
-    metrics = [(METRIC_LABELS.get(key, key), (post.metrics or {}).get(key)) for key in METRIC_KEYS]
+    metrics = [(METRIC_LABELS[key], (post.metrics or {}).get(key)) for key in METRIC_KEYS]
     return page(
         request, "dashboard/posts/detail.html",
         {
