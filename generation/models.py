@@ -122,6 +122,18 @@ class Clip(models.Model):
     def __str__(self) -> str:
         return f"Clip {self.pk}: {self.prompt[:60]}"
 
+    def why_not_schedulable(self) -> str | None:
+        """Why this clip cannot be scheduled yet (a message for the marketer), or None when it can."""
+        if self.status != ClipStatus.SUCCEEDED:
+            return "Only a clip that rendered successfully can be posted."
+        if self.campaign.approval_required and self.review_status != ReviewStatus.APPROVED:
+            return "This campaign requires approval: approve the clip before scheduling it."
+        return None
+
+    @property
+    def can_be_scheduled(self) -> bool:
+        return self.why_not_schedulable() is None
+
     # Where a member fetches each file (the member-only view, or a presigned URL): for pages already scoped to
     # the viewer's workspaces. Never `<field>.url`: that would be a public address.
     @property

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Workspace
-from generation.models import Clip, ClipStatus, ReviewStatus
+from generation.models import Clip
 from publishing import gateway
 from publishing.captions import validate_caption
 from publishing.models import AccountStatus, Post, PostStatus, XAccount
@@ -34,10 +34,9 @@ def default_caption(clip: Clip) -> str:
 
 
 def check_postable(clip: Clip, account: XAccount) -> None:
-    if clip.status != ClipStatus.SUCCEEDED:
-        raise ValidationError("Only a clip that rendered successfully can be posted.")
-    if clip.campaign.approval_required and clip.review_status != ReviewStatus.APPROVED:
-        raise ValidationError("This campaign requires approval: approve the clip before scheduling it.")
+    problem = clip.why_not_schedulable()
+    if problem:
+        raise ValidationError(problem)
     if account.workspace_id != clip.campaign.workspace_id:
         raise ValidationError("That X account belongs to another workspace.")
     if account.status != AccountStatus.ACTIVE:

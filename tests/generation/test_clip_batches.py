@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from generation import services
 from generation.batches import expand_grid, rows_from_csv
 from generation.models import Clip, ClipStatus
-from tests.factories import PromptTemplateFactory
+from tests.factories import CampaignFactory, PromptTemplateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -104,3 +104,16 @@ def test_render_messages_sent_by_name_reach_the_render_task_on_the_gpu_queue():
 
     assert tasks.render_clip.name == services.RENDER_TASK
     assert app.amqp.router.route({}, services.RENDER_TASK)["queue"].name == "gpu"
+
+
+@pytest.mark.parametrize(("status", "review", "approval_required", "problem"), [
+    ("succeeded", "approved", True, None),
+    ("succeeded", "pending", False, None),
+    ("succeeded", "pending", True, "This campaign requires approval: approve the clip before scheduling it."),
+    ("failed", "approved", False, "Only a clip that rendered successfully can be posted."),
+])
+def test_one_rule_says_whether_a_clip_can_be_scheduled(status, review, approval_required, problem):
+    campaign = CampaignFactory(approval_required=approval_required)
+    clip = Clip.objects.create(campaign=campaign, prompt="p", seed=1, status=status, review_status=review)
+    assert clip.why_not_schedulable() == problem
+    assert clip.can_be_scheduled is (problem is None)
