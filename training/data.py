@@ -1,4 +1,4 @@
-"""Synthetic "shapes" clips, their captions, and the held-out split (see shared/design/BUNDLED_MODEL.md).
+"""Synthetic "shapes" clips, their captions, and the held-out split (generation/bundled/MODEL_CARD.md describes both).
 
 A clip is one shape (circle, square, triangle) in one colour moving steadily over a plain background.
 Every clip follows a 24-frame trajectory law; an N-frame clip is the first N frames of that law, so the
