@@ -4,11 +4,12 @@ from rest_framework import serializers
 
 from accounts.api.base import VisibleRelatedField
 from campaigns.models import PromptTemplate
+from clipcast.serializers import ColumnReadMixin
 from generation.models import Clip
 from generation.services import SeedPolicy
 
 
-class ClipSerializer(serializers.ModelSerializer):
+class ClipSerializer(ColumnReadMixin, serializers.ModelSerializer):
     reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     video = serializers.FileField(read_only=True, use_url=True)
     gif = serializers.FileField(read_only=True, use_url=True)
