@@ -5,7 +5,9 @@ a free port, and `wrk` 20 s at 50 connections against
   (a) the clip list API, first page          GET /api/clips/
   (b) the dashboard clip gallery             GET /clips/
   (c) the floor: the cheapest authenticated view of the same server, GET /api/me/
-each logged in with one session cookie. Then the API again at 8 connections (unsaturated) for its p95.
+each logged in with one session cookie, in 4 interleaved slices of 5 s per view (so the three share whatever else
+the machine runs meanwhile; between slices the server works off what wrk left queued). Then the API again, 20 s at
+8 connections (unsaturated), for its p95.
 Every response must be a 200, or the run fails. Targets (issue 38): api >= 0.35 of the floor, gallery >= 0.20 of the
 floor, api p95 at 8 connections <= 250 ms. The last line is the `web:` summary.
 
