@@ -11,7 +11,8 @@ the machine runs meanwhile; between slices the server works off what wrk left qu
 Every response must be a 200, or the run fails. Targets (issue 38): api >= 0.35 of the floor, gallery >= 0.20 of the
 floor, api p95 at 8 connections <= 250 ms. The last line is the `web:` summary.
 
-`--server runserver` (or gunicorn / granian with --workers) measures another server the same way, for comparisons.
+`--server runserver` (or gunicorn / granian with --workers; granian is not a dependency: `pip install granian`)
+measures another server the same way, for comparisons.
 BENCH_WEB_ROWS and BENCH_WEB_SECONDS override the sizes (for a quick check).
 """
 
