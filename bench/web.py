@@ -43,6 +43,9 @@ LOW_CONNECTIONS = 8
 TARGETS = {"api": 0.35, "gallery": 0.20, "api_p95_8_ms": 250.0}
 URLS = {"api": "/api/clips/", "gallery": "/clips/", "floor": "/api/me/"}
 VENV_BIN = Path(sys.executable).parent
+# runserver (a thread and a database connection per client connection) answers some requests with errors under 50
+# connections: measured as it is, with the errors printed, rather than not at all.
+ERRORS_ALLOWED = False
 
 SLICES = 4
 # wrk prints no p95 of its own, and no way to merge two runs' latencies: this prints the run's counts and its
@@ -226,7 +229,9 @@ def wrk(binary: str, base: str, url: str, script: Path, connections: int, second
     lines = {line.split()[0]: line.split()[1:] for line in out.stdout.splitlines()
              if line.startswith(("BENCH ", "QUANTILES "))}
     requests, duration_us, bad_status, socket_errors = (int(v) for v in lines["BENCH"])
-    if bad_status or socket_errors:
+    if (bad_status or socket_errors) and ERRORS_ALLOWED:
+        print(f"  {url}: {bad_status} non-2xx answers and {socket_errors} socket errors (counted in req/s)")
+    elif bad_status or socket_errors:
         raise RuntimeError(f"{url}: {bad_status} non-2xx answers and {socket_errors} socket errors:\n{out.stdout}")
     weight = requests / len(lines["QUANTILES"])
     return Result(requests, duration_us / 1e6, [(float(v), weight) for v in lines["QUANTILES"]])
@@ -260,6 +265,8 @@ def main() -> None:
     parser.add_argument("--server", choices=["production", "gunicorn", "granian", "runserver"], default="production")
     parser.add_argument("--workers", type=int, help="worker processes (WEB_CONCURRENCY) for the server")
     args = parser.parse_args()
+    global ERRORS_ALLOWED
+    ERRORS_ALLOWED = args.server == "runserver"
 
     binary = ensure_wrk()
     _django.use_database(_django.BENCH_DB + "_web")
