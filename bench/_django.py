@@ -33,6 +33,26 @@ def bench_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def use_database(url: str) -> None:
+    """Make this process's benchmark (and the processes it starts) use another database than the shared one."""
+    global BENCH_DB
+    BENCH_DB = url
+
+
+def drop_database() -> None:
+    """Drop the bench database (after closing this process's connections to it)."""
+    import psycopg
+    from django.conf import settings
+
+    if settings.configured:
+        from django.db import connections
+
+        connections.close_all()
+    name = BENCH_DB.rsplit("/", 1)[1]
+    with psycopg.connect(BENCH_DB.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def setup() -> None:
     """Create the bench database if needed, migrate it, and configure Django in this process."""
     import psycopg

@@ -113,6 +113,8 @@ class Clip(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
+            # Every list (API, gallery) shows the newest first: a page is an index range, not a sort of all rows.
+            models.Index(fields=["-created_at", "-id"], name="clip_newest_first_idx"),
             models.Index(fields=["campaign", "status"], name="clip_campaign_status_idx"),
             models.Index(fields=["status", "heartbeat_at"], name="clip_status_heartbeat_idx"),
             models.Index(fields=["status", "enqueued_at"], name="clip_status_enqueued_idx"),

@@ -26,6 +26,17 @@ class WorkspaceSerializer(serializers.ModelSerializer):
         return workspace.role_of(self.context["request"].user)
 
 
+class MyWorkspaceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class MeSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    workspaces = MyWorkspaceSerializer(many=True)
+
+
 class MembershipSerializer(serializers.ModelSerializer):
     workspace = VisibleRelatedField(queryset=Workspace.objects.all())
     user = FixedSlugRelatedField(slug_field="username", queryset=get_user_model().objects.all())

@@ -1,10 +1,17 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from accounts.api.views import InvitationViewSet, MembershipViewSet, ReceivedInvitationViewSet, WorkspaceViewSet
+from accounts.api.views import (
+    InvitationViewSet,
+    MembershipViewSet,
+    MeView,
+    ReceivedInvitationViewSet,
+    WorkspaceViewSet,
+)
 
 router = SimpleRouter()
 router.register("workspaces", WorkspaceViewSet)
 router.register("memberships", MembershipViewSet)
 router.register("invitations", InvitationViewSet)
 router.register("my-invitations", ReceivedInvitationViewSet, basename="received-invitation")
-urlpatterns = router.urls
+urlpatterns = [path("me/", MeView.as_view(), name="api-me"), *router.urls]

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from accounts.api.base import VisibleRelatedField
 from campaigns.models import PromptTemplate
+from core.serializers import ColumnReadMixin
 from generation.media import media_url
 from generation.models import Clip
 from generation.services import SeedPolicy
@@ -23,7 +24,7 @@ class MediaURLField(serializers.Field):
         return media_url(clip, self.field_name, self.context.get("request"))
 
 
-class ClipSerializer(serializers.ModelSerializer):
+class ClipSerializer(ColumnReadMixin, serializers.ModelSerializer):
     reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     video = MediaURLField()
     gif = MediaURLField()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -20,10 +21,17 @@ def as_drf_error(exc: ValidationError) -> serializers.ValidationError:
     return serializers.ValidationError(exc.messages)
 
 
+class ClipFilter(filters.FilterSet):
+    # Declared once: with `filterset_fields` django-filter builds a new FilterSet class on every request.
+    class Meta:
+        model = Clip
+        fields = ["campaign", "prompt_template", "status", "review_status"]
+
+
 class ClipViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     queryset = Clip.objects.select_related("reviewed_by")
     serializer_class = ClipSerializer
-    filterset_fields = ["campaign", "prompt_template", "status", "review_status"]
+    filterset_class = ClipFilter
     action_roles = {
         "batch": Role.EDITOR, "cancel": Role.EDITOR, "retry": Role.EDITOR,
         "approve": Role.REVIEWER, "reject": Role.REVIEWER,

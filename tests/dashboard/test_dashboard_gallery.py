@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from dashboard.progress import describe_eta, eta_seconds, progress_text
 from generation.models import Clip, ClipStatus, ReviewStatus
-from tests.factories import PromptTemplateFactory
+from tests.factories import PromptTemplateFactory, UserFactory, bulk_clips
 from tests.worlds import make_clip
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +40,22 @@ def test_the_clip_list_makes_a_constant_number_of_queries(editor, mine, django_a
     with django_assert_max_num_queries(len(few)):
         response = editor.get(url)
     assert len(response.context["clips"]) == 24
+
+
+def test_the_gallery_makes_the_same_queries_at_10_and_10000_clips(editor, mine):
+    url = reverse("dashboard:clips")
+    bulk_clips(mine.campaign, mine.template, 5, reviewer=UserFactory())  # 10 with the world's own five
+    editor.get(url)  # the first request of a session writes it; measure steady state
+    with CaptureQueriesContext(connection) as few:
+        assert len(editor.get(url).context["clips"]) == 10
+
+    bulk_clips(mine.campaign, mine.template, 10_000 - 10, reviewer=UserFactory(), seed=100)
+
+    for page in ("", "?page=2", "?page=416"):
+        with CaptureQueriesContext(connection) as many:
+            response = editor.get(url + page)
+        assert len(response.context["clips"]) == 24 and len(many) == len(few), (page, many.captured_queries)
+    assert "Page 416 of 417" in response.content.decode()
 
 
 def test_cards_show_posters_videos_and_reasons(viewer, mine):
