@@ -9,6 +9,8 @@ from django.db import models
 from accounts.models import Workspace, validate_timezone
 from accounts.scoping import WorkspaceScopedQuerySet
 from campaigns import templating
+from campaigns.caption_bounds import check_caption
+from core.xtext import X_TEXT_LIMIT
 
 MAX_VALUES_PER_VARIABLE = 100
 
@@ -157,7 +159,12 @@ class CaptionTemplate(models.Model):
         return self.name
 
     def clean(self) -> None:
-        templating.parse(self.body)
+        try:
+            templating.parse(self.body)
+            if self.campaign_id is not None:
+                check_caption(self, list(self.campaign.prompt_templates.all()), X_TEXT_LIMIT)
+        except ValidationError as exc:
+            raise ValidationError({"body": exc.messages}) from exc
 
     def hashtag_list(self) -> list[str]:
         return [tag if tag.startswith("#") else f"#{tag}" for tag in self.hashtags.split() if tag.strip("#")]
