@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-import zoneinfo
 from functools import cache
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from campaigns.models import Campaign, CaptionTemplate, PostingSlot, PromptTemplate, Weekday, validate_variables
+from core.timezones import canonical_timezones
 
 
 @cache
 def timezone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(zoneinfo.available_timezones()) if "/" in name or name == "UTC"]
+    return [(name, name) for name in sorted(canonical_timezones())]
 
 
 class CampaignForm(forms.ModelForm):
@@ -41,6 +41,14 @@ class CampaignForm(forms.ModelForm):
             "negative_prompt": "Negative prompt",
         }
         widgets = {"negative_prompt": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        current = self.instance.timezone if self.instance.pk else None
+        if current and current not in canonical_timezones():
+            # Show the stored value as it is (a select would silently show, then save, its first option instead);
+            # saving it unchanged is refused by the model with the zone to choose instead.
+            self.fields["timezone"].choices = [(current, f"{current} (not a canonical zone)"), *timezone_choices()]
 
 
 def parse_variables(text: str) -> dict[str, list[str]]:
