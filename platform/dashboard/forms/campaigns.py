@@ -8,6 +8,7 @@ from functools import cache
 from django import forms
 from django.core.exceptions import ValidationError
 
+from campaigns import templating
 from campaigns.models import Campaign, CaptionTemplate, PostingSlot, PromptTemplate, Weekday, validate_variables
 from core.timezones import canonical_timezones
 
@@ -115,6 +116,19 @@ class PromptTemplateForm(forms.ModelForm):
             # The model's clean() checks every placeholder against these declared variables.
             self.instance.variables = cleaned["variables_text"]
         return cleaned
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        if self.has_error("variables_text"):
+            # The model checked the body against variables the broken line never declared: only the line's own
+            # error is true. Other model errors (name taken, bad placeholder syntax) stay.
+            for field in list(self._errors):
+                kept = [e for e in self._errors[field].as_data() if e.code != templating.UNKNOWN_VARIABLES]
+                if kept:
+                    self._errors[field] = self.error_class([m for e in kept for m in e.messages],
+                                                           renderer=self.renderer)
+                else:
+                    del self._errors[field]
 
 
 class CaptionTemplateForm(forms.ModelForm):
