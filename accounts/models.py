@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import zoneinfo
 from datetime import datetime
 
 from django.conf import settings
@@ -13,13 +12,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.scoping import WorkspaceScopedQuerySet
+from core.timezones import refusal
 
 
 def validate_timezone(name: str) -> None:
-    if name not in zoneinfo.available_timezones():
-        raise ValidationError(
-            f"{name!r} is not a known IANA time zone (for example Europe/Berlin or America/New_York)."
-        )
+    """Canonical IANA names only: no "localtime", "Factory" or old aliases (core/timezones.py says why)."""
+    problem = refusal(name)
+    if problem:
+        raise ValidationError(problem)
 
 
 class Role(models.TextChoices):

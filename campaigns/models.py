@@ -7,10 +7,13 @@ import math
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 
 from accounts.models import Workspace, validate_timezone
 from accounts.scoping import WorkspaceScopedQuerySet
 from campaigns import templating
+from campaigns.caption_bounds import check_caption
+from core.xtext import X_TEXT_LIMIT
 
 # Caps on what a prompt template declares: past these the generate page (a checkbox per value) and any grid
 # built from the template stop being usable, and a hostile client could make every later read slow.
@@ -128,6 +131,18 @@ class CampaignPartQuerySet(WorkspaceScopedQuerySet):
     workspace_path = "campaign__workspace"
 
 
+def check_unique_name(template: models.Model, kind: str) -> None:
+    """Two templates of one campaign cannot share a name (case-insensitive): lists and pickers could not tell them
+    apart. Checked here because forms leave `campaign` out and so skip the database constraint's own check."""
+    if template.campaign_id is None or not template.name:
+        return
+    others = type(template).objects.filter(campaign_id=template.campaign_id, name__iexact=template.name.strip())
+    if others.exclude(pk=template.pk).exists():
+        raise ValidationError(
+            {"name": f"This campaign already has a {kind} template called “{template.name}”: choose another name."}
+        )
+
+
 class PromptTemplate(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="prompt_templates")
     name = models.CharField(max_length=120)
@@ -140,11 +155,18 @@ class PromptTemplate(models.Model):
 
     class Meta:
         ordering = ["campaign", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                "campaign", Lower("name"), name="unique_prompt_template_name",
+                violation_error_message="This campaign already has a prompt template of that name.",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
 
     def clean(self) -> None:
+        check_unique_name(self, "prompt")
         templating.check_declared(self.body, self.variables or {})
 
     def render(self, values: dict[str, str]) -> str:
@@ -171,12 +193,24 @@ class CaptionTemplate(models.Model):
 
     class Meta:
         ordering = ["campaign", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                "campaign", Lower("name"), name="unique_caption_template_name",
+                violation_error_message="This campaign already has a caption template of that name.",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
 
     def clean(self) -> None:
-        templating.parse(self.body)
+        check_unique_name(self, "caption")
+        try:
+            templating.parse(self.body)
+            if self.campaign_id is not None:
+                check_caption(self, list(self.campaign.prompt_templates.all()), X_TEXT_LIMIT)
+        except ValidationError as exc:
+            raise ValidationError({"body": exc.messages}) from exc
 
     def hashtag_list(self) -> list[str]:
         return [tag if tag.startswith("#") else f"#{tag}" for tag in self.hashtags.split() if tag.strip("#")]

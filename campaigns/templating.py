@@ -17,6 +17,7 @@ NAME_PATTERN = r"[A-Za-z][A-Za-z0-9_]{0,63}"
 NAME_RE = re.compile(rf"^{NAME_PATTERN}$")
 _TOKEN_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 MAX_TEMPLATE_LENGTH = 10_000
+UNKNOWN_VARIABLES = "unknown_variables"  # the code of check_declared's error, so a form can tell it apart
 # Bidirectional overrides and isolates make text display differently from what it says (Trojan Source).
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
@@ -79,7 +80,8 @@ def check_declared(body: str, declared: Iterable[str]) -> None:
     unknown = [n for n in placeholders(body) if n not in set(declared)]
     if unknown:
         raise ValidationError(
-            f"Unknown variable(s) {quote_names(unknown)}: declare them or remove them from the template."
+            f"Unknown variable(s) {quote_names(unknown)}: declare them or remove them from the template.",
+            code=UNKNOWN_VARIABLES,
         )
 
 

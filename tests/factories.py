@@ -64,6 +64,7 @@ class CaptionTemplateFactory(factory.django.DjangoModelFactory):
         model = CaptionTemplate
 
     campaign = factory.SubFactory(CampaignFactory)
+    name = factory.Sequence(lambda n: f"Caption {n}")  # names are unique within a campaign
     body = "Look at this {colour} {shape}!"
     hashtags = "clipcast #ai"
 

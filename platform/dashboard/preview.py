@@ -56,7 +56,10 @@ def prompt_preview(campaign: Campaign, body: str, variables_text: str, submitted
     try:
         preview.variables = parse_variables(variables_text)
     except ValidationError as exc:
+        # Only the variables' own error: checking the body against variables that did not parse would call every
+        # placeholder unknown.
         preview.errors.append(messages_of(exc))
+        return preview
     preview.choose(submitted)
     try:
         templating.check_declared(body, preview.variables)

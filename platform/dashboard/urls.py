@@ -19,8 +19,10 @@ urlpatterns = [
     path("slots/<int:pk>/delete/", campaigns.slot_delete, name="slot_delete"),
     path("campaigns/<int:campaign_pk>/prompts/new/", editor.prompt_create, name="prompt_create"),
     path("prompts/<int:pk>/edit/", editor.prompt_edit, name="prompt_edit"),
+    path("prompts/<int:pk>/delete/", editor.template_delete, {"kind": "prompt"}, name="prompt_delete"),
     path("campaigns/<int:campaign_pk>/captions/new/", editor.caption_create, name="caption_create"),
     path("captions/<int:pk>/edit/", editor.caption_edit, name="caption_edit"),
+    path("captions/<int:pk>/delete/", editor.template_delete, {"kind": "caption"}, name="caption_delete"),
     path("campaigns/<int:campaign_pk>/preview/", editor.template_preview, name="template_preview"),
     path("captions/count/", editor.caption_counter, name="caption_counter"),
     # Generating and reviewing clips

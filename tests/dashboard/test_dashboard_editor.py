@@ -109,3 +109,20 @@ def test_user_text_in_the_preview_is_escaped(editor, mine):
 def test_the_caption_counter_endpoint_for_the_schedule_page(editor):
     response = editor.post(reverse("dashboard:caption_counter"), {"caption": "hi https://example.com"}, **HTMX)
     assert "26/280" in response.content.decode()
+
+
+@pytest.mark.parametrize("variables_text", ["colour red, blue", "colour: red\ncolour: blue", '{"colour": ["red"'])
+def test_a_malformed_variables_line_gets_only_its_own_error(editor, mine, variables_text):
+    url = reverse("dashboard:prompt_create", args=[mine.campaign.pk])
+    response = editor.post(url, {"name": "Bad", "body": "a {colour} cube", "variables_text": variables_text})
+    form = response.context["form"]
+    assert list(form.errors) == ["variables_text"], form.errors
+    assert "Unknown variable" not in response.content.decode()
+    panel = preview(editor, mine.campaign, body="a {colour} cube", variables_text=variables_text).content.decode()
+    assert "Unknown variable" not in panel and str(form.errors["variables_text"][0])[:20] in panel
+
+
+def test_an_undeclared_placeholder_is_still_reported_with_well_formed_variables(editor, mine):
+    url = reverse("dashboard:prompt_create", args=[mine.campaign.pk])
+    response = editor.post(url, {"name": "Bad", "body": "a {colour} {size}", "variables_text": "colour: red"})
+    assert "Unknown variable(s) {size}" in response.content.decode()

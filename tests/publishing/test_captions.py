@@ -12,10 +12,21 @@ def test_urls_count_23_and_emoji_count_2():
     assert measure("😀").weighted_length == 2
 
 
-def test_text_is_nfc_normalised_and_stripped_of_bidi_overrides():
+def test_text_is_nfc_normalised_and_bidi_controls_are_kept_and_counted_as_x_does():
     decomposed = "cafe\u0301"
     assert normalise(decomposed) == "caf\u00e9"
-    assert normalise("abc\u202eevil") == "abcevil"
+    assert normalise("abc\u202eevil") == "abc\u202eevil"
+    assert validate_caption("abc\u202eevil") == "abc\u202eevil"
+    assert measure("abc\u202eevil").weighted_length == 9
+
+
+def test_characters_x_refuses_are_refused_not_removed():
+    # twitter-text's "Handle invalid characters": 10 characters long once U+FFFF/U+FFFE were ignored, yet invalid.
+    with pytest.raises(ValidationError, match=r"characters X refuses \(U\+FFFF, U\+FFFE\): remove them"):
+        validate_caption("ABC\u202a\uffffABC\ufffe")
+    with pytest.raises(ValidationError, match=r"U\+0000"):
+        validate_caption("a\x00b")
+    assert not measure("ABC\ufeff").fits
 
 
 def test_a_caption_over_the_limit_says_how_far_over():

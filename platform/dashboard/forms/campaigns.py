@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
-import zoneinfo
 from functools import cache
 
 from django import forms
 from django.core.exceptions import ValidationError
 
+from campaigns import templating
 from campaigns.models import Campaign, CaptionTemplate, PostingSlot, PromptTemplate, Weekday, validate_variables
+from core.timezones import canonical_timezones
 
 
 @cache
 def timezone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(zoneinfo.available_timezones()) if "/" in name or name == "UTC"]
+    return [(name, name) for name in sorted(canonical_timezones())]
 
 
 class CampaignForm(forms.ModelForm):
@@ -41,6 +42,14 @@ class CampaignForm(forms.ModelForm):
             "negative_prompt": "Negative prompt",
         }
         widgets = {"negative_prompt": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        current = self.instance.timezone if self.instance.pk else None
+        if current and current not in canonical_timezones():
+            # Show the stored value as it is (a select would silently show, then save, its first option instead);
+            # saving it unchanged is refused by the model with the zone to choose instead.
+            self.fields["timezone"].choices = [(current, f"{current} (not a canonical zone)"), *timezone_choices()]
 
 
 def parse_variables(text: str) -> dict[str, list[str]]:
@@ -107,6 +116,19 @@ class PromptTemplateForm(forms.ModelForm):
             # The model's clean() checks every placeholder against these declared variables.
             self.instance.variables = cleaned["variables_text"]
         return cleaned
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        if self.has_error("variables_text"):
+            # The model checked the body against variables the broken line never declared: only the line's own
+            # error is true. Other model errors (name taken, bad placeholder syntax) stay.
+            for field in list(self._errors):
+                kept = [e for e in self._errors[field].as_data() if e.code != templating.UNKNOWN_VARIABLES]
+                if kept:
+                    self._errors[field] = self.error_class([m for e in kept for m in e.messages],
+                                                           renderer=self.renderer)
+                else:
+                    del self._errors[field]
 
 
 class CaptionTemplateForm(forms.ModelForm):

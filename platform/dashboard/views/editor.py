@@ -82,3 +82,19 @@ def template_preview(request: HttpRequest, campaign_pk: int) -> HttpResponse:
 def caption_counter(request: HttpRequest) -> HttpResponse:
     """The weighted-length counter for a caption being typed (schedule and post pages)."""
     return render(request, "dashboard/_counter.html", {"counter": measure(request.POST.get("caption", ""))})
+
+
+@workspace_view(read=Role.EDITOR)
+def template_delete(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """GET asks for confirmation; POST deletes. Clips made from a prompt template keep their prompt and variables
+    (they record what they were rendered with) and simply no longer point at the template."""
+    model = CaptionTemplate if kind == "caption" else PromptTemplate
+    template = get_object_or_404(scoped(model, request).select_related("campaign"), pk=pk)
+    clip_count = template.clips.count() if kind == "prompt" else 0
+    if request.method == "POST":
+        template.delete()
+        kept = f" Its {clip_count} clip(s) keep their prompt and variables." if clip_count else ""
+        messages.success(request, f"{kind.capitalize()} template “{template.name}” deleted.{kept}")
+        return redirect("dashboard:campaign", pk=template.campaign_id)
+    return page(request, "dashboard/editor/delete.html",
+                {"template": template, "campaign": template.campaign, "kind": kind, "clip_count": clip_count})
