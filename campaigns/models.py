@@ -143,18 +143,35 @@ def check_unique_name(template: models.Model, kind: str) -> None:
         )
 
 
-class PromptTemplate(models.Model):
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="prompt_templates")
+class CampaignTemplate(models.Model):
+    """What prompt and caption templates share: a named body with {variables}, unique by name in its campaign."""
+
+    #: How the template is named in messages ("prompt", "caption").
+    kind = ""
     name = models.CharField(max_length=120)
     body = models.TextField(max_length=templating.MAX_TEMPLATE_LENGTH)
-    variables = models.JSONField(default=dict, blank=True, validators=[validate_variables])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = CampaignPartQuerySet.as_manager()
 
     class Meta:
+        abstract = True
         ordering = ["campaign", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        check_unique_name(self, self.kind)
+
+
+class PromptTemplate(CampaignTemplate):
+    kind = "prompt"
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="prompt_templates")
+    variables = models.JSONField(default=dict, blank=True, validators=[validate_variables])
+
+    class Meta(CampaignTemplate.Meta):
         constraints = [
             models.UniqueConstraint(
                 "campaign", Lower("name"), name="unique_prompt_template_name",
@@ -162,11 +179,8 @@ class PromptTemplate(models.Model):
             )
         ]
 
-    def __str__(self) -> str:
-        return self.name
-
     def clean(self) -> None:
-        check_unique_name(self, "prompt")
+        super().clean()
         templating.check_declared(self.body, self.variables or {})
 
     def render(self, values: dict[str, str]) -> str:
@@ -181,18 +195,13 @@ class PromptTemplate(models.Model):
         return templating.render(self.body, values)
 
 
-class CaptionTemplate(models.Model):
+class CaptionTemplate(CampaignTemplate):
+    kind = "caption"
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="caption_templates")
     name = models.CharField(max_length=120, default="Default")
-    body = models.TextField(max_length=templating.MAX_TEMPLATE_LENGTH)
     hashtags = models.CharField(max_length=500, blank=True, help_text="Space-separated, with or without #.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
-    objects = CampaignPartQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["campaign", "name"]
+    class Meta(CampaignTemplate.Meta):
         constraints = [
             models.UniqueConstraint(
                 "campaign", Lower("name"), name="unique_caption_template_name",
@@ -200,11 +209,8 @@ class CaptionTemplate(models.Model):
             )
         ]
 
-    def __str__(self) -> str:
-        return self.name
-
     def clean(self) -> None:
-        check_unique_name(self, "caption")
+        super().clean()
         try:
             templating.parse(self.body)
             if self.campaign_id is not None:
