@@ -142,3 +142,25 @@ def test_the_pure_cores_import_no_django_and_no_other_first_party_code():
 def test_the_web_shell_holds_only_settings_and_the_dashboard():
     packages = {child.name for child in (ROOT / "platform").iterdir() if (child / "__init__.py").exists()}
     assert packages == {"clipcast", "dashboard"}
+
+
+def private_names_used_on_other_objects(path: Path) -> list[str]:
+    """`obj._name` where obj is not self/cls: a reach into another object's (a dependency's) private API."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+                and not (isinstance(node.value, ast.Name) and node.value.id in {"self", "cls"})):
+            found.append(f"{path.name}:{node.lineno} {ast.unparse(node)}")
+    return found
+
+
+def test_the_x_client_uses_only_tweepys_public_api():
+    x_package = ROOT / "publishing" / "x"
+    used = [hit for path in sorted(x_package.rglob("*.py")) for hit in private_names_used_on_other_objects(path)]
+    assert used == []
+
+
+def test_the_private_name_check_sees_a_reach_into_tweepy(tmp_path):
+    sample = tmp_path / "client.py"
+    sample.write_text("def get(client):\n    return client._make_request('GET', '/2/users/me')\n")
+    assert private_names_used_on_other_objects(sample) == ["client.py:2 client._make_request"]
