@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -115,3 +116,25 @@ def test_the_clip_page_labels_timings_and_leaves_out_what_is_empty(viewer, mine)
     assert "clip-poller" not in grid  # an empty grid item left half of the page blank
     pending = viewer.get(reverse("dashboard:clip", args=[mine.pending.pk])).content.decode()
     assert "Posts of this clip" not in pending and ", guidance" not in pending
+
+
+def test_the_posts_list_shows_upcoming_soonest_first_then_past_newest_first_with_years_and_posters(viewer, mine):
+    now = timezone.now()
+    mine.approved.poster = "c/poster.png"
+    mine.approved.save()
+
+    def post(caption: str, days: float, status: str = PostStatus.SCHEDULED) -> None:
+        Post.objects.create(clip=mine.approved, x_account=mine.account, caption=caption,
+                            scheduled_at=now + timedelta(days=days), status=status)
+
+    post("later-one", 5)
+    post("old-one", -30, PostStatus.POSTED)
+    post("recent-one", -2, PostStatus.POSTED)
+    body = viewer.get(reverse("dashboard:posts")).content.decode()
+    upcoming = body[body.index('id="upcoming-posts"'):body.index('id="past-heading"')]
+    past = body[body.index('id="past-posts"'):]
+    assert upcoming.index(mine.post.caption) < upcoming.index("later-one") and "recent-one" not in upcoming
+    assert past.index("recent-one") < past.index("old-one") and "later-one" not in past
+    local = mine.post.scheduled_at.astimezone(ZoneInfo(mine.campaign.timezone))
+    assert f"{local:%a} {local.day} {local:%b %Y, %H:%M}" in upcoming
+    assert f'<img src="/clips/{mine.approved.pk}/media/poster" alt="Clip {mine.approved.pk}"' in upcoming
