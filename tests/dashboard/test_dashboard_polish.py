@@ -10,10 +10,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Role
 from campaigns.models import CampaignStatus
-from publishing.models import Post, PostStatus
+from publishing.models import Post, PostStatus, XAccount
 from tests.dashboard.test_dashboard_campaigns import campaign_form
 from tests.dashboard.test_dashboard_generate import grid_form
+from tests.factories import CampaignFactory, PromptTemplateFactory, WorkspaceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -138,3 +140,18 @@ def test_the_posts_list_shows_upcoming_soonest_first_then_past_newest_first_with
     local = mine.post.scheduled_at.astimezone(ZoneInfo(mine.campaign.timezone))
     assert f"{local:%a} {local.day} {local:%b %Y, %H:%M}" in upcoming
     assert f'<img src="/clips/{mine.approved.pk}/media/poster" alt="Clip {mine.approved.pk}"' in upcoming
+
+
+def test_a_new_workspace_lands_on_start_here_steps_until_they_are_done(login_as, mine):
+    workspace = WorkspaceFactory()
+    owner = login_as(Role.OWNER, workspace=workspace)
+    body = owner.get("/").content.decode()
+    assert 'id="start-here"' in body
+    assert f'<a href="{reverse("dashboard:campaign_create")}">New campaign</a>' in body
+    assert f'<a href="{reverse("dashboard:accounts")}">Accounts</a>' in body
+    campaign = CampaignFactory(workspace=workspace)
+    body = owner.get("/").content.decode()
+    assert f'<a href="{reverse("dashboard:prompt_create", args=[campaign.pk])}">New prompt template</a>' in body
+    PromptTemplateFactory(campaign=campaign)
+    XAccount.objects.create(workspace=workspace, handle="fresh", access_token="a", access_token_secret="b")
+    assert 'id="start-here"' not in owner.get("/").content.decode()

@@ -12,6 +12,7 @@ from accounts.models import Role
 from campaigns.models import Campaign, CampaignStatus, PostingSlot
 from dashboard.forms.campaigns import CampaignForm, PostingSlotForm
 from dashboard.insights import campaign_charts, with_counts
+from dashboard.onboarding import first_steps
 from dashboard.workspace import page, scoped, workspace_view
 from publishing.models import Post, PostStatus
 from publishing.services import archive_campaign
@@ -28,7 +29,10 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         campaigns = campaigns.visible()
     return page(
         request, "dashboard/campaigns/list.html",
-        {"campaigns": campaigns, "status": status, "statuses": CampaignStatus.choices},
+        {
+            "campaigns": campaigns, "status": status, "statuses": CampaignStatus.choices,
+            "first_steps": first_steps(request.workspace),
+        },
     )
 
 
