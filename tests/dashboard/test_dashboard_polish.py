@@ -155,3 +155,10 @@ def test_a_new_workspace_lands_on_start_here_steps_until_they_are_done(login_as,
     PromptTemplateFactory(campaign=campaign)
     XAccount.objects.create(workspace=workspace, handle="fresh", access_token="a", access_token_secret="b")
     assert 'id="start-here"' not in owner.get("/").content.decode()
+
+
+def test_one_frame_and_one_step_are_singular(viewer, mine):
+    mine.approved.render_params = {"frames": 1, "fps": 8, "steps": 1, "guidance": 7.5}
+    mine.approved.save()
+    body = viewer.get(reverse("dashboard:clip", args=[mine.approved.pk])).content.decode()
+    assert "1 frame at 8 fps" in body and ", 1 step," in body
