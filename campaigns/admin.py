@@ -3,6 +3,14 @@ from django.contrib import admin
 from campaigns.models import Campaign, CaptionTemplate, PostingSlot, PromptTemplate
 
 
+class WorkspaceCampaignFilter(admin.RelatedFieldListFilter):
+    """Campaign names repeat across workspaces: each choice reads “workspace / campaign”."""
+
+    def field_choices(self, field, request, model_admin) -> list[tuple[int, str]]:
+        campaigns = Campaign.objects.select_related("workspace").order_by("workspace__name", "name", "pk")
+        return [(c.pk, f"{c.workspace.name} / {c.name}") for c in campaigns]
+
+
 class PromptTemplateInline(admin.StackedInline):
     model = PromptTemplate
     extra = 0
@@ -33,7 +41,7 @@ class CampaignAdmin(admin.ModelAdmin):
 @admin.register(PromptTemplate)
 class PromptTemplateAdmin(admin.ModelAdmin):
     list_display = ["name", "campaign", "updated_at"]
-    list_filter = ["campaign__workspace", "campaign"]
+    list_filter = ["campaign__workspace", ("campaign", WorkspaceCampaignFilter)]
     search_fields = ["name", "body", "campaign__name"]
     readonly_fields = ["created_at", "updated_at"]
     autocomplete_fields = ["campaign"]

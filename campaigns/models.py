@@ -22,6 +22,11 @@ MAX_VALUES_PER_VARIABLE = 100
 MAX_TEMPLATE_COMBINATIONS = 100_000
 
 
+def not_a_value(value: str, name: str, allowed: list[str]) -> str:
+    """Says which values `{name}` takes, as a marketer would write them (not as a Python list)."""
+    return f"“{value}” is not a value of {{{name}}}: use one of {', '.join(allowed)}."
+
+
 class CampaignStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     ACTIVE = "active", "Active"
@@ -191,7 +196,7 @@ class PromptTemplate(CampaignTemplate):
             raise ValidationError(f"Unknown variable(s) {templating.quote_names(unknown)} for template {self.name!r}.")
         for name, value in values.items():
             if value not in declared[name]:
-                raise ValidationError(f"{value!r} is not a value of {{{name}}}: choose one of {declared[name]}.")
+                raise ValidationError(not_a_value(value, name, declared[name]))
         return templating.render(self.body, values)
 
 

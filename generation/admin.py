@@ -7,7 +7,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from campaigns.admin import WorkspaceCampaignFilter
 from core.admin_actions import Skip, report, tally_each
+from core.admin_display import short, utc_column
 from generation import services
 from generation.models import Clip, ReviewStatus
 
@@ -23,10 +25,11 @@ OUTPUT_FIELDS = ["poster_preview", "video_link", "gif_link", "duration_s"]
 
 @admin.register(Clip)
 class ClipAdmin(admin.ModelAdmin):
-    list_display = ["id", "thumbnail", "campaign", "short_prompt", "status", "progress", "review_status", "seed",
-                    "created_at"]
+    # Few, short columns: the list must fit a 1280 px screen (progress and seed are on the clip's page).
+    list_display = ["id", "thumbnail", "short_prompt", "campaign", "status", "review_status",
+                    utc_column("created_at", "Created")]
     list_display_links = ["id", "thumbnail"]
-    list_filter = ["status", "review_status", "campaign__workspace", "campaign"]
+    list_filter = ["status", "review_status", "campaign__workspace", ("campaign", WorkspaceCampaignFilter)]
     search_fields = ["prompt", "campaign__name", "error", "=fingerprint", "worker", "model_id"]
     readonly_fields = PROVENANCE_FIELDS + STATE_FIELDS + OUTPUT_FIELDS
     list_select_related = ["campaign"]
@@ -43,7 +46,7 @@ class ClipAdmin(admin.ModelAdmin):
 
     @admin.display(description="Prompt")
     def short_prompt(self, clip: Clip) -> str:
-        return clip.prompt[:80]
+        return short(clip.prompt, 60)
 
     @admin.display(description="Poster")
     def thumbnail(self, clip: Clip) -> str:

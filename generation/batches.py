@@ -9,7 +9,7 @@ import math
 
 from django.core.exceptions import ValidationError
 
-from campaigns.models import PromptTemplate
+from campaigns.models import PromptTemplate, not_a_value
 
 MAX_CSV_BYTES = 256 * 1024
 MAX_CSV_ROWS = 5_000
@@ -60,6 +60,7 @@ def rows_from_csv(template: PromptTemplate, text: str, cap: int) -> list[dict[st
             f"The CSV header must name exactly the template's variables ({', '.join(sorted(needed))}); "
             f"it names {', '.join(header) or 'nothing'}."
         )
+    needed_values = template.variables or {}
     rows: list[dict[str, str]] = []
     try:
         for line_number, raw in enumerate(reader, start=2):
@@ -68,6 +69,9 @@ def rows_from_csv(template: PromptTemplate, text: str, cap: int) -> list[dict[st
             row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
             if None in raw or any(not v for v in row.values()):
                 raise ValidationError(f"CSV line {line_number} has a missing or extra value.")
+            for name, value in row.items():
+                if value not in needed_values[name]:
+                    raise ValidationError(f"CSV line {line_number}: {not_a_value(value, name, needed_values[name])}")
             rows.append(row)
     except csv.Error as exc:
         raise ValidationError(f"The CSV cannot be read near line {reader.line_num}: {exc}.") from exc

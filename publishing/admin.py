@@ -6,10 +6,13 @@ from django.conf import settings
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
 
+from campaigns.admin import WorkspaceCampaignFilter
 from core.admin_actions import report, tally_each
+from core.admin_display import short, utc_column
 from publishing import services
-from publishing.models import Post, XAccount
+from publishing.models import Post, PostStatus, XAccount
 
 
 @admin.register(XAccount)
@@ -23,10 +26,15 @@ class XAccountAdmin(admin.ModelAdmin):
     autocomplete_fields = ["workspace"]
 
 
+LOCKED_ONCE_SENT = ["clip", "x_account", "caption", "scheduled_at"]
+
+
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
-    list_display = ["id", "x_account", "status", "scheduled_at", "posted_at", "attempts", "x_post_url"]
-    list_filter = ["status", "x_account__workspace", "clip__campaign"]
+    # Few, short columns: the list must fit a 1280 px screen (the full caption and URL are on the post's page).
+    list_display = ["id", "short_caption", "x_account", "status", utc_column("scheduled_at", "Scheduled"),
+                    utc_column("posted_at", "Posted"), "x_link"]
+    list_filter = ["status", "x_account__workspace", ("clip__campaign", WorkspaceCampaignFilter)]
     search_fields = ["caption", "x_post_id", "media_id", "last_error", "x_account__handle"]
     readonly_fields = ["status", "attempts", "media_id", "x_post_id", "x_post_url", "last_error", "failed_in",
                        "posted_at", "metrics", "metrics_at", "created_at", "updated_at"]
@@ -34,6 +42,23 @@ class PostAdmin(admin.ModelAdmin):
     autocomplete_fields = ["x_account"]
     list_select_related = ["x_account"]
     actions = ["publish_now", "cancel", "retry"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Post | None = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.status != PostStatus.SCHEDULED:
+            # It has left (or is leaving) for X: editing the caption or time now would misdescribe what went out.
+            fields += LOCKED_ONCE_SENT
+        return fields
+
+    @admin.display(description="Caption")
+    def short_caption(self, post: Post) -> str:
+        return short(post.caption, 50)
+
+    @admin.display(description="On X")
+    def x_link(self, post: Post) -> str:
+        if not (post.x_post_url or "").startswith(("https://", "http://")):
+            return self.get_empty_value_display()
+        return format_html('<a href="{}" target="_blank" rel="noopener">View</a>', post.x_post_url)
 
     @admin.action(description="Publish selected posts now", permissions=["change"])
     def publish_now(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:

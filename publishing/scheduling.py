@@ -2,6 +2,7 @@
 
 Rules for local times that DST makes odd (stated once, applied everywhere):
 - a local time that does not exist (spring forward, e.g. 02:30 in New York) moves forward by the gap (03:30);
+  the dashboard's forms refuse such a time instead, naming the time it would become, so the marketer chooses;
 - a local time that happens twice (fall back, e.g. 01:30) means its first occurrence (the daylight-time one).
 """
 
@@ -31,6 +32,12 @@ def local_to_utc(local: datetime, tz_name: str) -> datetime:
     # fold=0 is exactly our rule: zoneinfo reads a nonexistent time with the offset before the gap (so it lands
     # after the gap) and an ambiguous time as its first occurrence.
     return local.replace(tzinfo=zone(tz_name), fold=0).astimezone(UTC)
+
+
+def skipped_by_dst(local: datetime, tz_name: str) -> datetime | None:
+    """The wall-clock time `local` would move to because DST skips it (02:30 -> 03:30), or None if it exists."""
+    moved = local_to_utc(local, tz_name).astimezone(zone(tz_name)).replace(tzinfo=None)
+    return moved if moved != local else None
 
 
 def utc_to_local(instant: datetime, tz_name: str) -> datetime:

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Workspace
+from campaigns.models import Campaign
 from generation.models import Clip
 from publishing import gateway
 from publishing.captions import validate_caption
@@ -118,6 +119,19 @@ def cancel_post(post: Post) -> bool:
             status=PostStatus.CANCELLED, updated_at=timezone.now()
         )
     )
+
+
+def archive_campaign(campaign: Campaign) -> int:
+    """Archive the campaign and cancel its posts that have not started going out; returns how many were cancelled.
+
+    An archived campaign is finished: letting its queue keep posting would surprise the marketer who archived it."""
+    with transaction.atomic():
+        campaign.archive()
+        cancelled = Post.objects.filter(clip__campaign=campaign, status=PostStatus.SCHEDULED).update(
+            status=PostStatus.CANCELLED, updated_at=timezone.now()
+        )
+    log.info("campaign.archived campaign=%s cancelled_posts=%s", campaign.pk, cancelled)
+    return cancelled
 
 
 def reschedule_post(post: Post, scheduled_at: datetime, caption: str | None = None) -> bool:

@@ -18,6 +18,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
+from django.template.defaultfilters import pluralize
 from rest_framework import throttling
 
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -63,7 +64,7 @@ def client_address(request: HttpRequest | None) -> str:
 
 def locked_out_message() -> str:
     minutes = max(1, -(-settings.LOGIN_LOCKOUT_SECONDS // 60))
-    return f"Too many failed logins. Wait {minutes} minutes, or ask an owner to reset your password."
+    return f"Too many failed logins. Wait {minutes} minute{pluralize(minutes)}, or ask an owner to reset your password."
 
 
 def _keys(request: HttpRequest | None, username: str | None) -> list[str]:

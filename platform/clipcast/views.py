@@ -1,12 +1,18 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from core.models import Heartbeat
 
 WATCHED_HEARTBEATS = ("beat", "dispatcher")
+
+
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """Browsers ask for /favicon.ico whatever the page's link tag says: send them to the static icon."""
+    return HttpResponsePermanentRedirect(static("dashboard/favicon.svg"))
 
 
 @never_cache

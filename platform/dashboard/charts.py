@@ -9,6 +9,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.template.defaultfilters import pluralize
+
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 48, 28, 12, 44
 MAX_BAR_WIDTH = 80
 
@@ -105,7 +107,8 @@ class Chart:
         if not items:
             return f"{self.title}: no data yet."
         top = max(items, key=lambda item: item.value)
-        return f"{self.title}: {len(items)} values, highest {short_number(top.value)} ({top.label})."
+        count = len(items)
+        return f"{self.title}: {count} value{pluralize(count)}, highest {short_number(top.value)} ({top.label})."
 
 
 def _scale(title: str, values: Sequence[float], width: int, height: int, kind: str) -> tuple[Chart, float, float]:

@@ -7,6 +7,7 @@ from functools import cache
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from campaigns import templating
 from campaigns.models import Campaign, CaptionTemplate, PostingSlot, PromptTemplate, Weekday, validate_variables
@@ -50,6 +51,30 @@ class CampaignForm(forms.ModelForm):
             # Show the stored value as it is (a select would silently show, then save, its first option instead);
             # saving it unchanged is refused by the model with the zone to choose instead.
             self.fields["timezone"].choices = [(current, f"{current} (not a canonical zone)"), *timezone_choices()]
+        for name in RANGED_FIELDS:
+            one_range_message(self.fields[name], Campaign._meta.get_field(name))
+
+
+
+# Render settings bounded by the model's validators: one message names the whole range, whichever end is crossed.
+RANGED_FIELDS = ["frames", "fps", "width", "height", "output_width", "output_height", "steps", "guidance"]
+
+
+def one_range_message(field: forms.Field, model_field) -> None:
+    """Replace the form's own ≥ 0 (positive field) and the model's ≥ 1 checks with one “from 1 to 60” check."""
+    low = max(v.limit_value for v in model_field.validators if isinstance(v, MinValueValidator))
+    high = min(v.limit_value for v in model_field.validators if isinstance(v, MaxValueValidator))
+    kind = "a whole number" if isinstance(field, forms.IntegerField) and not isinstance(field, forms.FloatField) \
+        else "a number"
+    message = f"Enter {kind} from {low:g} to {high:g}."
+
+    def in_range(value) -> None:
+        if value is not None and not low <= value <= high:
+            raise ValidationError(message, code="range")
+
+    field.validators = [in_range]
+    field.min_value, field.max_value = low, high
+    field.widget.attrs.update(min=low, max=high)
 
 
 def parse_variables(text: str) -> dict[str, list[str]]:

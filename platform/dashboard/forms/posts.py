@@ -10,6 +10,7 @@ from django.urls import reverse_lazy
 
 from publishing.captions import X_TEXT_LIMIT
 from publishing.models import AccountStatus, XAccount
+from publishing.scheduling import skipped_by_dst
 
 LOCAL_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
 # Far enough for any real schedule; the ends of datetime's range would overflow when converted to UTC.
@@ -21,6 +22,8 @@ class LocalDateTimeField(forms.Field):
 
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
     default_error_messages = {"invalid": "Enter a date and time like 2026-03-01 14:30."}
+    #: The campaign's time zone, set by the form: a time its clocks skip is refused with the time it would become.
+    tz_name: str | None = None
 
     def to_python(self, value):
         if value in self.empty_values:
@@ -38,6 +41,14 @@ class LocalDateTimeField(forms.Field):
                 raise ValidationError(self.error_messages["invalid"], code="invalid")
         if parsed.year not in YEARS:
             raise ValidationError("That date is out of range: pick a date within the next year.", code="range")
+        moved = skipped_by_dst(parsed, self.tz_name) if self.tz_name else None
+        if moved is not None:
+            # Refused rather than moved: the marketer picked 02:30 and should choose what happens, not find 03:30.
+            raise ValidationError(
+                f"{parsed:%H:%M} does not exist on {parsed:%-d %b %Y} in {self.tz_name}: the clocks jump forward "
+                f"that night. Pick {moved:%H:%M} (the same moment on the new clock) or another time.",
+                code="dst_gap",
+            )
         return parsed
 
 
@@ -67,6 +78,7 @@ class ScheduleForm(forms.Form):
             status=AccountStatus.ACTIVE
         )
         self.fields["when"].label = f"Date and time ({tz_name})"
+        self.fields["when"].tz_name = tz_name
         self.fields["when"].help_text = f"In the campaign's time zone, {tz_name}. Leave empty to add to the queue."
 
     def clean(self) -> dict:
@@ -83,3 +95,4 @@ class RescheduleForm(forms.Form):
     def __init__(self, *args, tz_name: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["when"].label = f"Date and time ({tz_name})"
+        self.fields["when"].tz_name = tz_name

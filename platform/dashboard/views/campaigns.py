@@ -5,13 +5,17 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from campaigns.models import Campaign, CampaignStatus, PostingSlot
 from dashboard.forms.campaigns import CampaignForm, PostingSlotForm
 from dashboard.insights import campaign_charts, with_counts
+from dashboard.onboarding import first_steps
 from dashboard.workspace import page, scoped, workspace_view
+from publishing.models import Post, PostStatus
+from publishing.services import archive_campaign
 
 
 @workspace_view()
@@ -25,7 +29,10 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         campaigns = campaigns.visible()
     return page(
         request, "dashboard/campaigns/list.html",
-        {"campaigns": campaigns, "status": status, "statuses": CampaignStatus.choices},
+        {
+            "campaigns": campaigns, "status": status, "statuses": CampaignStatus.choices,
+            "first_steps": first_steps(request.workspace),
+        },
     )
 
 
@@ -51,14 +58,16 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return page(request, "dashboard/campaigns/form.html", {"form": form, "campaign": campaign})
 
 
-@workspace_view()
-@require_POST
+@workspace_view(read=Role.EDITOR)
 def campaign_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks for confirmation, saying what happens to the scheduled posts; POST archives."""
     campaign = get_object_or_404(scoped(Campaign, request), pk=pk)
-    campaign.archive()
-    messages.success(
-        request, f"Campaign “{campaign.name}” archived. Its scheduled posts still go out; cancel them in Posts."
-    )
+    if request.method != "POST":
+        scheduled = Post.objects.filter(clip__campaign=campaign, status=PostStatus.SCHEDULED).count()
+        return page(request, "dashboard/campaigns/archive.html", {"campaign": campaign, "scheduled": scheduled})
+    cancelled = archive_campaign(campaign)
+    posts = f"its {cancelled} scheduled post{pluralize(cancelled)} cancelled" if cancelled else "nothing was scheduled"
+    messages.success(request, f"Campaign “{campaign.name}” archived; {posts}.")
     return redirect("dashboard:campaigns")
 
 

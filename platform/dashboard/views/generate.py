@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -42,8 +43,9 @@ def generate(request: HttpRequest, campaign_pk: int) -> HttpResponse:
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
-                skipped = f" ({result.duplicates} already rendered or rendering, skipped)" if result.duplicates else ""
-                messages.success(request, f"{len(result.clips)} clips queued for rendering{skipped}.")
+                queued, dupes = len(result.clips), result.duplicates
+                skipped = f" ({dupes} already rendered or rendering, skipped)" if dupes else ""
+                messages.success(request, f"{queued} clip{pluralize(queued)} queued for rendering{skipped}.")
                 return redirect(f"{reverse('dashboard:clips')}?campaign={campaign.pk}&template={template.pk}")
     return page(
         request, "dashboard/generate/generate.html",

@@ -76,18 +76,24 @@ def schedule(request: HttpRequest, clip_pk: int) -> HttpResponse:
 
 @workspace_view()
 def post_list(request: HttpRequest) -> HttpResponse:
-    posts = scoped(Post, request).select_related("clip__campaign", "x_account").order_by("-scheduled_at", "-pk")
+    """Upcoming posts soonest first, then past ones newest first: each list reads in the order a marketer scans."""
+    posts = scoped(Post, request).select_related("clip__campaign", "x_account")
     status = request.GET.get("status") if request.GET.get("status") in PostStatus.values else ""
     campaign_id = request.GET.get("campaign", "")
     if status:
         posts = posts.filter(status=status)
     if campaign_id.isdigit():
         posts = posts.filter(clip__campaign_id=int(campaign_id))
-    page_obj = Paginator(posts, PAGE_SIZE).get_page(request.GET.get("page"))
+    upcoming = posts.exclude(status__in=FINAL_STATUSES).order_by("scheduled_at", "pk")
+    past = posts.filter(status__in=FINAL_STATUSES).order_by("-scheduled_at", "-pk")
+    upcoming_page = Paginator(upcoming, PAGE_SIZE).get_page(request.GET.get("upcoming_page"))
+    page_obj = Paginator(past, PAGE_SIZE).get_page(request.GET.get("page"))
     return page(
         request, "dashboard/posts/list.html",
         {
-            "page_obj": page_obj, "posts": page_obj.object_list, "status": status, "statuses": PostStatus.choices,
+            "page_obj": page_obj, "upcoming_page": upcoming_page,
+            "posts": [*upcoming_page.object_list, *page_obj.object_list],
+            "status": status, "statuses": PostStatus.choices,
             "campaign_id": int(campaign_id) if campaign_id.isdigit() else None,
             "campaigns": scoped(Campaign, request).only("pk", "name"),
         },
