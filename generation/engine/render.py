@@ -272,7 +272,7 @@ def _call_pipeline(
 
 def _failure(entry: LoadedPipeline, request: RenderRequest, exc: Exception) -> RenderFailed:
     info = entry.info
-    detail = (str(exc).strip().splitlines() or [""])[0][:300]
+    detail = (str(exc).strip().splitlines() or [""])[0][:300].rstrip(".") + "."
     settings = (
         f"{request.num_frames} frames at {request.width}x{request.height} (width x height), {request.steps} steps, "
         f"guidance {request.guidance_scale:g}"
