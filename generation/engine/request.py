@@ -93,11 +93,11 @@ class RenderRequest:
     def duration_s(self) -> float:
         return (self.num_frames or 0) / (self.fps or 1)
 
-    def frames_note(self, info_frame_step: int | None = None) -> str | None:
+    def frames_note(self, frame_step: int | None = None) -> str | None:
         """One sentence saying the frame count was adjusted, or None when it was rendered as asked."""
         if self.frames_requested is None or self.frames_requested == self.num_frames:
             return None
-        step = f" (it renders {info_frame_step}k + 1 frames)" if info_frame_step and info_frame_step > 1 else ""
+        step = f" (it renders {frame_step}k + 1 frames)" if frame_step and frame_step > 1 else ""
         return (
             f"{self.frames_requested} frames were asked for; this model cannot render that many{step}, so it "
             f"rendered the nearest valid count, {self.num_frames} ({self.duration_s:.2f} s at {self.fps} fps)."
