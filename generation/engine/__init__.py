@@ -11,6 +11,7 @@ from generation.engine.errors import (
     ModelIncomplete,
     ModelNotFound,
     RenderCancelled,
+    RenderFailed,
     UnsupportedModel,
 )
 from generation.engine.export import (
@@ -43,6 +44,7 @@ __all__ = [
     "ModelRegistry",
     "PipelineCache",
     "RenderCancelled",
+    "RenderFailed",
     "RenderRequest",
     "RenderResult",
     "UnsupportedModel",

@@ -2,7 +2,8 @@
 
 The Django command only adds settings: `add_arguments(parser)` in its `add_arguments`, then
 `code = run(options, registry=..., device=...)` in `handle`, raising `CommandError(returncode=code)` when
-non-zero. Exit codes: 0 done, 2 bad input or model (the message says what to fix), 1 export failed,
+non-zero. Exit codes: 0 done, 2 bad input, model or a failure inside the pipeline (the message says what to fix),
+1 export failed,
 130 interrupted.
 """
 
@@ -123,6 +124,8 @@ def run(
         + (f"{t['decode_s']:.2f} s" if t["decode_s"] is not None else "n/a (inside denoise)"),
         file=out,
     )
+    for note in result.notes:
+        print(f"Note: {note}", file=out)
     return 0
 
 

@@ -37,6 +37,15 @@ class RenderCancelled(EngineError):
         super().__init__(f"Render cancelled after {step} of {total} denoising steps.")
 
 
+class RenderFailed(EngineError):
+    """The pipeline raised while rendering: the message names the model and the settings it was called with.
+    Out of GPU memory is not permanent (another worker, or the same one later, may have room)."""
+
+    def __init__(self, message: str, *, permanent: bool = True) -> None:
+        self.permanent = permanent
+        super().__init__(message)
+
+
 class ExportError(EngineError):
     """A video or image could not be written, or the written file does not meet X's rules."""
 

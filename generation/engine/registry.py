@@ -2,7 +2,11 @@
 
 A model is any local diffusers text-to-video folder (`model_index.json` + one subfolder per component). An
 optional `clipcast.json` beside `model_index.json` holds the model's render defaults:
-`{"guidance_scale", "num_inference_steps", "fps", "height", "width", "max_frames"?, "num_frames"?}`.
+`{"guidance_scale", "num_inference_steps", "fps", "height", "width", "max_frames"?, "num_frames"?, "call"?}`.
+Every key is optional: without one, native size, frame count and fps come from the pipeline's `__call__` defaults
+and its component configs. `call` holds extra keyword arguments for the pipeline's `__call__`
+(e.g. `{"max_sequence_length": 226, "decode_timestep": 0.05}`), checked against its signature when the folder
+is inspected.
 """
 
 from __future__ import annotations
@@ -26,6 +30,15 @@ FALLBACK_MAX_FRAMES = 240
 FALLBACK_FPS = 8
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".safetensors.index.json", ".bin.index.json")
 HOTSHOT_CLASSES = {"HotshotXLPipeline"}
+# The fps each family was trained for, where neither its configs nor its `__call__` say (LTX-Video's
+# `frame_rate` default does). From each family's model card / diffusers docs.
+FAMILY_FPS = {"WanPipeline": 16, "HunyuanVideoPipeline": 15, "CogVideoXPipeline": 8}
+# Arguments Clipcast sets from the request itself: a `call` section may not set them.
+RESERVED_CALL_ARGS = {
+    "prompt", "negative_prompt", "num_frames", "height", "width", "num_inference_steps", "guidance_scale",
+    "generator", "output_type", "callback_on_step_end", "callback_on_step_end_tensor_inputs", "frame_rate",
+    "return_dict", "latents", "prompt_embeds", "negative_prompt_embeds", "num_videos_per_prompt",
+}
 TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "spiece.model", "tokenizer_config.json")
 
 
@@ -55,6 +68,8 @@ class ModelInfo:
     # Saved as [null, null] (e.g. AnimateDiff-SDXL without its first text encoder): passed as None when loading,
     # because diffusers refuses to build a pipeline whose non-optional modules are simply absent.
     null_components: tuple[str, ...] = ()
+    # Extra keyword arguments for the pipeline's __call__ (derived from configs, then clipcast.json's `call`).
+    call_args: dict[str, Any] = field(default_factory=dict)
 
     @property
     def weights_hash(self) -> str:
@@ -130,6 +145,7 @@ def inspect_model(path: str | os.PathLike[str], key: str | None = None) -> Model
     defaults = _defaults(folder, pipeline_class, configs, label)
     size_factor, frame_step = _factors(configs)
     override = _read_clipcast(folder, label)
+    call_args = _call_args(pipeline_class, configs, override, label)
     return ModelInfo(
         key=label,
         path=folder.resolve(),
@@ -143,6 +159,7 @@ def inspect_model(path: str | os.PathLike[str], key: str | None = None) -> Model
             name for name, spec in index.items()
             if not name.startswith("_") and isinstance(spec, list | tuple) and all(v is None for v in spec)
         ),
+        call_args=call_args,
     )
 
 
@@ -204,15 +221,57 @@ def _component_config(sub: Path) -> dict[str, Any]:
     return {}
 
 
-def _call_defaults(pipeline_class: str) -> dict[str, Any]:
-    """The pipeline's own `__call__` defaults (num_inference_steps, guidance_scale, num_frames, ...)."""
+def _call_params(pipeline_class: str) -> dict[str, inspect.Parameter] | None:
+    """The parameters of the pipeline's `__call__`, or None for a class stock diffusers does not have."""
     import diffusers
 
     cls = getattr(diffusers, pipeline_class, None)
     if cls is None:
-        return {}
-    params = inspect.signature(cls.__call__).parameters
+        return None
+    return dict(inspect.signature(cls.__call__).parameters)
+
+
+def _call_defaults(pipeline_class: str) -> dict[str, Any]:
+    """The pipeline's own `__call__` defaults (num_inference_steps, guidance_scale, num_frames, ...)."""
+    params = _call_params(pipeline_class) or {}
     return {n: p.default for n, p in params.items() if p.default is not inspect.Parameter.empty}
+
+
+def _call_args(
+    pipeline_class: str, configs: dict[str, dict], own: dict[str, Any], label: str
+) -> dict[str, Any]:
+    """Pipeline-specific `__call__` arguments: what the configs imply, then clipcast.json's `call` section."""
+    params = _call_params(pipeline_class)
+    section = own.get("call", {})
+    if not isinstance(section, dict):
+        raise ModelIncomplete(f"Model {label!r}: clipcast.json's \"call\" must be an object of argument names "
+                              f"and values; got {section!r}.")
+    if params is None:
+        if section:
+            raise UnsupportedModel(
+                f"Model {label!r}: clipcast.json's \"call\" section cannot be checked, because stock diffusers "
+                f"has no {pipeline_class or 'pipeline class'!s}: remove the section."
+            )
+        return {}
+    derived: dict[str, Any] = {}
+    text_len = (configs.get("transformer") or {}).get("max_text_seq_length")
+    if "max_sequence_length" in params and isinstance(text_len, int):
+        # CogVideoX's positional embedding is sized for exactly this many text tokens; another length crashes.
+        derived["max_sequence_length"] = text_len
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    for name in section:
+        if name in RESERVED_CALL_ARGS:
+            raise ModelIncomplete(
+                f"Model {label!r}: clipcast.json's \"call\" section sets {name!r}, which Clipcast sets from each "
+                "request: remove it (defaults for frames, size, fps, steps and guidance go at the top level)."
+            )
+        if name not in params and not takes_any:
+            accepted = ", ".join(sorted(n for n in params if n != "self" and n not in RESERVED_CALL_ARGS))
+            raise ModelIncomplete(
+                f"Model {label!r}: clipcast.json's \"call\" section sets {name!r}, which {pipeline_class}.__call__ "
+                f"does not accept: remove it or use one of {accepted}."
+            )
+    return {**derived, **section}
 
 
 def _defaults(folder: Path, pipeline_class: str, configs: dict[str, dict], label: str) -> ModelDefaults:
@@ -221,17 +280,18 @@ def _defaults(folder: Path, pipeline_class: str, configs: dict[str, dict], label
     vae = configs.get("vae", {})
     denoiser = configs.get("unet") or configs.get("transformer") or {}
     max_frames = own.get("max_frames") or denoiser.get("motion_max_seq_length") or FALLBACK_MAX_FRAMES
-    native = denoiser.get("sample_size")
     factor = _vae_spatial(vae)
-    native_px = native * factor if isinstance(native, int) and "unet" in configs else None
-    height = own.get("height") or call.get("height") or native_px
-    width = own.get("width") or call.get("width") or native_px
-    num_frames = own.get("num_frames") or call.get("num_frames") or min(16, int(max_frames))
+    native_h, native_w = _native_size(configs, factor)
+    height = own.get("height") or call.get("height") or native_h
+    width = own.get("width") or call.get("width") or native_w
+    sample_frames = denoiser.get("sample_frames") if "transformer" in configs else None  # CogVideoX: 49
+    num_frames = own.get("num_frames") or call.get("num_frames") or sample_frames or min(16, int(max_frames))
+    fps = own.get("fps") or call.get("frame_rate") or _family_fps(pipeline_class, denoiser)
     try:
         return ModelDefaults(
             guidance_scale=float(own.get("guidance_scale", call.get("guidance_scale", 5.0))),
             num_inference_steps=int(own.get("num_inference_steps", call.get("num_inference_steps", 25))),
-            fps=int(own.get("fps", FALLBACK_FPS)),
+            fps=int(fps),
             height=int(height) if height else None,
             width=int(width) if width else None,
             num_frames=int(num_frames),
@@ -239,6 +299,25 @@ def _defaults(folder: Path, pipeline_class: str, configs: dict[str, dict], label
         )
     except (TypeError, ValueError) as exc:
         raise ModelIncomplete(f"Model {label!r}: clipcast.json has a value of the wrong type ({exc}).") from exc
+
+
+def _native_size(configs: dict[str, dict], factor: int) -> tuple[int | None, int | None]:
+    """The size the denoiser was built for, in pixels: a UNet's `sample_size`, or a transformer's
+    `sample_height`/`sample_width` (CogVideoX), times the VAE's spatial factor (as the pipelines compute it)."""
+    unet, transformer = configs.get("unet"), configs.get("transformer")
+    if unet and isinstance(unet.get("sample_size"), int):
+        return unet["sample_size"] * factor, unet["sample_size"] * factor
+    if transformer and isinstance(transformer.get("sample_height"), int) and isinstance(
+        transformer.get("sample_width"), int
+    ):
+        return transformer["sample_height"] * factor, transformer["sample_width"] * factor
+    return None, None
+
+
+def _family_fps(pipeline_class: str, denoiser: dict[str, Any]) -> int:
+    if pipeline_class == "CogVideoXPipeline" and denoiser.get("patch_size_t"):
+        return 16  # CogVideoX 1.5 (temporal patches) was trained at 16 fps, 1.0 at 8
+    return FAMILY_FPS.get(pipeline_class, FALLBACK_FPS)
 
 
 def _vae_spatial(vae: dict[str, Any]) -> int:

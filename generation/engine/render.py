@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from generation.engine.device import DeviceChoice, choose_device
-from generation.engine.errors import InvalidRequest, RenderCancelled
+from generation.engine.errors import EngineError, InvalidRequest, RenderCancelled, RenderFailed
 from generation.engine.pipeline_cache import LoadedPipeline, PipelineCache, default_cache
 from generation.engine.registry import ModelInfo, ModelRegistry
 from generation.engine.request import RenderRequest, validate
@@ -52,6 +52,8 @@ class RenderResult:
     batch_size: int = 1
     savers: list[str] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
+    frame_step: int = 1  # the model's frame granularity (num_frames = frame_step * k + 1)
+    call_args: dict[str, Any] = field(default_factory=dict)  # pipeline-specific arguments it was called with
 
     @property
     def frames_hash(self) -> str:
@@ -64,9 +66,18 @@ class RenderResult:
     def fps(self) -> int:
         return int(self.request.fps or 0)
 
+    @property
+    def notes(self) -> list[str]:
+        """What Clipcast changed from the request to fit the model, in words for the marketer."""
+        note = self.request.frames_note(self.frame_step)
+        return [note] if note else []
+
     def provenance(self) -> dict[str, Any]:
         """JSON-ready record for the clip row: what produced these frames, and how long it took."""
+        requested = self.request.frames_requested
         return {
+            "frames_requested": requested if requested is not None else self.request.num_frames,
+            "frames_rendered": int(self.frames.shape[0]), "notes": self.notes, "call_args": dict(self.call_args),
             "model_id": self.model_id, "weights_hash": self.weights_hash,
             "frames_hash": self.frames_hash, "pipeline_class": self.pipeline_class,
             "device": self.device, "dtype": self.dtype, "warm": self.warm, "batch_size": self.batch_size,
@@ -174,7 +185,8 @@ def render_batch(
             frames=clip, request=r, timings=dict(timings), steps_done=steps_done, device=choice.device,
             dtype=choice.dtype_name, model_id=info.model_id, weights_hash=weights,
             pipeline_class=type(entry.pipe).__name__, warm=not loaded_now, batch_size=len(resolved),
-            savers=list(entry.savers), versions=library_versions(),
+            savers=list(entry.savers), versions=library_versions(), frame_step=info.frame_step,
+            call_args=_jsonable(entry.info.call_args),
         )
         for r, clip in zip(resolved, frames, strict=True)
     ]
@@ -209,6 +221,8 @@ def _call_pipeline(
         "generator": generators if batch > 1 else generators[0],
         "output_type": "np",
     }
+    if "frame_rate" in accepted:  # LTX-Video conditions its positions on the fps the clip will play at
+        kwargs["frame_rate"] = first.fps
     # None keeps each model's own unconditional embedding (e.g. SDXL's zeros for an empty negative prompt).
     if any(negatives) and "negative_prompt" in accepted:
         kwargs["negative_prompt"] = [n or "" for n in negatives] if batch > 1 else negatives[0]
@@ -232,10 +246,16 @@ def _call_pipeline(
     unknown = [k for k in kwargs if k not in accepted and "kwargs" not in accepted]
     for key in unknown:  # e.g. an image pipeline without num_frames: let it fail on what it truly needs
         kwargs.pop(key)
+    kwargs.update(entry.info.call_args)  # checked against the signature when the folder was inspected
 
     start = time.perf_counter()
-    output = pipe(**kwargs)  # type: ignore[operator]
-    frames = _to_uint8(output, batch)
+    try:
+        output = pipe(**kwargs)  # type: ignore[operator]
+        frames = _to_uint8(output, batch)
+    except EngineError:
+        raise
+    except Exception as exc:  # a raw pipeline traceback means nothing to a marketer
+        raise _failure(entry, first, exc) from exc
     end = time.perf_counter()
 
     if stamps:
@@ -248,6 +268,32 @@ def _call_pipeline(
         if on_progress is not None:
             on_progress(total_steps, total_steps)
     return frames, {"denoise_s": denoise_s, "decode_s": decode_s, "step_s": step_s}, steps_done
+
+
+def _failure(entry: LoadedPipeline, request: RenderRequest, exc: Exception) -> RenderFailed:
+    info = entry.info
+    detail = (str(exc).strip().splitlines() or [""])[0][:300].rstrip(".") + "."
+    settings = (
+        f"{request.num_frames} frames at {request.width}x{request.height} (width x height), {request.steps} steps, "
+        f"guidance {request.guidance_scale:g}"
+    )
+    if info.call_args:
+        settings += ", call arguments " + ", ".join(f"{k}={v!r}" for k, v in sorted(info.call_args.items()))
+    if isinstance(exc, torch.OutOfMemoryError):
+        return RenderFailed(
+            f"Model {info.key!r} ran out of memory on {entry.choice.device} rendering {settings}: render fewer "
+            "frames or a smaller size, or turn on CPU offload.", permanent=False,
+        )
+    return RenderFailed(
+        f"Model {info.key!r} ({info.pipeline_class}) failed rendering {settings}: {type(exc).__name__}: {detail} "
+        "Change the setting the error points at, or set the pipeline argument it needs in the \"call\" section "
+        f"of {info.path / 'clipcast.json'}."
+    )
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v if isinstance(v, str | int | float | bool | type(None) | list | dict) else repr(v)
+            for k, v in values.items()}
 
 
 def _to_uint8(output: object, batch: int) -> list[np.ndarray]:

@@ -53,6 +53,9 @@ class RenderRequest:
     steps: int | None = None
     guidance_scale: float | None = None
     model: str | None = None
+    # Set by `validate` when the asked-for frame count was not one the model can render (e.g. 8 for a 4k + 1
+    # family): what was asked for, while `num_frames` holds what is rendered.
+    frames_requested: int | None = None
 
     @classmethod
     def from_params(
@@ -90,6 +93,27 @@ class RenderRequest:
     def duration_s(self) -> float:
         return (self.num_frames or 0) / (self.fps or 1)
 
+    def frames_note(self, frame_step: int | None = None) -> str | None:
+        """One sentence saying the frame count was adjusted, or None when it was rendered as asked."""
+        if self.frames_requested is None or self.frames_requested == self.num_frames:
+            return None
+        step = f" (it renders {frame_step}k + 1 frames)" if frame_step and frame_step > 1 else ""
+        return (
+            f"{self.frames_requested} frames were asked for; this model cannot render that many{step}, so it "
+            f"rendered the nearest valid count, {self.num_frames} ({self.duration_s:.2f} s at {self.fps} fps)."
+        )
+
+
+def nearest_frames(requested: int, step: int, limit: int) -> int:
+    """The frame count nearest `requested` of the form step*k + 1 within 1..limit (a tie goes to the longer)."""
+    if step <= 1:
+        return requested
+    lower = (requested - 1) // step * step + 1
+    upper = lower + step
+    if upper > limit:
+        return lower
+    return upper if upper - requested <= requested - lower else lower
+
 
 def _default_output(width: int | None, height: int | None) -> tuple[int | None, int | None]:
     """The render size, upscaled by a whole factor when a side is under X's 32 px minimum (stays crisp)."""
@@ -124,10 +148,10 @@ def validate(request: RenderRequest, info: ModelInfo) -> RenderRequest:
     if not _is_int(r.num_frames) or not 1 <= r.num_frames <= limit:
         problems.append(f"Frames must be a whole number from 1 to {limit} (this model's limit); got {r.num_frames!r}.")
     elif info.frame_step > 1 and (r.num_frames - 1) % info.frame_step:
-        near = (r.num_frames - 1) // info.frame_step * info.frame_step + 1
-        problems.append(
-            f"This model needs frames = {info.frame_step}k + 1 (its VAE compresses time {info.frame_step}x); "
-            f"got {r.num_frames}: try {near} or {near + info.frame_step}."
+        # Duration is the marketer's choice; the family's frame granularity is ours to meet, not a refusal.
+        r = replace(
+            r, num_frames=nearest_frames(r.num_frames, info.frame_step, limit),
+            frames_requested=r.frames_requested if r.frames_requested is not None else r.num_frames,
         )
     if not _is_int(r.fps) or not 1 <= r.fps <= MAX_FPS:
         problems.append(f"Frames per second must be from 1 to {MAX_FPS} (X's limit); got {r.fps!r}.")
