@@ -2,7 +2,8 @@
 
 A model is any local diffusers text-to-video folder (`model_index.json` + one subfolder per component). An
 optional `clipcast.json` beside `model_index.json` holds the model's render defaults:
-`{"guidance_scale", "num_inference_steps", "fps", "height", "width", "max_frames"?, "num_frames"?}`.
+`{"guidance_scale", "num_inference_steps", "fps", "height", "width", "max_frames"?, "num_frames"?}`, and, for a
+model that can only draw what it was trained on, its `"vocabulary"` (group -> words; see engine/vocabulary.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from generation.engine.errors import ModelIncomplete, ModelNotFound, UnsupportedModel
+from generation.engine.vocabulary import Vocabulary, parse_vocabulary
 
 BUNDLED_KEY = "bundled"
 BUNDLED_PATH = Path(__file__).resolve().parent.parent / "bundled"
@@ -55,6 +57,23 @@ class ModelInfo:
     # Saved as [null, null] (e.g. AnimateDiff-SDXL without its first text encoder): passed as None when loading,
     # because diffusers refuses to build a pipeline whose non-optional modules are simply absent.
     null_components: tuple[str, ...] = ()
+    # A closed-vocabulary model's words and their groups (colours, shapes...); None for an open-vocabulary model.
+    closed_vocabulary: Vocabulary | None = None
+
+    @property
+    def vocabulary(self) -> frozenset[str] | None:
+        return self.closed_vocabulary.words if self.closed_vocabulary else None
+
+    def unknown_words(self, *texts: str) -> list[str]:
+        """Words of `texts` this model was never trained on; always empty for an open-vocabulary model."""
+        return self.closed_vocabulary.unknown(texts) if self.closed_vocabulary else []
+
+    def vocabulary_warning(self, *texts: str) -> str | None:
+        """One sentence for whoever wrote `texts`, or None when this model knows every word (or any word)."""
+        unknown = self.unknown_words(*texts)
+        if not unknown or self.closed_vocabulary is None:
+            return None
+        return self.closed_vocabulary.warning(unknown, repr(self.key))
 
     @property
     def weights_hash(self) -> str:
@@ -143,6 +162,7 @@ def inspect_model(path: str | os.PathLike[str], key: str | None = None) -> Model
             name for name, spec in index.items()
             if not name.startswith("_") and isinstance(spec, list | tuple) and all(v is None for v in spec)
         ),
+        closed_vocabulary=parse_vocabulary(override.get("vocabulary"), label),
     )
 
 

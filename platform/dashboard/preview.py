@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from campaigns import templating
 from campaigns.models import Campaign, CaptionTemplate
 from dashboard.forms.campaigns import parse_variables
+from generation.vocabulary import template_texts, warnings_for
 from publishing.captions import CaptionMeasure, measure
 
 
@@ -25,6 +26,7 @@ class Preview:
     caption: str | None = None
     counter: CaptionMeasure | None = None
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def choices(self) -> list[tuple[str, list[str], str]]:
@@ -58,6 +60,7 @@ def prompt_preview(campaign: Campaign, body: str, variables_text: str, submitted
     except ValidationError as exc:
         preview.errors.append(messages_of(exc))
     preview.choose(submitted)
+    preview.warnings = warnings_for(campaign.model_key, template_texts(body, preview.variables))
     try:
         templating.check_declared(body, preview.variables)
         preview.prompt = templating.render(body, preview.chosen)
