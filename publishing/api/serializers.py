@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from accounts.api.base import FIXED_HELP, VisibleRelatedField
+from campaigns.models import CaptionTemplate
 from generation.models import Clip
 from publishing.models import Post, XAccount
 
@@ -23,6 +24,11 @@ class PostSerializer(serializers.ModelSerializer):
     clip = VisibleRelatedField(queryset=Clip.objects.all())
     x_account = VisibleRelatedField(queryset=XAccount.objects.all())
     caption = serializers.CharField(required=False, max_length=4000, allow_blank=False)
+    caption_template = VisibleRelatedField(
+        queryset=CaptionTemplate.objects.all(), required=False, write_only=True,
+        help_text="Caption template of the clip's campaign, rendered with the clip's own values and prompt. Without "
+                  "it or `caption`, the campaign's default (first) caption template is used.",
+    )
     scheduled_at = serializers.DateTimeField(required=False)
     local_time = serializers.DateTimeField(
         required=False, write_only=True, help_text="Naive wall-clock time in the campaign's time zone."
@@ -39,7 +45,8 @@ class PostSerializer(serializers.ModelSerializer):
     class Meta:
         model = Post
         fields = [
-            "id", "clip", "x_account", "caption", "scheduled_at", "local_time", "add_to_queue", "status", "attempts",
+            "id", "clip", "x_account", "caption", "caption_template", "scheduled_at", "local_time", "add_to_queue",
+            "status", "attempts",
             "x_post_id", "x_post_url", "last_error", "failed_in", "posted_at", "metrics", "metrics_at", "created_at",
         ]
         read_only_fields = [
@@ -54,6 +61,8 @@ class PostSerializer(serializers.ModelSerializer):
             )
             if len(chosen) != 1:
                 raise serializers.ValidationError("Give exactly one of scheduled_at, local_time or add_to_queue.")
+            if attrs.get("caption") and attrs.get("caption_template"):
+                raise serializers.ValidationError("Give caption or caption_template, not both.")
         return attrs
 
 

@@ -45,6 +45,8 @@ class PostViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
         v = data.validated_data
         require_role(request.user, workspace_id_of(v["clip"]), Role.EDITOR)
         try:
+            if v.get("caption_template"):
+                v["caption"] = services.caption_for(v["clip"], v["caption_template"])
             if v.get("add_to_queue"):
                 post = services.add_to_queue(v["clip"], v["x_account"], v.get("caption"))
             elif v.get("local_time"):

@@ -96,8 +96,8 @@ def test_the_analyser_reads_ground_truth_24_frame_clips():
 def test_the_bundled_models_vocabulary_is_the_words_of_its_training_captions():
     import json
 
-    from generation.training.data import vocabulary_corpus
     from generation.engine import BUNDLED_PATH
+    from generation.training.data import vocabulary_corpus
 
     groups = json.loads((BUNDLED_PATH / "clipcast.json").read_text())["vocabulary"]
     listed = {word for entries in groups.values() for entry in entries for word in entry.split()}
