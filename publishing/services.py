@@ -145,6 +145,13 @@ def publish_now(post: Post) -> bool:
     return bool(moved)
 
 
+def post_now(clip: Clip, account: XAccount, caption: str | None = None) -> Post:
+    """Put an approved clip on `account` due now: the dispatcher sends it on its next tick, spacing applies."""
+    post = schedule_post(clip, account, caption, timezone.now())
+    log.info("post.publish_now post=%s clip=%s", post.pk, clip.pk)
+    return post
+
+
 def retry_post(post: Post) -> bool:
     """Put a failed post back on the schedule, due now, with a fresh budget of attempts (kept ones would fail it
     at its first transient error); the log keeps the earlier count. A post that failed while `posting` keeps its

@@ -90,7 +90,7 @@ class ScheduleForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        if self.data.get("action") != "queue" and not cleaned.get("when") and "when" not in self.errors:
+        if self.data.get("action") not in ("queue", "now") and not cleaned.get("when") and "when" not in self.errors:
             self.add_error("when", "Pick a date and time, or use “Add to queue” for the next free slot.")
         return cleaned
 

@@ -28,6 +28,10 @@ METRIC_LABELS = {
 }
 
 
+GOES_OUT = ("it goes out within a minute, or later if the account posted moments ago (its spacing between posts "
+            "applies).")
+
+
 def _when_text(post: Post) -> str:
     tz = post.clip.campaign.timezone
     return f"{utc_to_local(post.scheduled_at, tz):%a %-d %b %Y, %H:%M} ({tz})"
@@ -55,12 +59,17 @@ def schedule(request: HttpRequest, clip_pk: int) -> HttpResponse:
                 caption = services.caption_for(clip, form.cleaned_data["caption_template"])
             if request.POST.get("action") == "queue":
                 post = services.add_to_queue(clip, account, caption)
+            elif request.POST.get("action") == "now":
+                post = services.post_now(clip, account, caption)
             else:
                 post = services.schedule_post_local(clip, account, caption, form.cleaned_data["when"])
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"Scheduled on @{account.handle} for {_when_text(post)}.")
+            if request.POST.get("action") == "now":
+                messages.success(request, f"Posting now on @{account.handle}: {GOES_OUT}")
+            else:
+                messages.success(request, f"Scheduled on @{account.handle} for {_when_text(post)}.")
             for warning in services.caption_warnings(post):
                 messages.warning(request, warning)
             return redirect("dashboard:post", pk=post.pk)
@@ -180,6 +189,20 @@ def post_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
                                         "longer be changed.")
             return redirect("dashboard:post", pk=post.pk)
     return _post_page(request, post, form)
+
+
+@workspace_view()
+@require_POST
+def post_publish_now(request: HttpRequest, pk: int) -> HttpResponse:
+    post = _post(request, pk)
+    if services.publish_now(post):
+        messages.success(request, f"Post {post.pk} is due now on @{post.x_account.handle}: {GOES_OUT}")
+    else:
+        messages.error(request, "This post has already started going out (or was cancelled): only a scheduled post "
+                                "can be posted now.")
+    if request.POST.get("next") == "list":
+        return redirect("dashboard:posts")
+    return redirect("dashboard:post", pk=post.pk)
 
 
 @workspace_view()
