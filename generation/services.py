@@ -19,7 +19,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, PromptTemplate
 from generation.models import Clip, ClipStatus, ReviewStatus
 from generation.rendering import validate_render_params as validate_render_params  # re-exported for the web side
-from generation.vocabulary import model_info
+from generation.vocabulary import closed_vocabulary, warnings_for
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +92,7 @@ def create_clips(
     if any(not p.strip() for p in prompts):
         raise ValidationError("A rendered prompt is empty: give the template some text.")
     seeds = seeds_for(len(rows), SeedPolicy(seed_policy), seed)
-    info = model_info(resolved.get("model_key"))
-    vocabulary_warning = info.vocabulary_warning(*prompts) if info is not None else None
+    vocabulary = closed_vocabulary(resolved.get("model_key"))
 
     planned: dict[str, Clip] = {}
     for row, prompt, clip_seed in zip(rows, prompts, seeds, strict=True):
@@ -103,7 +102,7 @@ def create_clips(
             Clip(
                 campaign=campaign, prompt_template=template, variables=row, prompt=prompt, negative_prompt=negative,
                 render_params=resolved, seed=clip_seed, fingerprint=key,
-                out_of_vocabulary=info.unknown_words(prompt) if info is not None else [],
+                out_of_vocabulary=vocabulary.unknown([prompt]) if vocabulary is not None else [],
             ),
         )
     with transaction.atomic():
@@ -118,7 +117,7 @@ def create_clips(
         transaction.on_commit(lambda: enqueue_renders(ids))
     log.info("clips.created campaign=%s count=%s duplicates=%s", campaign.pk, len(created), len(rows) - len(created))
     return BatchResult(clips=created, duplicates=len(rows) - len(created),
-                       warnings=[vocabulary_warning] if vocabulary_warning else [])
+                       warnings=warnings_for(resolved.get("model_key"), prompts))
 
 
 RENDER_TASK = "generation.tasks.render_clip"

@@ -14,24 +14,22 @@ from generation import engine
 from generation.rendering import registry
 
 
-def model_info(model_key: str | None) -> engine.ModelInfo | None:
-    """The model's configs (no weights), or None when the key is unusable: render validation reports that."""
+def _named_vocabulary(model_key: str | None) -> tuple[str, engine.Vocabulary | None]:
     try:
-        return registry().resolve(model_key)
-    except engine.EngineError:
-        return None
+        return registry().vocabulary(model_key)
+    except engine.EngineError:  # an unusable key: render validation reports it
+        return str(model_key), None
 
 
 def closed_vocabulary(model_key: str | None) -> engine.Vocabulary | None:
     """What to show where prompts are written: the model's word groups, or None for an open-vocabulary model."""
-    info = model_info(model_key)
-    return info.closed_vocabulary if info is not None else None
+    return _named_vocabulary(model_key)[1]
 
 
 def warnings_for(model_key: str | None, texts: Iterable[str]) -> list[str]:
-    info = model_info(model_key)
-    warning = info.vocabulary_warning(*texts) if info is not None else None
-    return [warning] if warning else []
+    name, vocabulary = _named_vocabulary(model_key)
+    unknown = vocabulary.unknown(texts) if vocabulary is not None else []
+    return [vocabulary.warning(unknown, repr(name))] if vocabulary is not None and unknown else []
 
 
 def template_texts(body: str, variables: dict[str, list[str]]) -> list[str]:

@@ -117,6 +117,15 @@ class ModelRegistry:
         name, path = self.path_for(key)
         return inspect_model(path, key=name)
 
+    def vocabulary(self, key: str | None = None) -> tuple[str, Vocabulary | None]:
+        """The model's name and closed vocabulary (None: open), from clipcast.json alone: cheap enough to ask on
+        every keystroke of a prompt editor, unlike `resolve`, which imports diffusers for the pipeline defaults."""
+        name, path = self.path_for(key)
+        folder = Path(path).expanduser()
+        if not folder.is_dir():
+            raise ModelNotFound(f"Model {name!r}: folder {folder} does not exist.")
+        return name, parse_vocabulary(_read_clipcast(folder, name).get("vocabulary"), name)
+
 
 def _looks_like_path(key: str) -> bool:
     return os.sep in key or "/" in key or key.startswith(("~", "."))

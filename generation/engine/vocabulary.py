@@ -12,6 +12,7 @@ from generation.engine.errors import ModelIncomplete
 
 # Letters and digits, any script; punctuation, underscores and spaces separate words.
 _WORD_RE = re.compile(r"[^\W_]+")
+OTHER_WORDS = "other words"  # the group of function words and synonyms, too long to repeat in every warning
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,9 @@ class Vocabulary:
         return list(seen)
 
     def describe(self) -> str:
-        return "; ".join(f"{name}: {', '.join(entries)}" for name, entries in self.groups)
+        """The groups that name what the model draws; function words ("other words") are left to the full list."""
+        shown = [(name, entries) for name, entries in self.groups if name != OTHER_WORDS] or self.groups
+        return "; ".join(f"{name}: {', '.join(entries)}" for name, entries in shown)
 
     def warning(self, unknown: Iterable[str], model: str) -> str:
         quoted = ", ".join(f"“{w}”" for w in unknown)
