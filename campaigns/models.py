@@ -92,6 +92,10 @@ class Campaign(models.Model):
             "guidance": self.guidance,
         }
 
+    def default_caption_template(self) -> CaptionTemplate | None:
+        """The caption template posts start from unless another is picked: the campaign's first one."""
+        return self.caption_templates.order_by("pk").first()
+
     def archive(self) -> None:
         self.status = CampaignStatus.ARCHIVED
         self.save(update_fields=["status", "updated_at"])

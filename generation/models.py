@@ -95,6 +95,9 @@ class Clip(models.Model):
     # bit-for-bit repeatable under CPU contention, so the MP4 bytes cannot be).
     frames_hash = models.CharField(max_length=64, blank=True)
     versions = models.JSONField(default=dict, blank=True)
+    # Prompt words the clip's model was never trained on (closed-vocabulary models only), found before rendering:
+    # such a clip renders and may succeed, but does not show what those words say.
+    out_of_vocabulary = models.JSONField(default=list, blank=True)
 
     review_status = models.CharField(max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.PENDING)
     reviewed_by = models.ForeignKey(

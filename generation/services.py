@@ -7,7 +7,7 @@ import hashlib
 import json
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from celery import current_app
@@ -19,6 +19,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, PromptTemplate
 from generation.models import Clip, ClipStatus, ReviewStatus
 from generation.rendering import validate_render_params as validate_render_params  # re-exported for the web side
+from generation.vocabulary import closed_vocabulary, warnings_for
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ def seeds_for(count: int, policy: SeedPolicy, seed: int | None) -> list[int]:
 class BatchResult:
     clips: list[Clip]
     duplicates: int
+    warnings: list[str] = field(default_factory=list)
 
 
 def create_clips(
@@ -90,6 +92,7 @@ def create_clips(
     if any(not p.strip() for p in prompts):
         raise ValidationError("A rendered prompt is empty: give the template some text.")
     seeds = seeds_for(len(rows), SeedPolicy(seed_policy), seed)
+    vocabulary = closed_vocabulary(resolved.get("model_key"))
 
     planned: dict[str, Clip] = {}
     for row, prompt, clip_seed in zip(rows, prompts, seeds, strict=True):
@@ -99,6 +102,7 @@ def create_clips(
             Clip(
                 campaign=campaign, prompt_template=template, variables=row, prompt=prompt, negative_prompt=negative,
                 render_params=resolved, seed=clip_seed, fingerprint=key,
+                out_of_vocabulary=vocabulary.unknown([prompt]) if vocabulary is not None else [],
             ),
         )
     with transaction.atomic():
@@ -112,7 +116,8 @@ def create_clips(
         ids = [clip.pk for clip in created]
         transaction.on_commit(lambda: enqueue_renders(ids))
     log.info("clips.created campaign=%s count=%s duplicates=%s", campaign.pk, len(created), len(rows) - len(created))
-    return BatchResult(clips=created, duplicates=len(rows) - len(created))
+    return BatchResult(clips=created, duplicates=len(rows) - len(created),
+                       warnings=warnings_for(resolved.get("model_key"), prompts))
 
 
 RENDER_TASK = "generation.tasks.render_clip"
@@ -169,7 +174,7 @@ def rerender_clip(clip: Clip) -> Clip | None:
     copy = Clip.objects.create(
         campaign_id=clip.campaign_id, prompt_template_id=clip.prompt_template_id, variables=clip.variables,
         prompt=clip.prompt, negative_prompt=clip.negative_prompt, render_params=clip.render_params, seed=clip.seed,
-        fingerprint=clip.fingerprint,
+        fingerprint=clip.fingerprint, out_of_vocabulary=clip.out_of_vocabulary,
     )
     transaction.on_commit(lambda: enqueue_renders([copy.pk]))
     log.info("clip.rerender source=%s copy=%s", clip.pk, copy.pk)

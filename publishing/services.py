@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Workspace
-from campaigns.models import Campaign
+from campaigns.models import Campaign, CaptionTemplate
 from generation.models import Clip
 from publishing import gateway
 from publishing.captions import validate_caption
@@ -26,12 +26,19 @@ PAST_TOLERANCE = timedelta(minutes=2)
 MAX_SCHEDULE_AHEAD = timedelta(days=366)
 
 
-def default_caption(clip: Clip) -> str:
-    """The campaign's first caption template with the clip's variables, or the prompt when there is none."""
-    template = clip.campaign.caption_templates.order_by("pk").first()
+def caption_for(clip: Clip, template: CaptionTemplate | None) -> str:
+    """A caption template rendered with this clip's own variables and prompt (the prompt when there is none)."""
     if template is None:
         return clip.prompt
+    if template.campaign_id != clip.campaign_id:
+        raise ValidationError(f"Caption template “{template.name}” belongs to another campaign: pick one of this "
+                              "clip's campaign.")
     return template.render({**clip.variables, "prompt": clip.prompt})
+
+
+def default_caption(clip: Clip) -> str:
+    """The campaign's default caption template with the clip's variables, or the prompt when there is none."""
+    return caption_for(clip, clip.campaign.default_caption_template())
 
 
 def check_postable(clip: Clip, account: XAccount) -> None:
@@ -148,6 +155,13 @@ def publish_now(post: Post) -> bool:
     if moved:
         log.info("post.publish_now post=%s", post.pk)
     return bool(moved)
+
+
+def post_now(clip: Clip, account: XAccount, caption: str | None = None) -> Post:
+    """Put an approved clip on `account` due now: the dispatcher sends it on its next tick, spacing applies."""
+    post = schedule_post(clip, account, caption, timezone.now())
+    log.info("post.publish_now post=%s clip=%s", post.pk, clip.pk)
+    return post
 
 
 def retry_post(post: Post) -> bool:

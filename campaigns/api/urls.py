@@ -1,10 +1,10 @@
 from rest_framework.routers import SimpleRouter
 
-from campaigns.api.views import CampaignViewSet, CaptionTemplateViewSet, PostingSlotViewSet, PromptTemplateViewSet
+from campaigns.api.views import CampaignViewSet, CaptionTemplateViewSet, PostingSlotViewSet
 
 router = SimpleRouter()
 router.register("campaigns", CampaignViewSet)
-router.register("prompt-templates", PromptTemplateViewSet)
+# prompt-templates is served by generation.api (its answers warn about words the model cannot draw).
 router.register("caption-templates", CaptionTemplateViewSet)
 router.register("posting-slots", PostingSlotViewSet)
 urlpatterns = router.urls

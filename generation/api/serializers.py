@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.base import VisibleRelatedField
+from campaigns.api.serializers import PromptTemplateSerializer
 from campaigns.models import PromptTemplate
 from core.serializers import ColumnReadMixin
 from generation.media import media_url
@@ -26,6 +27,9 @@ class MediaURLField(serializers.Field):
 
 class ClipSerializer(ColumnReadMixin, serializers.ModelSerializer):
     reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    out_of_vocabulary = serializers.ListField(
+        child=serializers.CharField(), read_only=True,
+        help_text="Prompt words the clip's model was never trained on: the clip does not show what they say.")
     video = MediaURLField()
     gif = MediaURLField()
     poster = MediaURLField()
@@ -35,8 +39,8 @@ class ClipSerializer(ColumnReadMixin, serializers.ModelSerializer):
         fields = [
             "id", "campaign", "prompt_template", "variables", "prompt", "negative_prompt", "render_params", "seed",
             "status", "progress", "stage", "error", "attempts", "video", "gif", "poster", "duration_s", "timings",
-            "device", "worker", "model_id", "weights_hash", "frames_hash", "versions", "review_status", "reviewed_by",
-            "reviewed_at", "created_at", "started_at", "finished_at",
+            "device", "worker", "model_id", "weights_hash", "frames_hash", "versions", "out_of_vocabulary",
+            "review_status", "reviewed_by", "reviewed_at", "created_at", "started_at", "finished_at",
         ]
         read_only_fields = fields
 
@@ -58,6 +62,18 @@ class ClipBatchSerializer(serializers.Serializer):
         return attrs
 
 
+WARNINGS_HELP = ("Warnings, not errors: for example prompt words the campaign's model was never trained on, which "
+                 "it renders as something else.")
+
+
 class ClipBatchResultSerializer(serializers.Serializer):
     created = ClipSerializer(many=True)
     duplicates = serializers.IntegerField()
+    warnings = serializers.ListField(child=serializers.CharField(), help_text=WARNINGS_HELP)
+
+
+class PromptTemplateWithWarningsSerializer(PromptTemplateSerializer):
+    warnings = serializers.ListField(child=serializers.CharField(), read_only=True, help_text=WARNINGS_HELP)
+
+    class Meta(PromptTemplateSerializer.Meta):
+        fields = [*PromptTemplateSerializer.Meta.fields, "warnings"]

@@ -11,10 +11,18 @@ from rest_framework.response import Response
 
 from accounts.api.base import WorkspaceScopedViewSet, require_role
 from accounts.models import Role, workspace_id_of
+from campaigns.api.views import PromptTemplateViewSet
+from campaigns.models import PromptTemplate
 from generation import services
-from generation.api.serializers import ClipBatchResultSerializer, ClipBatchSerializer, ClipSerializer
+from generation.api.serializers import (
+    ClipBatchResultSerializer,
+    ClipBatchSerializer,
+    ClipSerializer,
+    PromptTemplateWithWarningsSerializer,
+)
 from generation.batches import expand_grid, rows_from_csv
 from generation.models import Clip
+from generation.vocabulary import prompt_template_warnings
 
 
 def as_drf_error(exc: ValidationError) -> serializers.ValidationError:
@@ -59,7 +67,7 @@ class ClipViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
         except ValidationError as exc:
             raise as_drf_error(exc) from exc
         body = {"created": ClipSerializer(result.clips, many=True, context={"request": request}).data,
-                "duplicates": result.duplicates}
+                "duplicates": result.duplicates, "warnings": result.warnings}
         return Response(body, status=status.HTTP_201_CREATED)
 
     def _act(self, outcome: bool, message: str) -> Response:
@@ -96,3 +104,32 @@ class ClipViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk=None) -> Response:
         return self._review(approve=False)
+
+
+class PromptTemplateWarningViewSet(PromptTemplateViewSet):
+    """Prompt templates, answering a create or update with `warnings` about words the campaign's model cannot
+    draw. Served here rather than by campaigns, which knows nothing of models."""
+
+    def _answer(self, template: PromptTemplate, status_code: int) -> Response:
+        template.warnings = prompt_template_warnings(template)
+        return Response(PromptTemplateWithWarningsSerializer(template, context=self.get_serializer_context()).data,
+                        status=status_code)
+
+    @extend_schema(responses={201: PromptTemplateWithWarningsSerializer})
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.perform_create(serializer)
+        return self._answer(serializer.instance, status.HTTP_201_CREATED)
+
+    @extend_schema(responses=PromptTemplateWithWarningsSerializer)
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        partial = kwargs.pop("partial", False)
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        self.perform_update(serializer)
+        return self._answer(serializer.instance, status.HTTP_200_OK)
+
+    @extend_schema(responses=PromptTemplateWithWarningsSerializer)
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)

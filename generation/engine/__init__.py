@@ -27,6 +27,7 @@ from generation.engine.pipeline_cache import LoadedPipeline, PipelineCache, defa
 from generation.engine.registry import BUNDLED_KEY, BUNDLED_PATH, ModelInfo, ModelRegistry, inspect_model, weights_hash
 from generation.engine.render import RenderResult, library_versions, prepare, render, render_batch, warm
 from generation.engine.request import RenderRequest, validate
+from generation.engine.vocabulary import Vocabulary, words_of
 
 __all__ = [
     "BUNDLED_KEY",
@@ -49,6 +50,7 @@ __all__ = [
     "RenderResult",
     "UnsupportedModel",
     "VideoInfo",
+    "Vocabulary",
     "choose_device",
     "default_cache",
     "export_clip",
@@ -61,6 +63,7 @@ __all__ = [
     "validate",
     "warm",
     "weights_hash",
+    "words_of",
     "write_gif",
     "write_mp4",
     "write_poster",

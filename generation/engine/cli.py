@@ -81,6 +81,10 @@ def run(
                 device.cpu_offload if device else False,
             )
         request = request_from(opts)
+        # Before rendering: a closed-vocabulary model renders words it never saw as something else, silently.
+        warning = (registry or ModelRegistry()).resolve(request.model).vocabulary_warning(request.prompt)
+        if warning:
+            print(f"Warning: {warning}", file=err)
 
         def on_progress(done: int, total: int) -> None:
             nonlocal bar

@@ -6,7 +6,8 @@ optional `clipcast.json` beside `model_index.json` holds the model's render defa
 Every key is optional: without one, native size, frame count and fps come from the pipeline's `__call__` defaults
 and its component configs. `call` holds extra keyword arguments for the pipeline's `__call__`
 (e.g. `{"max_sequence_length": 226, "decode_timestep": 0.05}`), checked against its signature when the folder
-is inspected.
+is inspected. For a model that can only draw what it was trained on, `"vocabulary"`
+(group -> words; see engine/vocabulary.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from generation.engine.errors import ModelIncomplete, ModelNotFound, UnsupportedModel
+from generation.engine.vocabulary import Vocabulary, parse_vocabulary
 
 BUNDLED_KEY = "bundled"
 BUNDLED_PATH = Path(__file__).resolve().parent.parent / "bundled"
@@ -70,6 +72,23 @@ class ModelInfo:
     null_components: tuple[str, ...] = ()
     # Extra keyword arguments for the pipeline's __call__ (derived from configs, then clipcast.json's `call`).
     call_args: dict[str, Any] = field(default_factory=dict)
+    # A closed-vocabulary model's words and their groups (colours, shapes...); None for an open-vocabulary model.
+    closed_vocabulary: Vocabulary | None = None
+
+    @property
+    def vocabulary(self) -> frozenset[str] | None:
+        return self.closed_vocabulary.words if self.closed_vocabulary else None
+
+    def unknown_words(self, *texts: str) -> list[str]:
+        """Words of `texts` this model was never trained on; always empty for an open-vocabulary model."""
+        return self.closed_vocabulary.unknown(texts) if self.closed_vocabulary else []
+
+    def vocabulary_warning(self, *texts: str) -> str | None:
+        """One sentence for whoever wrote `texts`, or None when this model knows every word (or any word)."""
+        unknown = self.unknown_words(*texts)
+        if not unknown or self.closed_vocabulary is None:
+            return None
+        return self.closed_vocabulary.warning(unknown, repr(self.key))
 
     @property
     def weights_hash(self) -> str:
@@ -112,6 +131,15 @@ class ModelRegistry:
     def resolve(self, key: str | None = None) -> ModelInfo:
         name, path = self.path_for(key)
         return inspect_model(path, key=name)
+
+    def vocabulary(self, key: str | None = None) -> tuple[str, Vocabulary | None]:
+        """The model's name and closed vocabulary (None: open), from clipcast.json alone: cheap enough to ask on
+        every keystroke of a prompt editor, unlike `resolve`, which imports diffusers for the pipeline defaults."""
+        name, path = self.path_for(key)
+        folder = Path(path).expanduser()
+        if not folder.is_dir():
+            raise ModelNotFound(f"Model {name!r}: folder {folder} does not exist.")
+        return name, parse_vocabulary(_read_clipcast(folder, name).get("vocabulary"), name)
 
 
 def _looks_like_path(key: str) -> bool:
@@ -160,6 +188,7 @@ def inspect_model(path: str | os.PathLike[str], key: str | None = None) -> Model
             if not name.startswith("_") and isinstance(spec, list | tuple) and all(v is None for v in spec)
         ),
         call_args=call_args,
+        closed_vocabulary=parse_vocabulary(override.get("vocabulary"), label),
     )
 
 

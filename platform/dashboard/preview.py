@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 
 from campaigns import templating
-from campaigns.models import Campaign, CaptionTemplate
+from campaigns.models import Campaign, CaptionTemplate, PromptTemplate
 from dashboard.forms.campaigns import parse_variables
+from generation.vocabulary import template_texts, warnings_for
 from publishing.captions import CaptionMeasure, measure
 
 
@@ -25,6 +26,10 @@ class Preview:
     caption: str | None = None
     counter: CaptionMeasure | None = None
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    caption_template: CaptionTemplate | None = None  # the one a prompt template's preview renders (the default)
+    prompt_templates: list[PromptTemplate] = field(default_factory=list)  # a caption preview picks one of them
+    prompt_template: PromptTemplate | None = None
 
     @property
     def choices(self) -> list[tuple[str, list[str], str]]:
@@ -41,16 +46,6 @@ class Preview:
             self.counter = measure(self.caption)
 
 
-def campaign_variables(campaign: Campaign) -> dict[str, list[str]]:
-    """Every variable any of the campaign's prompt templates declares, with all their values."""
-    merged: dict[str, list[str]] = {}
-    for template in campaign.prompt_templates.all():
-        for name, values in (template.variables or {}).items():
-            known = merged.setdefault(name, [])
-            known.extend(v for v in values if v not in known)
-    return merged
-
-
 def prompt_preview(campaign: Campaign, body: str, variables_text: str, submitted: Mapping[str, str]) -> Preview:
     preview = Preview()
     try:
@@ -61,13 +56,14 @@ def prompt_preview(campaign: Campaign, body: str, variables_text: str, submitted
         preview.errors.append(messages_of(exc))
         return preview
     preview.choose(submitted)
+    preview.warnings = warnings_for(campaign.model_key, template_texts(body, preview.variables))
     try:
         templating.check_declared(body, preview.variables)
         preview.prompt = templating.render(body, preview.chosen)
     except ValidationError as exc:
         preview.errors.append(messages_of(exc))
         return preview
-    caption_template = campaign.caption_templates.order_by("pk").first()
+    caption_template = preview.caption_template = campaign.default_caption_template()
     if caption_template is not None:
         try:
             preview.caption = caption_template.render({**preview.chosen, "prompt": preview.prompt})
@@ -78,15 +74,19 @@ def prompt_preview(campaign: Campaign, body: str, variables_text: str, submitted
 
 
 def caption_preview(campaign: Campaign, body: str, hashtags: str, submitted: Mapping[str, str]) -> Preview:
-    preview = Preview(variables=campaign_variables(campaign))
+    """The caption as one clip of one prompt template would get it: that template's values and its prompt, never
+    values or a prompt from another template."""
+    templates = list(campaign.prompt_templates.all())
+    wanted = submitted.get("prompt_template")
+    template = next((t for t in templates if str(t.pk) == wanted), templates[0] if templates else None)
+    preview = Preview(variables=dict(template.variables or {}) if template else {}, prompt_templates=templates,
+                      prompt_template=template)
     preview.choose(submitted)
-    for template in campaign.prompt_templates.all():
-        needed = set(template.variables or {})
+    if template is not None:
         try:
-            preview.prompt = template.render({name: preview.chosen[name] for name in needed})
-            break
-        except (KeyError, ValidationError):
-            continue
+            preview.prompt = template.render(preview.chosen)
+        except ValidationError as exc:
+            preview.errors.append(f"Prompt template “{template.name}”: {messages_of(exc)}")
     try:
         caption = CaptionTemplate(body=body, hashtags=hashtags)
         preview.caption = caption.render({**preview.chosen, "prompt": preview.prompt or ""})

@@ -41,6 +41,7 @@ urlpatterns = [
     path("posts/<int:pk>/status/", posts.post_status, name="post_status"),
     path("posts/<int:pk>/reschedule/", posts.post_reschedule, name="post_reschedule"),
     path("posts/<int:pk>/cancel/", posts.post_cancel, name="post_cancel"),
+    path("posts/<int:pk>/post-now/", posts.post_publish_now, name="post_publish_now"),
     path("calendar/", calendar.calendar, name="calendar"),
     # X accounts
     path("accounts/", accounts.account_list, name="accounts"),

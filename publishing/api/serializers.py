@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from accounts.api.base import FIXED_HELP, VisibleRelatedField
+from campaigns.models import CaptionTemplate
 from generation.models import Clip
 from publishing.models import Post, XAccount
 
@@ -23,11 +24,19 @@ class PostSerializer(serializers.ModelSerializer):
     clip = VisibleRelatedField(queryset=Clip.objects.all())
     x_account = VisibleRelatedField(queryset=XAccount.objects.all())
     caption = serializers.CharField(required=False, max_length=4000, allow_blank=False)
+    caption_template = VisibleRelatedField(
+        queryset=CaptionTemplate.objects.all(), required=False, write_only=True,
+        help_text="Caption template of the clip's campaign, rendered with the clip's own values and prompt. Without "
+                  "it or `caption`, the campaign's default (first) caption template is used.",
+    )
     scheduled_at = serializers.DateTimeField(required=False)
     local_time = serializers.DateTimeField(
         required=False, write_only=True, help_text="Naive wall-clock time in the campaign's time zone."
     )
     add_to_queue = serializers.BooleanField(required=False, write_only=True, default=False)
+    post_now = serializers.BooleanField(
+        required=False, write_only=True, default=False,
+        help_text="Due now: the dispatcher sends it on its next tick (the account's spacing applies).")
     # Empty until the post is on X, so not a "uri" in the schema.
     x_post_url = serializers.CharField(read_only=True, help_text="Link to the post on X; empty until it is posted.")
     # A plain string: empty unless the post failed, and the stage names are Post statuses (an enum here would
@@ -39,7 +48,8 @@ class PostSerializer(serializers.ModelSerializer):
     class Meta:
         model = Post
         fields = [
-            "id", "clip", "x_account", "caption", "scheduled_at", "local_time", "add_to_queue", "status", "attempts",
+            "id", "clip", "x_account", "caption", "caption_template", "scheduled_at", "local_time", "add_to_queue",
+            "post_now", "status", "attempts",
             "x_post_id", "x_post_url", "last_error", "failed_in", "posted_at", "metrics", "metrics_at", "created_at",
         ]
         read_only_fields = [
@@ -49,11 +59,12 @@ class PostSerializer(serializers.ModelSerializer):
 
     def validate(self, attrs: dict) -> dict:
         if self.instance is None:
-            chosen = [k for k in ("scheduled_at", "local_time") if attrs.get(k)] + (
-                ["add_to_queue"] if attrs.get("add_to_queue") else []
-            )
+            chosen = [k for k in ("scheduled_at", "local_time", "add_to_queue", "post_now") if attrs.get(k)]
             if len(chosen) != 1:
-                raise serializers.ValidationError("Give exactly one of scheduled_at, local_time or add_to_queue.")
+                raise serializers.ValidationError(
+                    "Give exactly one of scheduled_at, local_time, add_to_queue or post_now.")
+            if attrs.get("caption") and attrs.get("caption_template"):
+                raise serializers.ValidationError("Give caption or caption_template, not both.")
         return attrs
 
 

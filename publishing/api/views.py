@@ -45,8 +45,12 @@ class PostViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
         v = data.validated_data
         require_role(request.user, workspace_id_of(v["clip"]), Role.EDITOR)
         try:
+            if v.get("caption_template"):
+                v["caption"] = services.caption_for(v["clip"], v["caption_template"])
             if v.get("add_to_queue"):
                 post = services.add_to_queue(v["clip"], v["x_account"], v.get("caption"))
+            elif v.get("post_now"):
+                post = services.post_now(v["clip"], v["x_account"], v.get("caption"))
             elif v.get("local_time"):
                 local = timezone.make_naive(v["local_time"]) if timezone.is_aware(v["local_time"]) else v["local_time"]
                 post = services.schedule_post_local(v["clip"], v["x_account"], v.get("caption"), local)
@@ -70,6 +74,17 @@ class PostViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
             raise serializers.ValidationError("Only a scheduled post can be changed; this one has started going out.")
         post.refresh_from_db()
         return self._with_warnings(post)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"], url_path="post-now")
+    def post_now(self, request: Request, pk=None) -> Response:
+        """Make a scheduled post due now: the dispatcher sends it on its next tick (the account's spacing applies)."""
+        post = self.get_object()
+        if not services.publish_now(post):
+            raise serializers.ValidationError("Only a scheduled post can be posted now; this one has started going out "
+                                              "or was cancelled.")
+        post.refresh_from_db()
+        return Response(self.get_serializer(post).data)
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])

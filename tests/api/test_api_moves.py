@@ -76,6 +76,8 @@ def writable_related_fields() -> list[tuple[str, type, str, type]]:
             for name, field in viewset.serializer_class().fields.items():
                 if field.read_only or not isinstance(field, serializers.RelatedField):
                     continue
+                if field.source not in {f.name for f in viewset.queryset.model._meta.concrete_fields}:
+                    continue  # an input only (e.g. the caption template a post is created from): nothing stored
                 found.append((prefix, viewset, name, field.queryset.model))
     return found
 

@@ -52,6 +52,7 @@ CASES = [
     ("move post", "patch", lambda w: f"/api/posts/{w.post.pk}/", lambda w: {"scheduled_at": future()},
      Role.EDITOR, 200),
     ("cancel post", "post", lambda w: f"/api/posts/{w.post.pk}/cancel/", None, Role.EDITOR, 200),
+    ("post now", "post", lambda w: f"/api/posts/{w.post.pk}/post-now/", None, Role.EDITOR, 200),
     ("campaign metrics", "get", lambda w: f"/api/metrics/{w.campaign.pk}/", None, Role.VIEWER, 200),
 ]
 

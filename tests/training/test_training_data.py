@@ -92,3 +92,16 @@ def test_the_analyser_reads_ground_truth_8_frame_clips():
 @pytest.mark.slow
 def test_the_analyser_reads_ground_truth_24_frame_clips():
     assert _analyser_accuracy(24, count=100) >= 0.99
+
+
+def test_the_bundled_models_vocabulary_is_the_words_of_its_training_captions():
+    import json
+
+    from generation.engine import BUNDLED_PATH
+    from training.data import vocabulary_corpus
+
+    groups = json.loads((BUNDLED_PATH / "clipcast.json").read_text())["vocabulary"]
+    listed = {word for entries in groups.values() for entry in entries for word in entry.split()}
+    caption_words = set(vocabulary_corpus()) - {","}
+    # "an" is the article "a" before a vowel: no caption needs it, and it names nothing the model draws.
+    assert listed == caption_words | {"an"}

@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
 
+from campaigns.models import Campaign, CaptionTemplate
 from publishing.captions import X_TEXT_LIMIT
 from publishing.models import AccountStatus, XAccount
 from publishing.scheduling import skipped_by_dst
@@ -69,21 +70,39 @@ class ScheduleForm(forms.Form):
     account = forms.ModelChoiceField(
         label="X account", queryset=XAccount.objects.none(), empty_label=None,
     )
+    caption_template = forms.ModelChoiceField(
+        label="Caption template", queryset=CaptionTemplate.objects.none(), required=False,
+        empty_label="None: the clip's prompt",
+        help_text="Fills the caption below with this clip's own values and prompt; edit it freely afterwards.",
+    )
+    # Which template the caption text was filled from: when the picked one differs (the page was not refreshed,
+    # e.g. without JavaScript), the picked template's text is used.
+    caption_from = forms.CharField(widget=forms.HiddenInput, required=False)
     caption = CaptionField(label="Caption")
     when = LocalDateTimeField(label="Date and time", required=False)
 
-    def __init__(self, *args, workspace, tz_name: str, **kwargs) -> None:
+    def __init__(self, *args, workspace, tz_name: str, campaign: Campaign, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = XAccount.objects.for_workspace(workspace).filter(
             status=AccountStatus.ACTIVE
         )
+        self.fields["caption_template"].queryset = campaign.caption_templates.order_by("pk")
+        self.fields["caption_template"].widget.attrs.update({
+            "hx-include": "closest form", "hx-vals": '{"action": "use_template"}',
+            "hx-target": "#schedule-form", "hx-select": "#schedule-form", "hx-swap": "outerHTML",
+        })
         self.fields["when"].label = f"Date and time ({tz_name})"
         self.fields["when"].tz_name = tz_name
         self.fields["when"].help_text = f"In the campaign's time zone, {tz_name}. Leave empty to add to the queue."
 
+    def template_changed(self) -> bool:
+        """The picked caption template is not the one the caption text came from."""
+        template = self.cleaned_data.get("caption_template")
+        return str(template.pk if template else "") != (self.cleaned_data.get("caption_from") or "")
+
     def clean(self) -> dict:
         cleaned = super().clean()
-        if self.data.get("action") != "queue" and not cleaned.get("when") and "when" not in self.errors:
+        if self.data.get("action") not in ("queue", "now") and not cleaned.get("when") and "when" not in self.errors:
             self.add_error("when", "Pick a date and time, or use “Add to queue” for the next free slot.")
         return cleaned
 

@@ -81,6 +81,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "campaign": campaign,
             "prompt_templates": campaign.prompt_templates.all(),
             "caption_templates": campaign.caption_templates.all(),
+            "default_caption_template": campaign.default_caption_template(),
             "slots": campaign.posting_slots.all(),
             "slot_form": PostingSlotForm(campaign=campaign),
             "totals": rollup["totals"],

@@ -12,6 +12,7 @@ from campaigns.models import Campaign, CaptionTemplate, PromptTemplate
 from dashboard.forms.campaigns import CaptionTemplateForm, PromptTemplateForm, format_variables
 from dashboard.preview import Preview, caption_preview, prompt_preview
 from dashboard.workspace import page, scoped, workspace_view
+from generation.vocabulary import closed_vocabulary, prompt_template_warnings
 from publishing.captions import measure
 
 
@@ -29,6 +30,9 @@ def _editor(request: HttpRequest, campaign: Campaign, kind: str, instance=None) 
     if request.method == "POST" and form.is_valid():
         template = form.save()
         messages.success(request, f"{'Caption' if kind == 'caption' else 'Prompt'} template “{template.name}” saved.")
+        if kind == "prompt":
+            for warning in prompt_template_warnings(template):
+                messages.warning(request, warning)
         return redirect("dashboard:campaign", pk=campaign.pk)
     if request.method == "POST":
         data = request.POST
@@ -41,7 +45,7 @@ def _editor(request: HttpRequest, campaign: Campaign, kind: str, instance=None) 
     return page(
         request, "dashboard/editor/editor.html",
         {"form": form, "campaign": campaign, "kind": kind, "template": instance, "preview": _preview_for(
-            campaign, kind, data)},
+            campaign, kind, data), "vocabulary": closed_vocabulary(campaign.model_key) if kind == "prompt" else None},
     )
 
 

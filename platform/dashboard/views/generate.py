@@ -15,6 +15,7 @@ from campaigns.models import Campaign, PromptTemplate
 from dashboard.forms.generate import FPS, GenerateForm
 from dashboard.workspace import page, scoped, workspace_view
 from generation.services import SeedPolicy, create_clips
+from generation.vocabulary import prompt_template_warnings
 
 
 def _template_for(campaign: Campaign, raw: str | None) -> PromptTemplate | None:
@@ -46,12 +47,15 @@ def generate(request: HttpRequest, campaign_pk: int) -> HttpResponse:
                 queued, dupes = len(result.clips), result.duplicates
                 skipped = f" ({dupes} already rendered or rendering, skipped)" if dupes else ""
                 messages.success(request, f"{queued} clip{pluralize(queued)} queued for rendering{skipped}.")
+                for warning in result.warnings:
+                    messages.warning(request, warning)
                 return redirect(f"{reverse('dashboard:clips')}?campaign={campaign.pk}&template={template.pk}")
     return page(
         request, "dashboard/generate/generate.html",
         {
             "campaign": campaign, "template": template, "templates": campaign.prompt_templates.all(), "form": form,
             "counted": request.method == "POST" and form is not None and not form.errors,
+            "vocabulary_warnings": prompt_template_warnings(template) if template is not None else [],
         },
     )
 

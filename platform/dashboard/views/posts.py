@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
-from campaigns.models import Campaign
+from campaigns.models import Campaign, CaptionTemplate
 from dashboard.forms.posts import RescheduleForm, ScheduleForm
 from dashboard.preview import messages_of
 from dashboard.workspace import page, scoped, workspace_view
@@ -24,6 +24,10 @@ from publishing.scheduling import local_to_utc, utc_to_local
 PAGE_SIZE = 50
 
 
+GOES_OUT = ("it goes out within a minute, or later if the account posted moments ago (its spacing between posts "
+            "applies).")
+
+
 def _when_text(post: Post) -> str:
     tz = post.clip.campaign.timezone
     return f"{utc_to_local(post.scheduled_at, tz):%a %-d %b %Y, %H:%M} ({tz})"
@@ -33,26 +37,35 @@ def _when_text(post: Post) -> str:
 def schedule(request: HttpRequest, clip_pk: int) -> HttpResponse:
     clip = get_object_or_404(scoped(Clip, request).select_related("campaign"), pk=clip_pk)
     tz_name = clip.campaign.timezone
-    try:
-        initial_caption = services.default_caption(clip)
-    except ValidationError as exc:
-        initial_caption = clip.prompt
-        messages.warning(request, f"The caption template does not fit this clip ({messages_of(exc)}); "
-                                  "starting from the prompt instead.")
-    form = ScheduleForm(
-        request.POST or None, initial={"caption": initial_caption}, workspace=request.workspace, tz_name=tz_name
-    )
-    if request.method == "POST" and form.is_valid():
+    kwargs = {"workspace": request.workspace, "tz_name": tz_name, "campaign": clip.campaign}
+    if request.method == "POST" and request.POST.get("action") == "use_template":
+        # The caption template picker changed: refill the caption from the picked template, keep the rest.
+        picked = ScheduleForm(request.POST, **kwargs)
+        picked.is_valid()
+        template = picked.cleaned_data.get("caption_template")
+        form = ScheduleForm(initial={**request.POST.dict(), **_fill_caption(request, clip, template)}, **kwargs)
+    else:
+        template = clip.campaign.default_caption_template()
+        form = ScheduleForm(request.POST or None, initial=_fill_caption(request, clip, template), **kwargs)
+    form.fields["caption_template"].widget.attrs["hx-post"] = request.path
+    if request.method == "POST" and request.POST.get("action") != "use_template" and form.is_valid():
         account, caption = form.cleaned_data["account"], form.cleaned_data["caption"]
         try:
+            if form.template_changed():
+                caption = services.caption_for(clip, form.cleaned_data["caption_template"])
             if request.POST.get("action") == "queue":
                 post = services.add_to_queue(clip, account, caption)
+            elif request.POST.get("action") == "now":
+                post = services.post_now(clip, account, caption)
             else:
                 post = services.schedule_post_local(clip, account, caption, form.cleaned_data["when"])
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"Scheduled on @{account.handle} for {_when_text(post)}.")
+            if request.POST.get("action") == "now":
+                messages.success(request, f"Posting now on @{account.handle}: {GOES_OUT}")
+            else:
+                messages.success(request, f"Scheduled on @{account.handle} for {_when_text(post)}.")
             for warning in services.caption_warnings(post):
                 messages.warning(request, warning)
             return redirect("dashboard:post", pk=post.pk)
@@ -72,6 +85,18 @@ def schedule(request: HttpRequest, clip_pk: int) -> HttpResponse:
             "has_slots": clip.campaign.posting_slots.exists(),
         },
     )
+
+
+def _fill_caption(request: HttpRequest, clip: Clip, template: CaptionTemplate | None) -> dict[str, str]:
+    """The caption field's text from `template` (the prompt when it does not fit the clip, with a warning)."""
+    try:
+        caption = services.caption_for(clip, template)
+    except ValidationError as exc:
+        messages.warning(request, f"Caption template “{template.name}” does not fit this clip ({messages_of(exc)}); "
+                                  "starting from the prompt instead.")
+        return {"caption": clip.prompt, "caption_from": "", "caption_template": ""}
+    chosen = str(template.pk) if template else ""
+    return {"caption": caption, "caption_from": chosen, "caption_template": chosen}
 
 
 @workspace_view()
@@ -166,6 +191,20 @@ def post_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
                                         "longer be changed.")
             return redirect("dashboard:post", pk=post.pk)
     return _post_page(request, post, form)
+
+
+@workspace_view()
+@require_POST
+def post_publish_now(request: HttpRequest, pk: int) -> HttpResponse:
+    post = _post(request, pk)
+    if services.publish_now(post):
+        messages.success(request, f"Post {post.pk} is due now on @{post.x_account.handle}: {GOES_OUT}")
+    else:
+        messages.error(request, "This post has already started going out (or was cancelled): only a scheduled post "
+                                "can be posted now.")
+    if request.POST.get("next") == "list":
+        return redirect("dashboard:posts")
+    return redirect("dashboard:post", pk=post.pk)
 
 
 @workspace_view()
