@@ -325,6 +325,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a `status`: each choice set gets its own schema name instead of a numbered guess.
+    "ENUM_NAME_OVERRIDES": {
+        "CampaignStatusEnum": "campaigns.models.CampaignStatus",
+        "ClipStatusEnum": "generation.models.ClipStatus",
+        "ReviewStatusEnum": "generation.models.ReviewStatus",
+        "AccountStatusEnum": "publishing.models.AccountStatus",
+        "PostStatusEnum": "publishing.models.PostStatus",
+        "InvitationStatusEnum": "accounts.models.InvitationStatus",
+    },
 }
 
 LOGGING = {

@@ -27,7 +27,8 @@ def setup(x_url: str, password: str) -> dict:
     from publishing.models import AuthKind, XAccount
 
     call_command("migrate", "--noinput", verbosity=0)
-    call_command("seed_demo", "--password", password, "--url", os.environ["SITE_URL"], verbosity=0)
+    # As keywords: a random password may start with "-", which argparse would read as an option.
+    call_command("seed_demo", password=password, url=os.environ["SITE_URL"], verbosity=0)
     workspace = Workspace.objects.get(slug="demo")
     template = PromptTemplate.objects.get(campaign__workspace=workspace, name="Moving shapes")
     token, _ = Token.objects.get_or_create(user=get_user_model().objects.get(username="marketer"))
