@@ -169,9 +169,10 @@ def test_a_marketer_goes_from_a_campaign_to_a_posted_clip_and_its_metrics(chain,
     assert any(len(values) >= 2 for values in seen.values()), seen
 
     # Approve the first clip and schedule it a minute ahead with the chosen (not the default) caption template.
-    first = clips[0]
-    page.locator(f"#approve-clip-{first.pk}").click()
-    page.locator(f"#clip-{first.pk} .badge", has_text="Approved").wait_for()
+    first, second = clips
+    for clip in clips:
+        page.locator(f"#approve-clip-{clip.pk}").click()
+        page.locator(f"#clip-{clip.pk} .badge", has_text="Approved").wait_for()
     page.locator(f"#schedule-clip-{first.pk}").click()
     caption = page.get_by_label("Caption", exact=True)
     assert caption.input_value() == "Meet the red circle. #launch"  # the default template's
@@ -212,7 +213,14 @@ def test_a_marketer_goes_from_a_campaign_to_a_posted_clip_and_its_metrics(chain,
     page.goto(f"{url}/posts/")
     shot(page, "posts")
     page.goto(f"{url}/calendar/")
+    page.locator(".cal-entry", has_text="Something red is coming").wait_for()
     shot(page, "calendar")
+    # An empty week invites the next post: the second approved clip is waiting, and the link leads to it.
+    page.locator("#calendar-next").click()
+    page.locator("#calendar-empty", has_text="1 clip is ready and not scheduled yet").wait_for()
+    shot(page, "calendar-empty-week")
+    page.locator("#calendar-schedule").click()
+    page.locator(f"#schedule-clip-{second.pk}").wait_for()
     page.goto(post.x_post_url)
     assert teaser in page.content()
     shot(page, "on-the-sandbox")

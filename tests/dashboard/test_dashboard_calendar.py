@@ -66,10 +66,11 @@ def _schedule_links(body: str) -> int:
 
 
 def test_an_empty_week_invites_an_editor_to_schedule_a_post_on_each_day(editor, mine):
+    Post.objects.filter(pk=mine.post.pk).update(status=PostStatus.CANCELLED)  # the approved clip is free again
     url = reverse("dashboard:calendar") + f"?view=week&date={FUTURE_WEEK}&campaign={mine.campaign.pk}"
     body = editor.get(url).content.decode()
     assert 'id="calendar-empty"' in body and "Nothing planned this week" in body
-    assert "1 clip is ready to post" in body
+    assert "1 clip is ready and not scheduled yet" in body
     clips_url = reverse("dashboard:clips") + f"?status=succeeded&amp;campaign={mine.campaign.pk}"
     assert f'href="{clips_url}" id="calendar-schedule">Schedule a post</a>' in body
     assert f'href="{reverse("dashboard:generate", args=[mine.campaign.pk])}" id="calendar-generate"' in body
@@ -88,8 +89,12 @@ def test_days_with_a_post_and_past_days_get_no_schedule_link(editor, mine):
     assert "Nothing planned this week" in past and _schedule_links(past) == 0
 
 
-def test_with_no_clip_ready_the_empty_week_points_to_generating_clips(editor, mine):
-    Clip.objects.filter(pk=mine.approved.pk).update(review_status=ReviewStatus.REJECTED)
+@pytest.mark.parametrize("why", ["already scheduled", "rejected"])
+def test_with_no_clip_ready_the_empty_week_points_to_generating_clips(editor, mine, why):
+    # The world's only approved clip has a post scheduled (outside this week); or it is rejected.
+    if why == "rejected":
+        Post.objects.filter(pk=mine.post.pk).update(status=PostStatus.CANCELLED)
+        Clip.objects.filter(pk=mine.approved.pk).update(review_status=ReviewStatus.REJECTED)
     url = reverse("dashboard:calendar") + f"?view=week&date={FUTURE_WEEK}&campaign={mine.campaign.pk}"
     body = editor.get(url).content.decode()
     assert "No clip is ready to post" in body and "Schedule a post" not in body

@@ -59,12 +59,15 @@ def calendar(request: HttpRequest) -> HttpResponse:
 
 
 def _schedule_links(request: HttpRequest, campaign: Campaign | None) -> dict:
-    """Where an empty day sends a marketer: the clips ready to schedule, or generating some when there are none.
+    """Where an empty day sends a marketer: clips ready and not yet scheduled, or generating some when there are none.
 
     Scheduling starts from a clip (its Schedule button), so the calendar links to the gallery of rendered clips.
     """
-    clips = scoped(Clip, request).filter(status=ClipStatus.SUCCEEDED).filter(
-        Q(review_status=ReviewStatus.APPROVED) | Q(campaign__approval_required=False)
+    taken = [s for s in PostStatus.values if s not in (PostStatus.FAILED, PostStatus.CANCELLED)]
+    clips = (
+        scoped(Clip, request).filter(status=ClipStatus.SUCCEEDED)
+        .filter(Q(review_status=ReviewStatus.APPROVED) | Q(campaign__approval_required=False))
+        .exclude(posts__status__in=taken)  # already scheduled or posted: not what an empty day is waiting for
     )
     query = {"status": ClipStatus.SUCCEEDED}
     if campaign:
