@@ -7,11 +7,14 @@ from datetime import date
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from campaigns.models import Campaign
 from dashboard.calendar_grid import VIEWS, frame, place
 from dashboard.workspace import page, scoped, workspace_view
+from generation.models import Clip, ClipStatus, ReviewStatus
 from publishing.models import Post, PostStatus
 from publishing.scheduling import utc_to_local
 
@@ -43,10 +46,36 @@ def calendar(request: HttpRequest) -> HttpResponse:
     )
     if campaign:
         posts = posts.filter(clip__campaign=campaign)
+    placed = place(grid, posts)
     return page(
         request, "dashboard/calendar.html",
         {
-            "calendar": place(grid, posts), "campaign": campaign, "tz_name": tz_name, "today": today,
+            "calendar": placed, "campaign": campaign, "tz_name": tz_name, "today": today,
             "campaigns": scoped(Campaign, request).visible().only("pk", "name"), "statuses": PostStatus.choices,
+            "nothing_planned": not any(day.entries for day in placed.days),
+            **_schedule_links(request, campaign),
         },
     )
+
+
+def _schedule_links(request: HttpRequest, campaign: Campaign | None) -> dict:
+    """Where an empty day sends a marketer: clips ready and not yet scheduled, or generating some when there are none.
+
+    Scheduling starts from a clip (its Schedule button), so the calendar links to the gallery of rendered clips.
+    """
+    taken = [s for s in PostStatus.values if s not in (PostStatus.FAILED, PostStatus.CANCELLED)]
+    clips = (
+        scoped(Clip, request).filter(status=ClipStatus.SUCCEEDED)
+        .filter(Q(review_status=ReviewStatus.APPROVED) | Q(campaign__approval_required=False))
+        .exclude(posts__status__in=taken)  # already scheduled or posted: not what an empty day is waiting for
+    )
+    query = {"status": ClipStatus.SUCCEEDED}
+    if campaign:
+        clips = clips.filter(campaign=campaign)
+        query["campaign"] = campaign.pk
+    generate_url = reverse("dashboard:generate", args=[campaign.pk]) if campaign else reverse("dashboard:campaigns")
+    return {
+        "schedulable_count": clips.count(),
+        "schedule_url": reverse("dashboard:clips") + "?" + urlencode(query),
+        "generate_url": generate_url,
+    }
