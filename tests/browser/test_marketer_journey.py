@@ -104,6 +104,9 @@ def test_a_marketer_goes_from_a_campaign_to_a_posted_clip_and_its_metrics(chain,
     page.get_by_label("Name").fill("Launch week")
     page.get_by_label("Status").select_option("active")
     page.get_by_label("Time zone").select_option(TZ)
+    # Renders long enough (3 s clips, the most steps) that the gallery's 2-second polls catch them mid-way even on
+    # a quiet machine, where a 1-second clip of the bundled model renders in half a second.
+    page.locator("#id_steps").evaluate("field => { field.value = '150'; }")  # under the folded render settings
     shot(page, "new-campaign")
     page.locator("#save-campaign").click()
     page.locator("h1", has_text="Launch week").wait_for()
@@ -144,6 +147,7 @@ def test_a_marketer_goes_from_a_campaign_to_a_posted_clip_and_its_metrics(chain,
     page.get_by_label("red", exact=True).check()
     page.get_by_label("blue", exact=True).check()
     page.get_by_label("circle", exact=True).check()
+    page.get_by_label("3 seconds (24 frames)").check()
     page.locator("#clip-count-number", has_text="2").wait_for()
     shot(page, "grid")
     page.locator("#generate-clips").click()
