@@ -17,7 +17,8 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, Storage
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
-from django.urls import get_script_prefix, reverse
+
+from core.urls import reverse_pk
 
 if TYPE_CHECKING:
     from generation.models import Clip
@@ -40,26 +41,11 @@ def media_url(clip: Clip, kind: str, request: HttpRequest | None = None) -> str 
         return None
     if not is_local(field.storage):
         return field.storage.url(field.name)
-    url = _member_route(kind).format(pk=int(clip.pk))
+    url = reverse_pk("clip_media", clip.pk, kind)
     return _absolute_base(request) + url if request is not None else url
 
 
-# A page of clips needs up to 150 of these: reverse() and build_absolute_uri() cost tens of microseconds each, so
-# the route is reversed once per kind and script prefix, and the scheme and host once per request.
-_PK_SENTINEL = 987654321
-_member_routes: dict[tuple[str, str], str] = {}
-
-
-def _member_route(kind: str) -> str:
-    key = (kind, get_script_prefix())
-    route = _member_routes.get(key)
-    if route is None:
-        route = _member_routes[key] = reverse("clip_media", args=[_PK_SENTINEL, kind]).replace(
-            str(_PK_SENTINEL), "{pk}"
-        )
-    return route
-
-
+# A page of clips asks for up to 150 URLs: the scheme and host are worked out once per request.
 def _absolute_base(request: HttpRequest) -> str:
     base = getattr(request, "_clipcast_absolute_base", None)
     if base is None:
