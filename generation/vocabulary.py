@@ -28,8 +28,8 @@ def closed_vocabulary(model_key: str | None) -> engine.Vocabulary | None:
 
 def warnings_for(model_key: str | None, texts: Iterable[str]) -> list[str]:
     name, vocabulary = _named_vocabulary(model_key)
-    unknown = vocabulary.unknown(texts) if vocabulary is not None else []
-    return [vocabulary.warning(unknown, repr(name))] if vocabulary is not None and unknown else []
+    warning = vocabulary.warning_for(texts, repr(name)) if vocabulary is not None else None
+    return [warning] if warning else []
 
 
 def template_texts(body: str, variables: dict[str, list[str]]) -> list[str]:

@@ -85,10 +85,7 @@ class ModelInfo:
 
     def vocabulary_warning(self, *texts: str) -> str | None:
         """One sentence for whoever wrote `texts`, or None when this model knows every word (or any word)."""
-        unknown = self.unknown_words(*texts)
-        if not unknown or self.closed_vocabulary is None:
-            return None
-        return self.closed_vocabulary.warning(unknown, repr(self.key))
+        return self.closed_vocabulary.warning_for(texts, repr(self.key)) if self.closed_vocabulary else None
 
     @property
     def weights_hash(self) -> str:

@@ -36,6 +36,11 @@ class Vocabulary:
         shown = [(name, entries) for name, entries in self.groups if name != OTHER_WORDS] or self.groups
         return "; ".join(f"{name}: {', '.join(entries)}" for name, entries in shown)
 
+    def warning_for(self, texts: Iterable[str], model: str) -> str | None:
+        """One sentence for whoever wrote `texts`, or None when the model knows every word."""
+        unknown = self.unknown(texts)
+        return self.warning(unknown, model) if unknown else None
+
     def warning(self, unknown: Iterable[str], model: str) -> str:
         quoted = ", ".join(f"“{w}”" for w in unknown)
         return (f"Model {model} was never trained on {quoted}: it will still render, but not what those words say. "
