@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns.models import Campaign, PromptTemplate
+from generation import costs
 from generation.models import Clip, ClipStatus, ReviewStatus
 from generation.rendering import validate_render_params as validate_render_params  # re-exported for the web side
 from generation.vocabulary import closed_vocabulary, warnings_for
@@ -112,12 +113,13 @@ def create_clips(
             .values_list("fingerprint", flat=True)
         )
         fresh = [clip for key, clip in planned.items() if key not in existing]
+        quota_warnings = costs.check_quota(campaign.workspace_id, resolved, len(fresh))
         created = Clip.objects.bulk_create(fresh)
         ids = [clip.pk for clip in created]
         transaction.on_commit(lambda: enqueue_renders(ids))
     log.info("clips.created campaign=%s count=%s duplicates=%s", campaign.pk, len(created), len(rows) - len(created))
     return BatchResult(clips=created, duplicates=len(rows) - len(created),
-                       warnings=warnings_for(resolved.get("model_key"), prompts))
+                       warnings=warnings_for(resolved.get("model_key"), prompts) + quota_warnings)
 
 
 RENDER_TASK = "generation.tasks.render_clip"
