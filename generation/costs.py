@@ -86,8 +86,9 @@ class Usage:
     def warning(self) -> str | None:
         if not self.near_quota:
             return None
-        return (f"This workspace has used {self.percent:.0f}% of its monthly render quota ({_secs(self.total)} of "
-                f"{_secs(self.quota)}, counting queued renders): ask an admin to raise it before it runs out.")
+        used, quota = seconds_text(self.total), seconds_text(self.quota)
+        return (f"This workspace has used {self.percent:.0f}% of its monthly render quota ({used} of {quota}, counting "
+                "queued renders): ask an admin to raise it before it runs out.")
 
 
 def usage(workspace: Workspace, now: datetime | None = None, estimator: Estimator | None = None) -> Usage:
@@ -112,10 +113,11 @@ def check_quota(workspace_id: int, params: dict, count: int) -> list[str]:
     batch = each * count
     left = max(0.0, current.quota - current.total)
     if batch > left:
+        text = seconds_text
         raise ValidationError(
-            f"This batch needs about {_secs(batch)} of rendering ({count:,} clip{'s' if count != 1 else ''} at "
-            f"~{_secs(each)} each), but only {_secs(left)} of this workspace's monthly render quota of "
-            f"{_secs(current.quota)} are left ({_secs(current.used)} used, ~{_secs(current.committed)} queued): "
+            f"This batch needs about {text(batch)} of rendering ({count:,} clip{'s' if count != 1 else ''} at "
+            f"~{text(each)} each), but only {text(left)} of this workspace's monthly render quota of "
+            f"{text(current.quota)} are left ({text(current.used)} used, ~{text(current.committed)} queued): "
             "render fewer clips, fewer frames or steps, or ask an admin to raise the quota."
         )
     after = Usage(used=current.used, committed=current.committed + batch, quota=current.quota)
@@ -123,7 +125,8 @@ def check_quota(workspace_id: int, params: dict, count: int) -> list[str]:
     return [warning] if warning else []
 
 
-def _secs(value: float | None) -> str:
+def seconds_text(value: float | None) -> str:
+    """Render seconds for people: "45 s", "12 min", "3.5 h"."""
     value = float(value or 0)
     if value >= 3600:
         return f"{value / 3600:,.1f} h"
@@ -155,6 +158,15 @@ def campaign_totals(workspace: Workspace, now: datetime | None = None) -> list[d
     return [{"campaign": row["pk"], "name": row["name"], "gpu_seconds": round(row["gpu_seconds"] or 0.0, 3),
              "month_gpu_seconds": round(row["month_gpu_seconds"] or 0.0, 3), "clips": row["rendered"]}
             for row in rows]
+
+
+def campaign_usage(campaign_id: int, now: datetime | None = None) -> dict[str, float]:
+    """One campaign's render seconds: in all, and this calendar month (UTC)."""
+    totals = Clip.objects.filter(campaign_id=campaign_id).aggregate(
+        gpu_seconds=Sum("gpu_seconds"),
+        month_gpu_seconds=Sum("gpu_seconds", filter=Q(finished_at__gte=month_start(now))),
+    )
+    return {key: round(value or 0.0, 3) for key, value in totals.items()}
 
 
 @dataclass(frozen=True)

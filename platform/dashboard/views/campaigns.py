@@ -14,6 +14,7 @@ from dashboard.forms.campaigns import CampaignForm, PostingSlotForm
 from dashboard.insights import campaign_charts, with_counts
 from dashboard.onboarding import first_steps
 from dashboard.workspace import page, scoped, workspace_view
+from generation.costs import campaign_usage, seconds_text
 from publishing.models import Post, PostStatus
 from publishing.services import archive_campaign
 
@@ -87,6 +88,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "totals": rollup["totals"],
             "posted_with_metrics": rollup["posts"],
             "charts": charts,
+            "render_time": {key: seconds_text(value) for key, value in campaign_usage(campaign.pk).items()},
         },
     )
 

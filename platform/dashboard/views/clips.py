@@ -15,6 +15,7 @@ from campaigns.models import Campaign, PromptTemplate
 from dashboard.preview import messages_of
 from dashboard.workspace import page, scoped, workspace_view
 from generation import services
+from generation.costs import attach_forecasts
 from generation.models import Clip, ClipStatus, ReviewStatus
 
 PAGE_SIZE = 24
@@ -51,6 +52,7 @@ def clip_list(request: HttpRequest) -> HttpResponse:
     if filters["review"]:
         clips = clips.filter(review_status=filters["review"])
     page_obj = Paginator(clips, PAGE_SIZE).get_page(request.GET.get("page"))
+    attach_forecasts(page_obj.object_list)
     campaigns = scoped(Campaign, request).only("pk", "name", "status")
     templates = scoped(PromptTemplate, request).select_related("campaign").only("pk", "name", "campaign__name")
     if filters["campaign"]:
@@ -68,6 +70,7 @@ def clip_list(request: HttpRequest) -> HttpResponse:
 @workspace_view()
 def clip_detail(request: HttpRequest, pk: int) -> HttpResponse:
     clip = get_object_or_404(_clips(request).select_related("reviewed_by"), pk=pk)
+    attach_forecasts([clip])
     posts = clip.posts.select_related("x_account").order_by("-scheduled_at")
     return page(
         request, "dashboard/clips/detail.html",
@@ -80,7 +83,7 @@ def clip_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def clip_progress(request: HttpRequest) -> HttpResponse:
     """Fresh cards for the clips a page is watching, swapped in out-of-band; 286 tells htmx to stop polling."""
     ids = [i for i in (_int(raw) for raw in request.GET.getlist("ids")[:MAX_POLLED]) if i]
-    clips = list(_clips(request).filter(pk__in=ids))
+    clips = attach_forecasts(list(_clips(request).filter(pk__in=ids)))
     polling = any(clip.status in ACTIVE for clip in clips)
     response = page(
         request, "dashboard/clips/_progress.html",
