@@ -131,7 +131,7 @@ def seconds_text(value: float | None) -> str:
     if value >= 3600:
         return f"{value / 3600:,.1f} h"
     if value >= 120:
-        return f"{value / 60:,.0f} min"
+        return f"{value / 60:,.1f}".removesuffix(".0") + " min"
     return f"{value:,.0f} s"
 
 
@@ -163,10 +163,9 @@ def campaign_totals(workspace: Workspace, now: datetime | None = None) -> list[d
 def campaign_usage(campaign_id: int, now: datetime | None = None) -> dict[str, float]:
     """One campaign's render seconds: in all, and this calendar month (UTC)."""
     totals = Clip.objects.filter(campaign_id=campaign_id).aggregate(
-        gpu_seconds=Sum("gpu_seconds"),
-        month_gpu_seconds=Sum("gpu_seconds", filter=Q(finished_at__gte=month_start(now))),
+        total=Sum("gpu_seconds"), month=Sum("gpu_seconds", filter=Q(finished_at__gte=month_start(now))),
     )
-    return {key: round(value or 0.0, 3) for key, value in totals.items()}
+    return {"gpu_seconds": round(totals["total"] or 0.0, 3), "month_gpu_seconds": round(totals["month"] or 0.0, 3)}
 
 
 @dataclass(frozen=True)
