@@ -147,3 +147,19 @@ def test_the_usage_page_and_the_campaign_page_show_render_time(mine, viewer):
     assert 'id="campaign-render-month">2.5 min<' in campaign
     card = viewer.get(reverse("dashboard:clip", args=[mine.approved.pk])).content.decode()
     assert "150.0 s of render device time" in card
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_a_renders_gpu_seconds_match_its_wall_time_in_the_worker(render_worker):
+    from tests.generation.test_render_worker import make_template, submit, wait_for
+
+    render_worker()
+    clip = wait_for(submit(make_template(), steps=60, frames=16), {ClipStatus.SUCCEEDED, ClipStatus.FAILED})
+    assert clip.status == ClipStatus.SUCCEEDED, clip.error
+    in_worker = clip.timings["wall_s"]  # the worker's own clock around render and export
+    claimed_to_done = (clip.finished_at - clip.started_at).total_seconds()  # the database's view, storage included
+    print(f"gpu_seconds={clip.gpu_seconds:.3f} wall_s={in_worker:.3f} claimed_to_done={claimed_to_done:.3f}")
+    assert clip.gpu_seconds == pytest.approx(in_worker, rel=0.10)
+    assert clip.gpu_seconds == pytest.approx(claimed_to_done, rel=0.10)
+    assert clip.device.startswith("cpu")
