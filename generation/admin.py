@@ -14,7 +14,7 @@ from generation import services
 from generation.models import Clip, ReviewStatus
 
 PROVENANCE_FIELDS = [
-    "fingerprint", "timings", "device", "worker", "model_id", "weights_hash", "frames_hash", "versions",
+    "fingerprint", "timings", "gpu_seconds", "device", "worker", "model_id", "weights_hash", "frames_hash", "versions",
     "out_of_vocabulary",
     "created_at", "started_at", "heartbeat_at", "finished_at", "attempts",
 ]

@@ -118,3 +118,23 @@ def test_the_publisher_never_uploads_a_clip_that_stopped_being_postable(account)
     post.refresh_from_db()
     assert post.status == PostStatus.FAILED and not post.media_id
     assert "requires approval and its clip is not approved" in post.last_error
+
+
+def test_scheduling_a_clip_still_rendering_answers_that_the_post_waits_and_whether_it_will_be_in_time(account,
+                                                                                                      settings):
+    from rest_framework.test import APIClient
+
+    settings.RENDER_DEFAULT_ESTIMATE_SECONDS = 3600.0
+    editor = MembershipFactory(workspace=account.workspace, role=Role.EDITOR).user
+    client = APIClient()
+    client.force_authenticate(editor)
+    clip = clip_of(account, status=ClipStatus.QUEUED)
+    soon = (timezone.now() + timedelta(minutes=30)).isoformat()
+    response = client.post("/api/posts/", {"clip": clip.pk, "x_account": account.pk, "scheduled_at": soon},
+                           format="json")
+    assert response.status_code == 201, response.content
+    warnings = response.json()["warnings"]
+    assert warnings[0].startswith(f"Clip {clip.pk} is still queued: it renders ahead of clips needed later, and the "
+                                  "post waits up to 10 min past its time for it")
+    assert warnings[1].startswith(f"Clip {clip.pk} is not expected to be ready before its post")
+    assert client.get(f"/api/clips/{clip.pk}/").json()["late_for_post"] is True

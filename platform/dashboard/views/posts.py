@@ -66,7 +66,7 @@ def schedule(request: HttpRequest, clip_pk: int) -> HttpResponse:
                 messages.success(request, f"Posting now on @{account.handle}: {GOES_OUT}")
             else:
                 messages.success(request, f"Scheduled on @{account.handle} for {_when_text(post)}.")
-            for warning in services.caption_warnings(post):
+            for warning in services.caption_warnings(post) + services.clip_warnings(post):
                 messages.warning(request, warning)
             return redirect("dashboard:post", pk=post.pk)
     caption = form["caption"].value() or ""
