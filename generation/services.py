@@ -154,7 +154,16 @@ def review_clip(clip: Clip, user, *, approve: bool) -> Clip:
 
 
 def retry_clip(clip: Clip) -> bool:
-    """Put a failed or cancelled clip back in the queue (same seed and settings, so the same frames)."""
+    """Put a failed or cancelled clip back in the queue (same seed and settings, so the same frames).
+
+    Raises ValidationError when the render would take the workspace over its monthly render quota."""
+    with transaction.atomic():
+        if Clip.objects.filter(pk=clip.pk, status__in=[ClipStatus.FAILED, ClipStatus.CANCELLED]).exists():
+            costs.check_quota(clip.campaign.workspace_id, clip.render_params, 1)
+        return _requeue(clip)
+
+
+def _requeue(clip: Clip) -> bool:
     updated = Clip.objects.filter(pk=clip.pk, status__in=[ClipStatus.FAILED, ClipStatus.CANCELLED]).update(
         status=ClipStatus.QUEUED, progress=0, stage="", error="", cancel_requested=False, attempts=0,
         started_at=None, finished_at=None, heartbeat_at=None, worker="",
@@ -173,13 +182,20 @@ def rerender_clip(clip: Clip) -> Clip | None:
         return clip if retry_clip(clip) else None
     if clip.status != ClipStatus.SUCCEEDED:
         return None
+    with transaction.atomic():
+        costs.check_quota(clip.campaign.workspace_id, clip.render_params, 1)
+        copy = _copy(clip)
+    log.info("clip.rerender source=%s copy=%s", clip.pk, copy.pk)
+    return copy
+
+
+def _copy(clip: Clip) -> Clip:
     copy = Clip.objects.create(
         campaign_id=clip.campaign_id, prompt_template_id=clip.prompt_template_id, variables=clip.variables,
         prompt=clip.prompt, negative_prompt=clip.negative_prompt, render_params=clip.render_params, seed=clip.seed,
         fingerprint=clip.fingerprint, out_of_vocabulary=clip.out_of_vocabulary,
     )
     transaction.on_commit(lambda: enqueue_renders([copy.pk]))
-    log.info("clip.rerender source=%s copy=%s", clip.pk, copy.pk)
     return copy
 
 

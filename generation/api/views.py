@@ -86,7 +86,11 @@ class ClipViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk=None) -> Response:
-        return self._act(services.retry_clip(self.get_object()), "Only a failed or cancelled clip can be retried.")
+        try:
+            retried = services.retry_clip(self.get_object())
+        except ValidationError as exc:  # over the workspace's render quota
+            raise as_drf_error(exc) from exc
+        return self._act(retried, "Only a failed or cancelled clip can be retried.")
 
     def _review(self, approve: bool) -> Response:
         clip = self.get_object()

@@ -163,3 +163,18 @@ def test_a_renders_gpu_seconds_match_its_wall_time_in_the_worker(render_worker):
     assert clip.gpu_seconds == pytest.approx(in_worker, rel=0.10)
     assert clip.gpu_seconds == pytest.approx(claimed_to_done, rel=0.10)
     assert clip.device.startswith("cpu")
+
+
+def test_a_retry_or_rerender_over_the_quota_is_refused_in_the_api_and_the_dashboard(mine, editor):
+    Clip.objects.filter(pk=mine.approved.pk).update(gpu_seconds=50.0, render_params=mine.failed.render_params)
+    Workspace.objects.filter(pk=mine.workspace.pk).update(monthly_render_quota_seconds=60)
+    api = APIClient()
+    api.force_authenticate(editor.user)
+    response = api.post(f"/api/clips/{mine.failed.pk}/retry/")
+    assert response.status_code == 400 and "monthly render quota" in response.json()[0]
+    page = editor.post(reverse("dashboard:clip_retry", args=[mine.failed.pk]), follow=True).content.decode()
+    assert "monthly render quota" in page
+    with pytest.raises(ValidationError, match="monthly render quota"):
+        services.rerender_clip(mine.approved)
+    assert Clip.objects.get(pk=mine.failed.pk).status == ClipStatus.FAILED
+    assert Clip.objects.filter(campaign=mine.campaign).count() == 5, "no copy may be made"

@@ -116,7 +116,12 @@ def _after_action(request: HttpRequest, clip: Clip) -> HttpResponse:
 @require_POST
 def clip_retry(request: HttpRequest, pk: int) -> HttpResponse:
     clip = get_object_or_404(_clips(request), pk=pk)
-    if services.retry_clip(clip):
+    try:
+        retried = services.retry_clip(clip)
+    except ValidationError as exc:  # over the workspace's render quota
+        messages.error(request, messages_of(exc))
+        return _after_action(request, clip)
+    if retried:
         messages.success(request, f"Clip {clip.pk} is queued again with the same seed and settings.")
     else:
         messages.error(request, f"Clip {clip.pk} is {clip.get_status_display().lower()}: only a failed or "
