@@ -55,9 +55,10 @@ class ClipQuerySet(WorkspaceScopedQuerySet):
 
     def in_render_order(self) -> ClipQuerySet:
         """Queued clips in the order render workers take them: the clip whose post is due soonest first, then the
-        rest first come, first served."""
+        rest first come, first served. "First come" is when the clip was made, not `enqueued_at`: the reaper
+        re-sends the message of a clip that waits long behind a backlog, and that must not send it to the back."""
         return self.filter(status=ClipStatus.QUEUED, cancel_requested=False).with_post_due_at().order_by(
-            models.F("post_due_at").asc(nulls_last=True), models.F("enqueued_at").asc(nulls_last=True), "pk")
+            models.F("post_due_at").asc(nulls_last=True), "created_at", "pk")
 
     def stuck(self, silence: timedelta, now=None) -> ClipQuerySet:
         """Rendering clips whose worker has not written a heartbeat for `silence`."""

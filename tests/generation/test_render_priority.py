@@ -19,10 +19,9 @@ from publishing.models import Post, PostStatus, XAccount
 from tests.factories import MembershipFactory, PromptTemplateFactory, UserFactory
 
 
-def queued(template, seed: int, minutes_ago: float = 0, **fields) -> Clip:
+def queued(template, seed: int, **fields) -> Clip:
     return Clip.objects.create(campaign=template.campaign, prompt=f"clip {seed}", seed=seed,
-                               render_params={"frames": 8, "steps": 10},
-                               enqueued_at=timezone.now() - timedelta(minutes=minutes_ago), **fields)
+                               render_params={"frames": 8, "steps": 10}, enqueued_at=timezone.now(), **fields)
 
 
 def post_for(clip: Clip, in_minutes: float, status: str = PostStatus.SCHEDULED) -> Post:
@@ -34,21 +33,23 @@ def post_for(clip: Clip, in_minutes: float, status: str = PostStatus.SCHEDULED) 
 @pytest.mark.django_db
 def test_a_render_message_renders_the_clip_whose_post_is_due_soonest_then_first_come():
     template = PromptTemplateFactory()
-    oldest = queued(template, 1, minutes_ago=30)
-    later_post = queued(template, 2, minutes_ago=20)
-    soonest_post = queued(template, 3, minutes_ago=10)
-    cancelled_post = queued(template, 4, minutes_ago=40)
-    newest = queued(template, 5, minutes_ago=5)
+    oldest = queued(template, 1)
+    later_post = queued(template, 2)
+    soonest_post = queued(template, 3)
+    cancelled_post = queued(template, 4)
+    newest = queued(template, 5)
     post_for(later_post, 120)
     post_for(soonest_post, 60)
     post_for(cancelled_post, 1, status=PostStatus.CANCELLED)  # no longer waits for its clip
+    # The reaper re-sent the oldest clip's message (it waited long): it keeps its place all the same.
+    Clip.objects.filter(pk=oldest.pk).update(enqueued_at=timezone.now() + timedelta(minutes=1))
     me = worker_identity()
 
     order = []
     for _ in range(5):
         order.append(claim_next(newest.pk, me))  # every message names the newest clip: the order ignores it
         Clip.objects.filter(pk=order[-1]).update(status=ClipStatus.SUCCEEDED)
-    assert order == [soonest_post.pk, later_post.pk, cancelled_post.pk, oldest.pk, newest.pk]
+    assert order == [soonest_post.pk, later_post.pk, oldest.pk, cancelled_post.pk, newest.pk]
     assert claim_next(newest.pk, me) is None, "a message with nothing left to render does nothing"
 
 
