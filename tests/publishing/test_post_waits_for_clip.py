@@ -138,3 +138,17 @@ def test_scheduling_a_clip_still_rendering_answers_that_the_post_waits_and_wheth
                                   "post waits up to 10 min past its time for it")
     assert warnings[1].startswith(f"Clip {clip.pk} is not expected to be ready before its post")
     assert client.get(f"/api/clips/{clip.pk}/").json()["late_for_post"] is True
+
+
+def test_the_post_page_says_the_post_waits_for_its_clip_and_flags_it_late(account, settings):
+    from django.test import Client
+    from django.urls import reverse
+
+    settings.RENDER_DEFAULT_ESTIMATE_SECONDS = 3600.0
+    viewer = MembershipFactory(workspace=account.workspace, role=Role.VIEWER).user
+    client = Client()
+    client.force_login(viewer)
+    post = due_post(account, clip_of(account, status=ClipStatus.QUEUED), minutes_ago=-30)
+    page = client.get(reverse("dashboard:post", args=[post.pk])).content.decode()
+    assert "Goes out only once its clip is ready: Its clip is still queued." in page
+    assert 'id="post-clip-late"' in page
