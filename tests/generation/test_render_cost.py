@@ -135,6 +135,7 @@ def test_the_api_shows_gpu_seconds_and_monthly_and_per_campaign_totals_to_member
     assert usage["campaigns"] == [{"campaign": mine.campaign.pk, "name": mine.campaign.name, "gpu_seconds": 20.0,
                                    "month_gpu_seconds": 20.0, "clips": 2}]
     assert viewer.get(f"/api/render-usage/{theirs.workspace.pk}/").status_code == 404
+    assert viewer.get(f"/api/campaigns/{mine.campaign.pk}/").json()["gpu_seconds"] == 20.0
 
 
 def test_the_usage_page_and_the_campaign_page_show_render_time(mine, viewer):
