@@ -140,6 +140,9 @@ class Clip(models.Model):
             models.Index(fields=["status", "heartbeat_at"], name="clip_status_heartbeat_idx"),
             models.Index(fields=["status", "enqueued_at"], name="clip_status_enqueued_idx"),
             models.Index(fields=["campaign", "review_status"], name="clip_campaign_review_idx"),
+            # Render estimates read the latest measured renders (generation.costs.Estimator).
+            models.Index(fields=["-finished_at"], name="clip_rendered_recent_idx",
+                         condition=models.Q(status="succeeded", gpu_seconds__isnull=False)),
         ]
 
     def __str__(self) -> str:
