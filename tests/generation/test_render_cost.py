@@ -179,3 +179,13 @@ def test_a_retry_or_rerender_over_the_quota_is_refused_in_the_api_and_the_dashbo
         services.rerender_clip(mine.approved)
     assert Clip.objects.get(pk=mine.failed.pk).status == ClipStatus.FAILED
     assert Clip.objects.filter(campaign=mine.campaign).count() == 5, "no copy may be made"
+
+
+def test_the_generate_page_warns_a_workspace_near_its_quota(mine, editor):
+    Clip.objects.filter(pk=mine.approved.pk).update(gpu_seconds=90.0)
+    Workspace.objects.filter(pk=mine.workspace.pk).update(monthly_render_quota_seconds=100)
+    page = editor.get(reverse("dashboard:generate", args=[mine.campaign.pk])).content.decode()
+    assert 'id="quota-warning"' in page and "of its monthly render quota" in page
+    Workspace.objects.filter(pk=mine.workspace.pk).update(monthly_render_quota_seconds=10_000)
+    page = editor.get(reverse("dashboard:generate", args=[mine.campaign.pk])).content.decode()
+    assert 'id="quota-warning"' not in page
