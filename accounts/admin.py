@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from accounts.models import Invitation, Membership, Workspace
+from accounts.models import AuditEvent, Invitation, Membership, Workspace
 
 
 class MembershipInline(admin.TabularInline):
@@ -36,3 +36,24 @@ class InvitationAdmin(admin.ModelAdmin):
     search_fields = ["invitee", "workspace__name"]
     raw_id_fields = ["user", "invited_by"]
     readonly_fields = ["token_hash", "created_at", "responded_at"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The log is append-only here too: administrators read every workspace's events and change none."""
+
+    list_display = ["at", "workspace", "actor_name", "action", "object_type", "object_id", "object_repr"]
+    list_filter = ["action", "object_type", "workspace"]
+    search_fields = ["actor_name", "object_repr", "object_id"]
+    date_hierarchy = "at"
+    list_select_related = ["workspace"]
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
