@@ -210,11 +210,14 @@ def reap_stuck_clips(silence: timedelta | None = None, queue_age: timedelta | No
     for clip in Clip.objects.stuck(silence).only("pk", "attempts", "heartbeat_at", "worker"):
         still_stuck = Clip.objects.filter(pk=clip.pk, status=ClipStatus.RENDERING, heartbeat_at=clip.heartbeat_at)
         if clip.attempts >= MAX_RENDER_ATTEMPTS:
-            failed += still_stuck.update(
-                status=ClipStatus.FAILED, finished_at=timezone.now(),
-                error=f"The render worker stopped responding {clip.attempts} times; retry the clip or check the "
-                "GPU workers.",
-            )
+            error = (f"The render worker stopped responding {clip.attempts} times; retry the clip or check the "
+                     "GPU workers.")
+            with transaction.atomic():
+                if still_stuck.update(status=ClipStatus.FAILED, finished_at=timezone.now(), error=error):
+                    failed += 1
+                    audit.record("failed", Clip.objects.select_related("campaign").get(pk=clip.pk),
+                                 {"status": [ClipStatus.RENDERING, ClipStatus.FAILED], "error": [None, error]},
+                                 actor=None)
         elif still_stuck.update(status=ClipStatus.QUEUED, stage="requeued", worker="", heartbeat_at=None):
             requeued.append(clip.pk)
     if requeued:

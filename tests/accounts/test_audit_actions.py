@@ -289,3 +289,28 @@ def test_a_rolled_back_change_leaves_no_event(mine, name, act, unchanged):
     assert new_events(start) == []
     assert unchanged(mine)
 
+
+
+def test_a_render_that_fails_on_the_worker_is_recorded_as_the_system(mine):
+    from generation.rendering import run_render
+
+    clip = mine.queued
+    clip.__class__.objects.filter(pk=clip.pk).update(render_params={"frames": -3})
+    start = last_id()
+
+    assert run_render(clip.pk) == ClipStatus.FAILED
+
+    [event] = new_events(start)
+    assert (event.action, event.object_id, event.actor_name) == ("failed", str(clip.pk), "system")
+    assert event.changes["status"] == ["rendering", "failed"] and "Frames must be" in event.changes["error"][1]
+
+
+def test_the_reaper_records_each_render_it_gives_up_on(mine):
+    clip = mine.rendering
+    clip.__class__.objects.filter(pk=clip.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1), attempts=3)
+    start = last_id()
+
+    assert generation_services.reap_stuck_clips(timedelta(minutes=5))["failed"] == 1
+
+    [event] = new_events(start)
+    assert (event.action, event.object_id, event.actor_name) == ("failed", str(clip.pk), "system")
