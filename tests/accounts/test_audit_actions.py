@@ -314,3 +314,21 @@ def test_the_reaper_records_each_render_it_gives_up_on(mine):
 
     [event] = new_events(start)
     assert (event.action, event.object_id, event.actor_name) == ("failed", str(clip.pk), "system")
+
+
+def test_changes_made_in_the_admin_are_recorded_once_as_the_admin(mine, client, superuser):
+    client.force_login(superuser)
+    membership = member(mine)
+    doomed = slot(mine)
+    start = last_id()
+
+    changed = client.post(f"/admin/accounts/membership/{membership.pk}/change/", {
+        "user": membership.user_id, "workspace": mine.workspace.pk, "role": "reviewer"})
+    deleted = client.post(f"/admin/campaigns/postingslot/{doomed.pk}/delete/", {"post": "yes"})
+
+    assert changed.status_code == deleted.status_code == 302
+    role, removed = new_events(start)
+    assert (role.action, role.object_id, role.actor_name, role.changes) == (
+        "updated", str(membership.pk), superuser.username, {"role": ["viewer", "reviewer"]})
+    assert (removed.action, removed.object_type, removed.object_id) == ("deleted", "campaigns.postingslot",
+                                                                        str(doomed.pk))
