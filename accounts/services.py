@@ -43,16 +43,18 @@ def invite(workspace: Workspace, invitee: str, role: str, invited_by) -> tuple[I
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         # Inviting again replaces the earlier offer (a new role, a fresh expiry, a new link).
-        Invitation.objects.pending().filter(workspace=workspace, invitee__iexact=invitee).update(
-            status=InvitationStatus.REVOKED, responded_at=timezone.now()
-        )
+        earlier = Invitation.objects.pending().filter(workspace=workspace, invitee__iexact=invitee)
+        replaced = list(earlier.values_list("pk", flat=True))
+        earlier.update(status=InvitationStatus.REVOKED, responded_at=timezone.now())
         invitation = Invitation.objects.create(
             workspace=workspace, invitee=invitee, email=invitee if "@" in invitee else "", user=user,
             role=Role(role), token_hash=hash_token(token), invited_by=invited_by,
             expires_at=timezone.now() + timedelta(days=settings.INVITATION_EXPIRY_DAYS),
         )
-        audit.record("invited", invitation, {"invitee": [None, invitee], "role": [None, invitation.role]},
-                     actor=invited_by)
+        changes = {"invitee": [None, invitee], "role": [None, invitation.role]}
+        if replaced:
+            changes["replaces_invitations"] = [None, replaced]
+        audit.record("invited", invitation, changes, actor=invited_by)
         if user is not None and user.email:
             transaction.on_commit(lambda: _send_invitation(invitation, token, user.email))
     log.info("invitation.created invitation=%s workspace=%s", invitation.pk, workspace.pk)

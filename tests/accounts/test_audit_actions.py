@@ -18,7 +18,6 @@ from generation.models import ClipStatus
 from publishing import dispatch
 from publishing import services as publishing_services
 from publishing.models import Post, PostStatus
-from tests.api.conftest import api_as  # noqa: F401 - the API clients with a role in `mine`
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +33,12 @@ def new_events(after: int) -> list[AuditEvent]:
 
 def last_id() -> int:
     return AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def api_as(world, role: Role) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(MembershipFactory(workspace=world.workspace, role=role).user)
+    return client
 
 
 def slot(w) -> PostingSlot:
@@ -75,7 +80,8 @@ API_ACTIONS = [
     ("retry render", Role.EDITOR, "post", lambda w: f"/api/clips/{w.failed.pk}/retry/", None,
      "retried", "generation.clip", lambda w: w.failed.pk, {"status": ["failed", "queued"]}),
     ("schedule post", Role.EDITOR, "post", lambda w: "/api/posts/",
-     lambda w: {"clip": w.approved.pk, "x_account": w.account.pk, "caption": "Autumn is here", "scheduled_at": future()},
+     lambda w: {"clip": w.approved.pk, "x_account": w.account.pk, "caption": "Autumn is here",
+                "scheduled_at": future()},
      "scheduled", "publishing.post", None, {"caption": [None, "Autumn is here"]}),
     ("reschedule post", Role.EDITOR, "patch", lambda w: f"/api/posts/{w.post.pk}/",
      lambda w: {"scheduled_at": future(3), "caption": "New words"}, "rescheduled", "publishing.post",
@@ -124,10 +130,10 @@ def test_each_api_action_writes_exactly_one_event(mine, name, role, method, url,
         assert event.changes[field] == [before, after], event.changes
 
 
-def test_a_batch_of_clips_writes_one_created_event_per_clip(mine, api_as):
+def test_a_batch_of_clips_writes_one_created_event_per_clip(mine):
     start = last_id()
 
-    response = api_as(Role.EDITOR).post("/api/clips/batch/", {
+    response = api_as(mine, Role.EDITOR).post("/api/clips/batch/", {
         "prompt_template": mine.template.pk, "grid": {"colour": ["red", "blue"], "shape": ["square"]}}, format="json")
 
     assert response.status_code == 201, response.content
@@ -139,21 +145,21 @@ def test_a_batch_of_clips_writes_one_created_event_per_clip(mine, api_as):
     assert all(e.changes["seed"][0] is None and "prompt" in e.changes for e in events)
 
 
-def test_an_edit_that_changes_nothing_writes_no_event(mine, api_as):
+def test_an_edit_that_changes_nothing_writes_no_event(mine):
     start = last_id()
 
-    response = api_as(Role.EDITOR).patch(f"/api/campaigns/{mine.campaign.pk}/", {"name": mine.campaign.name},
+    response = api_as(mine, Role.EDITOR).patch(f"/api/campaigns/{mine.campaign.pk}/", {"name": mine.campaign.name},
                                          format="json")
 
     assert response.status_code == 200
     assert new_events(start) == []
 
 
-def test_a_refused_action_writes_no_event(mine, api_as):
+def test_a_refused_action_writes_no_event(mine):
     start = last_id()
 
-    assert api_as(Role.VIEWER).post(f"/api/posts/{mine.post.pk}/cancel/").status_code == 403
-    assert api_as(Role.EDITOR).post(f"/api/clips/{mine.approved.pk}/retry/").status_code == 400
+    assert api_as(mine, Role.VIEWER).post(f"/api/posts/{mine.post.pk}/cancel/").status_code == 403
+    assert api_as(mine, Role.EDITOR).post(f"/api/clips/{mine.approved.pk}/retry/").status_code == 400
 
     assert new_events(start) == []
 
@@ -332,3 +338,15 @@ def test_changes_made_in_the_admin_are_recorded_once_as_the_admin(mine, client, 
         "updated", str(membership.pk), superuser.username, {"role": ["viewer", "reviewer"]})
     assert (removed.action, removed.object_type, removed.object_id) == ("deleted", "campaigns.postingslot",
                                                                         str(doomed.pk))
+
+
+def test_inviting_again_is_one_event_naming_the_invitation_it_replaces(mine, owner):
+    first, _ = account_services.invite(mine.workspace, "again@example.com", Role.VIEWER, owner.user)
+    start = last_id()
+
+    assert owner.post("/members/", {"invitee": "again@example.com", "role": "editor"}).status_code == 302
+
+    [event] = new_events(start)
+    assert (event.action, event.actor_name) == ("invited", owner.user.username)
+    assert event.changes["replaces_invitations"] == [None, [first.pk]]
+    assert event.changes["role"] == [None, "editor"]
