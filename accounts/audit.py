@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.http import HttpRequest, HttpResponse
 
 from accounts.models import AuditEvent, workspace_id_of
@@ -169,6 +169,7 @@ def _event(action: str, obj: models.Model, changes: dict[str, Any] | None, actor
 def record(action: str, obj: models.Model, changes: dict[str, Any] | None = None, *, actor: Any = _UNSET) -> AuditEvent:
     """Append one event for `action` on `obj`. Call it inside the atomic block that makes the change, so a change
     rolled back leaves no event and an event never describes a change that did not happen."""
+    _require_transaction()
     event = _event(action, obj, changes, actor)
     event.save()
     return event
@@ -177,8 +178,16 @@ def record(action: str, obj: models.Model, changes: dict[str, Any] | None = None
 def record_many(action: str, objects: list[models.Model], changes: Callable[[models.Model], dict] | None = None,
                 *, actor: Any = _UNSET) -> list[AuditEvent]:
     """One event per object, written in one statement (a batch of clips, the posts an archive cancels)."""
+    _require_transaction()
     events = [_event(action, obj, changes(obj) if changes else None, actor) for obj in objects]
     return AuditEvent.objects.bulk_create(events)
+
+
+def _require_transaction() -> None:
+    # Outside a transaction the event would commit on its own, and a change that then failed would still be logged.
+    if not transaction.get_connection(router.db_for_write(AuditEvent)).in_atomic_block:
+        raise RuntimeError("audit.record runs inside the transaction of the change it records: wrap the change and "
+                           "the record in transaction.atomic().")
 
 
 def created(obj: models.Model) -> dict[str, list[Any]]:

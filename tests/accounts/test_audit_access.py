@@ -226,3 +226,13 @@ def test_a_workspace_deleted_takes_its_log_with_it():
     workspace.delete()
 
     assert not AuditEvent.objects.filter(workspace_id=workspace_id).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recording_outside_the_changes_transaction_is_refused():
+    workspace = WorkspaceFactory()
+
+    with pytest.raises(RuntimeError, match="inside the transaction"):
+        audit.record("settings_changed", workspace, {"name": ["A", "B"]}, actor=None)
+
+    assert not AuditEvent.objects.exists()
