@@ -32,3 +32,15 @@ def test_posting_and_failing_each_write_one_system_event_without_tokens(sandbox,
     assert events[1].changes["status"] == [PostStatus.POSTING, PostStatus.FAILED]
     written = json.dumps([e.changes for e in AuditEvent.objects.all()])
     assert account.access_token not in written and account.access_token_secret not in written
+
+
+def test_a_revoked_token_records_the_failure_and_the_account_needing_a_reconnect(sandbox, make_video):
+    campaign = PromptTemplateFactory().campaign
+    account = connected_account(sandbox, campaign.workspace)
+    post = going_out(approved_clip(make_video, campaign), account, "Spring is here")
+    sandbox.fault(account.x_user_id, "revoke_tokens")
+
+    assert run_until_settled(post).status == PostStatus.FAILED
+
+    events = [(e.action, e.object_type, e.actor_name) for e in AuditEvent.objects.order_by("pk")]
+    assert events == [("needs_reconnect", "publishing.xaccount", "system"), ("failed", "publishing.post", "system")]
