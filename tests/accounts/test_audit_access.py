@@ -236,3 +236,13 @@ def test_recording_outside_the_changes_transaction_is_refused():
         audit.record("settings_changed", workspace, {"name": ["A", "B"]}, actor=None)
 
     assert not AuditEvent.objects.exists()
+
+
+def test_an_actor_who_leaves_keeps_their_name_on_the_events(mine):
+    user = MembershipFactory(workspace=mine.workspace, role=Role.EDITOR).user
+    event = audit.record("approved", mine.pending, {"review_status": ["pending", "approved"]}, actor=user)
+
+    user.delete()
+
+    event = AuditEvent.objects.get(pk=event.pk)
+    assert (event.actor, event.actor_name) == (None, user.username)
