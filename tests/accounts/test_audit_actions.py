@@ -350,3 +350,25 @@ def test_inviting_again_is_one_event_naming_the_invitation_it_replaces(mine, own
     assert (event.action, event.actor_name) == ("invited", owner.user.username)
     assert event.changes["replaces_invitations"] == [None, [first.pk]]
     assert event.changes["role"] == [None, "editor"]
+
+
+def test_rendering_a_clip_again_records_the_new_copy_once(mine):
+    start = last_id()
+
+    copy = generation_services.rerender_clip(mine.approved)
+
+    [event] = new_events(start)
+    assert (event.action, event.object_type, event.object_id) == ("created", "generation.clip", str(copy.pk))
+    assert event.changes["rerender_of"] == [None, mine.approved.pk]
+
+
+def test_retrying_a_failed_post_writes_one_event(mine):
+    Post.objects.filter(pk=mine.post.pk).update(status=PostStatus.FAILED, last_error="X was down")
+    mine.post.refresh_from_db()
+    start = last_id()
+
+    assert publishing_services.retry_post(mine.post)
+
+    [event] = new_events(start)
+    assert (event.action, event.object_id, event.changes["status"]) == ("retried", str(mine.post.pk),
+                                                                        ["failed", "scheduled"])
