@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from accounts.admin import AuditedModelAdmin
 from campaigns.admin import WorkspaceCampaignFilter
 from core.admin_actions import Skip, report, tally_each
 from core.admin_display import short, utc_column
@@ -25,7 +26,7 @@ OUTPUT_FIELDS = ["poster_preview", "video_link", "gif_link", "duration_s"]
 
 
 @admin.register(Clip)
-class ClipAdmin(admin.ModelAdmin):
+class ClipAdmin(AuditedModelAdmin):
     # Few, short columns: the list must fit a 1280 px screen (progress and seed are on the clip's page).
     list_display = ["id", "thumbnail", "short_prompt", "campaign", "status", "review_status",
                     utc_column("created_at", "Created")]

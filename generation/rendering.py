@@ -14,9 +14,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts import audit
 from generation import engine
 from generation.models import Clip, ClipStatus, clip_upload_to
 
@@ -191,7 +193,12 @@ def run_render(clip_id: int) -> str:
 
 
 def _fail(progress: _Progress, message: str) -> str:
-    progress.mine().update(status=ClipStatus.FAILED, stage="failed", finished_at=timezone.now(), error=message[:2000])
+    with transaction.atomic():
+        if progress.mine().update(status=ClipStatus.FAILED, stage="failed", finished_at=timezone.now(),
+                                  error=message[:2000]):
+            clip = Clip.objects.select_related("campaign").get(pk=progress.clip_id)
+            audit.record("failed", clip, {"status": [ClipStatus.RENDERING, ClipStatus.FAILED],
+                                          "error": [None, message]}, actor=None)
     log.warning("render.failed clip=%s reason=%s", progress.clip_id, message[:200])
     return ClipStatus.FAILED
 

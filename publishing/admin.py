@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from accounts.admin import AuditedModelAdmin
 from campaigns.admin import WorkspaceCampaignFilter
 from core.admin_actions import report, tally_each
 from core.admin_display import short, utc_column
@@ -16,7 +17,7 @@ from publishing.models import Post, PostStatus, XAccount
 
 
 @admin.register(XAccount)
-class XAccountAdmin(admin.ModelAdmin):
+class XAccountAdmin(AuditedModelAdmin):
     list_display = ["handle", "workspace", "auth_kind", "status", "token_expires_at", "created_at"]
     list_filter = ["auth_kind", "status", "workspace"]
     search_fields = ["handle", "x_user_id", "workspace__name"]
@@ -30,7 +31,7 @@ LOCKED_ONCE_SENT = ["clip", "x_account", "caption", "scheduled_at"]
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin):
+class PostAdmin(AuditedModelAdmin):
     # Few, short columns: the list must fit a 1280 px screen (the full caption and URL are on the post's page).
     list_display = ["id", "short_caption", "x_account", "status", utc_column("scheduled_at", "Scheduled"),
                     utc_column("posted_at", "Posted"), "x_link"]

@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from accounts.api.views import (
+    AuditEventViewSet,
     InvitationViewSet,
     MembershipViewSet,
     MeView,
@@ -14,4 +15,5 @@ router.register("workspaces", WorkspaceViewSet)
 router.register("memberships", MembershipViewSet)
 router.register("invitations", InvitationViewSet)
 router.register("my-invitations", ReceivedInvitationViewSet, basename="received-invitation")
+router.register("audit-events", AuditEventViewSet)
 urlpatterns = [path("me/", MeView.as_view(), name="api-me"), *router.urls]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dashboard.views import accounts, calendar, campaigns, clips, editor, generate, home, members, posts
+from dashboard.views import accounts, audit, calendar, campaigns, clips, editor, generate, home, members, posts
 
 app_name = "dashboard"
 
@@ -56,4 +56,5 @@ urlpatterns = [
     path("invitations/", members.my_invitations, name="my_invitations"),
     path("invitations/<int:pk>/answer/", members.invitation_answer, name="invitation_answer"),
     path("invitations/<str:token>/", members.invitation_link, name="invitation_link"),  # the emailed link
+    path("audit/", audit.audit_log, name="audit_log"),
 ]

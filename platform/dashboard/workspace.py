@@ -122,6 +122,7 @@ SECTIONS = (
     ("accounts", ("account", "x_")),
     ("members", ("member", "invitation_revoke")),
     ("invitations", ("my_invitations", "invitation_")),
+    ("audit", ("audit_",)),
 )
 
 

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_POST
 
+from accounts.audit import audited_delete, audited_save
 from accounts.models import Role
 from campaigns.models import Campaign, CampaignStatus, PostingSlot
 from dashboard.forms.campaigns import CampaignForm, PostingSlotForm
@@ -41,7 +42,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
     form = CampaignForm(request.POST or None, initial={"timezone": request.workspace.timezone})
     if request.method == "POST" and form.is_valid():
         form.instance.workspace = request.workspace
-        campaign = form.save()
+        campaign = audited_save(form.instance, form.save)
         messages.success(request, f"Campaign “{campaign.name}” created. Add a prompt template to start generating.")
         return redirect("dashboard:campaign", pk=campaign.pk)
     return page(request, "dashboard/campaigns/form.html", {"form": form, "campaign": None})
@@ -52,7 +53,7 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(scoped(Campaign, request), pk=pk)
     form = CampaignForm(request.POST or None, instance=campaign)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        audited_save(campaign, form.save)
         messages.success(request, "Campaign saved.")
         return redirect("dashboard:campaign", pk=campaign.pk)
     return page(request, "dashboard/campaigns/form.html", {"form": form, "campaign": campaign})
@@ -97,7 +98,7 @@ def slot_add(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(scoped(Campaign, request), pk=pk)
     form = PostingSlotForm(request.POST, campaign=campaign)
     if form.is_valid():
-        slot = form.save()
+        slot = audited_save(form.instance, form.save)
         messages.success(request, f"Posting slot {slot} ({campaign.timezone}) added.")
     else:
         errors = "; ".join(e for errs in form.errors.values() for e in errs)
@@ -109,6 +110,6 @@ def slot_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def slot_delete(request: HttpRequest, pk: int) -> HttpResponse:
     slot = get_object_or_404(scoped(PostingSlot, request).select_related("campaign"), pk=pk)
-    slot.delete()
+    audited_delete(slot)
     messages.success(request, f"Posting slot {slot} removed; posts already scheduled keep their time.")
     return redirect("dashboard:campaign", pk=slot.campaign_id)
