@@ -2,7 +2,18 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dashboard.views import accounts, calendar, campaigns, clips, editor, generate, home, members, posts
+from dashboard.views import (
+    accounts,
+    calendar,
+    campaigns,
+    clips,
+    editor,
+    experiments,
+    generate,
+    home,
+    members,
+    posts,
+)
 
 app_name = "dashboard"
 
@@ -43,6 +54,13 @@ urlpatterns = [
     path("posts/<int:pk>/cancel/", posts.post_cancel, name="post_cancel"),
     path("posts/<int:pk>/post-now/", posts.post_publish_now, name="post_publish_now"),
     path("calendar/", calendar.calendar, name="calendar"),
+    # A/B experiments
+    path("experiments/", experiments.experiment_list, name="experiments"),
+    path("campaigns/<int:campaign_pk>/experiments/new/", experiments.experiment_create, name="experiment_create"),
+    path("experiments/<int:pk>/", experiments.experiment_detail, name="experiment"),
+    path("experiments/<int:pk>/fill/", experiments.experiment_fill, name="experiment_fill"),
+    path("experiments/<int:pk>/decide/", experiments.experiment_decide, name="experiment_decide"),
+    path("experiments/<int:pk>/stop/", experiments.experiment_stop, name="experiment_stop"),
     # X accounts
     path("accounts/", accounts.account_list, name="accounts"),
     path("accounts/new/", accounts.account_add, name="account_add"),

@@ -119,6 +119,7 @@ SECTIONS = (
     ("clips", ("clip",)),
     ("calendar", ("calendar",)),
     ("posts", ("post", "schedule")),
+    ("experiments", ("experiment",)),
     ("accounts", ("account", "x_")),
     ("members", ("member", "invitation_revoke")),
     ("invitations", ("my_invitations", "invitation_")),
