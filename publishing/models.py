@@ -189,3 +189,14 @@ class Experiment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def winner_label(self) -> str:
+        return ", ".join(f"{name}={value}" for name, value in sorted((self.winner_variables or {}).items()))
+
+    @property
+    def confidence_text(self) -> str:
+        """The winner's chance of being best as people read it: 20,000 draws cannot tell 99.99% from certain."""
+        if self.confidence is None:
+            return ""
+        return "over 99.9%" if self.confidence > 0.999 else f"{self.confidence:.1%}"

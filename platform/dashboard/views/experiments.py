@@ -65,8 +65,8 @@ def _detail_page(request: HttpRequest, experiment: Experiment, fill_form: FillFo
         "running": experiment.status == ExperimentStatus.RUNNING,
         "fill_form": fill_form or FillForm(),
         "posts": experiment.posts.select_related("clip").order_by("scheduled_at", "pk"),
-        "neighbours": experiments.neighbours(experiment.prompt_template, experiment.winner_variables)
-        if experiment.winner_variables else [],
+        "neighbour_labels": [experiments.Variant(n).label for n in experiments.neighbours(
+            experiment.prompt_template, experiment.winner_variables)] if experiment.winner_variables else [],
         "waiting": experiments.why_not_decidable(experiment),
     }, status=status)
 
@@ -94,8 +94,8 @@ def experiment_decide(request: HttpRequest, pk: int) -> HttpResponse:
     experiment = _experiment(request, pk)
     if experiments.evaluate(experiment, force=True):
         experiment.refresh_from_db()
-        messages.success(request, f"Winner: {experiments.Variant(experiment.winner_variables).label} "
-                                  f"({experiment.confidence:.0%} likely the best).")
+        messages.success(request, f"Winner: {experiment.winner_label} ({experiment.confidence_text} likely the "
+                                  "best).")
     else:
         reason = experiments.why_not_decidable(experiment) or f"This experiment is {experiment.get_status_display()}."
         messages.error(request, reason)
