@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns.models import Campaign, PromptTemplate
+from generation import conversation
 from generation.models import Clip, ClipStatus, ReviewStatus
 from generation.rendering import validate_render_params as validate_render_params  # re-exported for the web side
 from generation.vocabulary import closed_vocabulary, warnings_for
@@ -141,6 +142,7 @@ def cancel_clip(clip: Clip) -> bool:
     return bool(Clip.objects.filter(pk=clip.pk, status=ClipStatus.RENDERING).update(cancel_requested=True))
 
 
+@transaction.atomic
 def review_clip(clip: Clip, user, *, approve: bool) -> Clip:
     if clip.status != ClipStatus.SUCCEEDED:
         raise ValidationError("Only a clip that rendered successfully can be reviewed.")
@@ -148,6 +150,7 @@ def review_clip(clip: Clip, user, *, approve: bool) -> Clip:
     clip.reviewed_by = user
     clip.reviewed_at = timezone.now()
     clip.save(update_fields=["review_status", "reviewed_by", "reviewed_at"])
+    conversation.record_decision(clip, user, approve)
     return clip
 
 

@@ -7,6 +7,7 @@ from dashboard.views import (
     calendar,
     campaigns,
     clips,
+    conversation,
     editor,
     experiments,
     generate,
@@ -45,6 +46,10 @@ urlpatterns = [
     path("clips/<int:pk>/retry/", clips.clip_retry, name="clip_retry"),
     path("clips/<int:pk>/cancel/", clips.clip_cancel, name="clip_cancel"),
     path("clips/<int:pk>/review/", clips.clip_review, name="clip_review"),
+    path("clips/<int:pk>/comment/", conversation.clip_comment, name="clip_comment"),
+    path("notifications/", conversation.notification_list, name="notifications"),
+    path("notifications/<int:pk>/open/", conversation.notification_open, name="notification_open"),
+    path("notifications/read-all/", conversation.notification_read_all, name="notification_read_all"),
     # Scheduling and posts
     path("clips/<int:clip_pk>/schedule/", posts.schedule, name="schedule"),
     path("posts/", posts.post_list, name="posts"),
