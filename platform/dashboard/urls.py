@@ -4,6 +4,7 @@ from django.urls import path
 
 from dashboard.views import (
     accounts,
+    best_times,
     calendar,
     campaigns,
     clips,
@@ -69,6 +70,7 @@ urlpatterns = [
     # X accounts
     path("accounts/", accounts.account_list, name="accounts"),
     path("accounts/new/", accounts.account_add, name="account_add"),
+    path("accounts/<int:pk>/best-times/", best_times.best_times, name="account_best_times"),
     path("accounts/<int:pk>/tokens/", accounts.account_tokens, name="account_tokens"),
     path("accounts/connect/", accounts.x_connect, name="x_connect"),
     path("accounts/connect/callback/", accounts.x_callback, name="x_callback"),  # = settings.X_OAUTH2_REDIRECT_URI
