@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from accounts.models import Invitation, Membership, Workspace
+from accounts.models import Invitation, Membership, Notification, Workspace
 
 
 class MembershipInline(admin.TabularInline):
@@ -36,3 +36,16 @@ class InvitationAdmin(admin.ModelAdmin):
     search_fields = ["invitee", "workspace__name"]
     raw_id_fields = ["user", "invited_by"]
     readonly_fields = ["token_hash", "created_at", "responded_at"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["user", "workspace", "message", "created_at", "read_at"]
+    list_filter = ["read_at"]
+    search_fields = ["user__username", "message"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
