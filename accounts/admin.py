@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db import transaction
 
 from accounts import audit
-from accounts.models import AuditEvent, Invitation, Membership, Workspace
+from accounts.models import AuditEvent, Invitation, Membership, Notification, Workspace
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
@@ -95,4 +95,17 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["user", "workspace", "message", "created_at", "read_at"]
+    list_filter = ["read_at"]
+    search_fields = ["user__username", "message"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

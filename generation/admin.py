@@ -12,7 +12,7 @@ from campaigns.admin import WorkspaceCampaignFilter
 from core.admin_actions import Skip, report, tally_each
 from core.admin_display import short, utc_column
 from generation import services
-from generation.models import Clip, ReviewStatus
+from generation.models import Clip, ClipNote, ReviewStatus
 
 PROVENANCE_FIELDS = [
     "fingerprint", "timings", "device", "worker", "model_id", "weights_hash", "frames_hash", "versions",
@@ -107,3 +107,18 @@ class ClipAdmin(AuditedModelAdmin):
         tally = tally_each(queryset, services.cancel_clip)
         report(self, request, tally, "Cancelled {n} clip{s} (rendering ones stop at their next step)",
                hint="only queued or rendering clips can be cancelled")
+
+
+@admin.register(ClipNote)
+class ClipNoteAdmin(admin.ModelAdmin):
+    """A clip's review conversation, read-only: it is a record of what people said and decided."""
+
+    list_display = ["clip", "kind", "author", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["body", "author__username"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

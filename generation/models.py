@@ -152,3 +152,32 @@ class Clip(models.Model):
     @property
     def poster_url(self) -> str | None:
         return media_url(self, "poster")
+
+
+class NoteKind(models.TextChoices):
+    COMMENT = "comment", "Comment"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class ClipNoteQuerySet(WorkspaceScopedQuerySet):
+    workspace_path = "clip__campaign__workspace"
+
+
+class ClipNote(models.Model):
+    """The review conversation of a clip: comments, and each approval or rejection, in order."""
+
+    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+")
+    kind = models.CharField(max_length=16, choices=NoteKind.choices, default=NoteKind.COMMENT)
+    body = models.TextField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ClipNoteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on clip {self.clip_id}"

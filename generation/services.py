@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts import audit
 from campaigns.models import Campaign, PromptTemplate
+from generation import conversation
 from generation.models import Clip, ClipStatus, ReviewStatus
 from generation.rendering import validate_render_params as validate_render_params  # re-exported for the web side
 from generation.vocabulary import closed_vocabulary, warnings_for
@@ -159,6 +160,7 @@ def review_clip(clip: Clip, user, *, approve: bool) -> Clip:
         clip.save(update_fields=["review_status", "reviewed_by", "reviewed_at"])
         audit.record("approved" if approve else "rejected", clip, {"review_status": [before, clip.review_status]},
                      actor=user)
+        conversation.record_decision(clip, user, approve)
     return clip
 
 

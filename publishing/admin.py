@@ -13,7 +13,7 @@ from campaigns.admin import WorkspaceCampaignFilter
 from core.admin_actions import report, tally_each
 from core.admin_display import short, utc_column
 from publishing import services
-from publishing.models import Post, PostStatus, XAccount
+from publishing.models import Experiment, Post, PostStatus, XAccount
 
 
 @admin.register(XAccount)
@@ -81,3 +81,18 @@ class PostAdmin(AuditedModelAdmin):
                            invalid=lambda _post, error: f"blocked: {error.messages[0].rstrip('.')}")
         report(self, request, tally, "Put {n} failed post{s} back on the schedule, due now",
                hint="only a failed post can be retried")
+
+
+@admin.register(Experiment)
+class ExperimentAdmin(admin.ModelAdmin):
+    """Read-only: experiments start, fill and decide through the dashboard and the API (their services)."""
+
+    list_display = ["name", "campaign", "x_account", "status", "winner_variables", "confidence", "decided_at"]
+    list_filter = ["status"]
+    search_fields = ["name", "campaign__name"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -15,7 +15,8 @@ from dashboard.forms.campaigns import CampaignForm, PostingSlotForm
 from dashboard.insights import campaign_charts, with_counts
 from dashboard.onboarding import first_steps
 from dashboard.workspace import page, scoped, workspace_view
-from publishing.models import Post, PostStatus
+from publishing.best_time import heat_map
+from publishing.models import AccountStatus, Post, PostStatus, XAccount
 from publishing.services import archive_campaign
 
 
@@ -88,8 +89,21 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "totals": rollup["totals"],
             "posted_with_metrics": rollup["posts"],
             "charts": charts,
+            "best_hours": best_hours_for(campaign),
         },
     )
+
+
+def best_hours_for(campaign: Campaign, per_account: int = 3) -> list[tuple[XAccount, list]]:
+    """Each active account's best hours so far, in the campaign's time zone, to offer as posting slots."""
+    taken = set(campaign.posting_slots.values_list("weekday", "local_time__hour"))
+    offers = []
+    for account in XAccount.objects.filter(workspace_id=campaign.workspace_id, status=AccountStatus.ACTIVE):
+        best = [c for c in heat_map(account, campaign.timezone).best(per_account + len(taken))
+                if (c.weekday, c.hour) not in taken][:per_account]
+        if best:
+            offers.append((account, best))
+    return offers
 
 
 @workspace_view()
