@@ -11,6 +11,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from accounts import audit
 from accounts.models import ROLE_RANK, Membership, Notification, Role
 from core.urls import reverse_pk
 from generation.models import Clip, ClipNote, NoteKind
@@ -45,6 +46,7 @@ def who_to_tell(clip: Clip, author) -> list:
 @transaction.atomic
 def comment_on(clip: Clip, author, body: object) -> ClipNote:
     note = ClipNote.objects.create(clip=clip, author=author, kind=NoteKind.COMMENT, body=clean_comment(body))
+    audit.record("commented", note, {"body": [None, note.body]}, actor=author)
     recipients = who_to_tell(clip, author)
     url = reverse_pk("dashboard:clip", clip.pk)
     excerpt = note.body if len(note.body) <= 120 else note.body[:119] + "…"

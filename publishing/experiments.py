@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import audit
 from campaigns.models import PromptTemplate
 from generation.models import Clip
 from generation.services import create_clips
@@ -161,6 +162,7 @@ def start_experiment(template: PromptTemplate, account: XAccount, *, name: str =
     except IntegrityError as exc:
         raise ValidationError(f"“{template.name}” already has a running experiment: stop it or wait for its "
                               "winner.") from exc
+    audit.record("created", experiment, audit.created(experiment))
     log.info("experiment.started experiment=%s template=%s variants=%s", experiment.pk, template.pk, len(kinds))
     return experiment
 
@@ -245,6 +247,9 @@ def evaluate(experiment: Experiment, now: datetime | None = None, *, force: bool
         experiment.winner, experiment.winner_variables = clip, best.variables
         experiment.confidence, experiment.decided_at = best.probability_best, now
         experiment.save(update_fields=["status", "winner", "winner_variables", "confidence", "decided_at"])
+        audit.record("decided", experiment, {"status": [ExperimentStatus.RUNNING, ExperimentStatus.DECIDED],
+                                             "winner_variables": [{}, best.variables],
+                                             "confidence": [None, best.probability_best]})
     log.info("experiment.decided experiment=%s winner=%s confidence=%.3f", experiment.pk, best.key,
              experiment.confidence or 0.0)
     explore_neighbours(experiment)
@@ -275,10 +280,14 @@ def explore_neighbours(experiment: Experiment) -> int:
     return len(result.clips)
 
 
+@transaction.atomic
 def stop(experiment: Experiment) -> bool:
     """Stop without a winner; the experiment's scheduled posts stay (cancel them from the queue if unwanted)."""
-    return bool(Experiment.objects.filter(pk=experiment.pk, status=ExperimentStatus.RUNNING).update(
+    stopped = bool(Experiment.objects.filter(pk=experiment.pk, status=ExperimentStatus.RUNNING).update(
         status=ExperimentStatus.STOPPED))
+    if stopped:
+        audit.record("stopped", experiment, {"status": [ExperimentStatus.RUNNING, ExperimentStatus.STOPPED]})
+    return stopped
 
 
 def evaluate_running(now: datetime | None = None) -> int:

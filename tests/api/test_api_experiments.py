@@ -97,3 +97,16 @@ def test_another_workspaces_experiment_is_404_and_cannot_be_started_there(api_as
     mixed = client.post("/api/experiments/", {"prompt_template": mine.template.pk, "x_account": theirs.account.pk},
                         format="json")
     assert mixed.status_code == 400 and theirs.account.handle not in mixed.content.decode()
+
+
+def test_each_experiment_action_writes_one_audit_event(api_as, mine):
+    from accounts.models import AuditEvent
+
+    with_grid(mine)
+    client = api_as(Role.EDITOR)
+    body = start(client, mine).json()
+    started = AuditEvent.objects.filter(object_type="publishing.experiment")
+    assert [(e.action, e.object_id) for e in started] == [("created", str(body["id"]))]
+    client.post(f"/api/experiments/{body['id']}/stop/", {}, format="json")
+    client.post(f"/api/experiments/{body['id']}/stop/", {}, format="json")  # refused: no second event
+    assert sorted(started.values_list("action", flat=True)) == ["created", "stopped"]
