@@ -71,6 +71,8 @@ def test_a_worker_renders_an_x_ready_mp4_with_rising_progress(render_worker, med
     assert clip.timings["load_s"] == 0.0, "the pipeline should have been warm from worker start"
     assert clip.weights_hash and clip.model_id and clip.worker and clip.device.startswith("cpu")
     assert clip.versions["diffusers"]
+    assert (clip.performance["attention"], clip.performance["compile"], clip.performance["offload"]) == (
+        "sdpa", "off", "none")
 
 
 def test_the_same_seed_gives_the_same_frames(render_worker, media_root):
