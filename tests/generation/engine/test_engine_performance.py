@@ -287,3 +287,19 @@ def test_an_fp32_vae_is_refused_for_a_pipeline_that_decodes_in_the_denoisers_dty
 ) -> None:
     with pytest.raises(UnsupportedModel, match="set vae_fp32 to auto or off"):
         _render(animatediff_dir, with_performance(choose_device("cpu", "bf16"), vae_fp32="on"))
+
+
+def test_the_render_command_keeps_the_settings_when_the_device_is_overridden(
+    tmp_path: Path, animatediff_dir: Path, cpu
+) -> None:
+    import io
+
+    from generation.engine.cli import run
+
+    out, err = io.StringIO(), io.StringIO()
+    options = {"prompt": PROMPT, "model": "m", "frames": 8, "fps": 8, "steps": 1, "device": "cpu", "dtype": "fp32",
+               "output": str(tmp_path / "clip.mp4"), "no_progress": True}
+    code = run(options, registry=ModelRegistry({"m": animatediff_dir}),
+               device=with_performance(cpu, vae_tiling="on", layerwise_casting="fp8_e4m3"), stdout=out, stderr=err)
+    assert code == 0, err.getvalue()
+    assert "layerwise_casting fp8_e4m3" in out.getvalue() and "vae_tiling True" in out.getvalue()
