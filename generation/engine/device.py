@@ -51,7 +51,7 @@ def choose_device(
 ) -> DeviceChoice:
     """`auto` picks cuda, then mps, then cpu; dtype `auto` is bf16 on CUDA when supported (else fp16), fp16 on
     MPS and fp32 on CPU (half precision on CPU is slow and some kernels lack it). Settings override both.
-    `performance` (attention, compile, offload...) is applied when the pipeline is loaded: see performance.py."""
+    `performance` (attention, compile, offload...) is applied when the pipeline is loaded (tuning.py)."""
     device = (device or "auto").strip().lower()
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "mps" if _mps_available() else "cpu"
@@ -91,8 +91,6 @@ def place_pipeline(
 ) -> list[str]:
     """Move the pipeline to its device and enable what saves memory there; returns the savers enabled.
     Left unset, VAE tiling and slicing are on with CUDA only, and offload is the choice's `cpu_offload`."""
-    from generation.engine.performance import enable_offload
-
     savers: list[str] = []
     on_cuda = choice.kind == "cuda"
     vae = getattr(pipe, "vae", None)
@@ -113,3 +111,23 @@ def place_pipeline(
         return savers + enable_offload(pipe, offload, choice.device)
     pipe.to(choice.device)
     return savers
+
+
+def enable_offload(pipe: object, mode: str, device: str) -> list[str]:
+    """Install the offload hooks for `mode`, onloading to `device`; returns the savers enabled. Streams need CUDA."""
+    target = torch.device(device)
+    on_cuda = target.type == "cuda"
+    if mode == "none":
+        return []
+    if mode in ("model", "sequential"):
+        method = getattr(pipe, f"enable_{mode}_cpu_offload")
+        if on_cuda:
+            method(gpu_id=target.index or 0)
+        else:
+            method(device=device)
+        return [f"{mode}_cpu_offload"]
+    pipe.enable_group_offload(  # type: ignore[attr-defined]
+        onload_device=target, offload_device=torch.device("cpu"), offload_type="leaf_level",
+        use_stream=on_cuda, non_blocking=on_cuda,
+    )
+    return ["group_offload_streams" if on_cuda else "group_offload"]

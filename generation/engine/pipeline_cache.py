@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from generation.engine import performance
+from generation.engine import tuning
 from generation.engine.device import DeviceChoice
 from generation.engine.errors import ModelIncomplete, UnsupportedModel
 from generation.engine.registry import ModelInfo
@@ -32,7 +32,7 @@ class LoadedPipeline:
     savers: list[str] = field(default_factory=list)
     uses: int = 0
     prime_s: float | None = None  # the warm-up render's time, when one was run
-    performance: dict = field(default_factory=dict)  # the performance settings in effect (performance.py)
+    performance: dict = field(default_factory=dict)  # the performance settings in effect (tuning.py)
 
     @property
     def key(self) -> tuple:
@@ -58,7 +58,7 @@ def load_pipeline(info: ModelInfo, choice: DeviceChoice) -> LoadedPipeline:
     from diffusers import DiffusionPipeline
 
     started = time.perf_counter()
-    extra = performance.load_kwargs(info, choice)
+    extra = tuning.load_kwargs(info, choice)
     try:
         pipe = DiffusionPipeline.from_pretrained(
             str(info.path), local_files_only=True, **dict.fromkeys(info.null_components), **_dtype_kwarg(choice),
@@ -75,7 +75,7 @@ def load_pipeline(info: ModelInfo, choice: DeviceChoice) -> LoadedPipeline:
         ) from exc
     if callable(getattr(pipe, "set_progress_bar_config", None)):
         pipe.set_progress_bar_config(disable=True)
-    savers, in_effect = performance.prepare_pipeline(pipe, info, choice)
+    savers, in_effect = tuning.prepare_pipeline(pipe, info, choice)
     load_s = time.perf_counter() - started
     log.info(
         "engine.pipeline_loaded model=%s class=%s device=%s dtype=%s load_s=%.2f savers=%s",

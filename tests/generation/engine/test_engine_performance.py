@@ -24,16 +24,10 @@ from generation.engine import (
     choose_device,
     render,
 )
-from generation.engine.device import with_performance
-from generation.engine.performance import (
-    CHOICES,
-    compiled_blocks,
-    denoiser_of,
-    enable_offload,
-    load_kwargs,
-    set_attention,
-)
+from generation.engine.device import enable_offload, with_performance
+from generation.engine.performance import CHOICES
 from generation.engine.pipeline_cache import load_pipeline
+from generation.engine.tuning import compiled_blocks, denoiser_of, load_kwargs, set_attention
 
 PROMPT = "a red circle moving left on a black background"
 CUDA = torch.cuda.is_available()
