@@ -74,6 +74,13 @@ def load_kwargs(info: ModelInfo, choice: DeviceChoice) -> dict[str, Any]:
 def set_attention(denoiser: Any, setting: str) -> int:
     """Route the denoiser's attention through diffusers' dispatcher to the chosen backend; returns how many
     attention modules now use it (0: the denoiser's processors call SDPA themselves, without the dispatcher)."""
+    if not callable(getattr(denoiser, "set_attention_backend", None)):  # a diffusers older than its dispatcher
+        if setting != "sdpa":
+            raise UnsupportedModel(
+                f"Attention backend {setting!r} needs diffusers' attention dispatcher, which this diffusers lacks: "
+                "upgrade diffusers or use sdpa."
+            )
+        return 0
     from diffusers.models.attention import AttentionModuleMixin
     from diffusers.models.attention_processor import Attention
 

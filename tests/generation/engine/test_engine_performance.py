@@ -124,6 +124,13 @@ def test_a_backend_on_a_denoiser_without_the_dispatcher_is_refused(animatediff_d
         set_attention(denoiser, "flash")
 
 
+def test_a_diffusers_without_the_dispatcher_keeps_sdpa_and_refuses_other_backends() -> None:
+    older = torch.nn.Linear(2, 2)  # a module with no set_attention_backend, as in a diffusers older than the dispatcher
+    assert set_attention(older, "sdpa") == 0
+    with pytest.raises(UnsupportedModel, match="upgrade diffusers or use sdpa"):
+        set_attention(older, "sage")
+
+
 # --- torch.compile ----------------------------------------------------------------------------------------------
 
 
