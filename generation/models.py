@@ -95,6 +95,8 @@ class Clip(models.Model):
     # bit-for-bit repeatable under CPU contention, so the MP4 bytes cannot be).
     frames_hash = models.CharField(max_length=64, blank=True)
     versions = models.JSONField(default=dict, blank=True)
+    # The GPU performance settings in effect (attention backend, compile, offload, fp8/quantization, VAE savers).
+    performance = models.JSONField(default=dict, blank=True)
     # Prompt words the clip's model was never trained on (closed-vocabulary models only), found before rendering:
     # such a clip renders and may succeed, but does not show what those words say.
     out_of_vocabulary = models.JSONField(default=list, blank=True)

@@ -39,9 +39,19 @@ def registry(allow_paths: bool = False) -> engine.ModelRegistry:
     return engine.ModelRegistry(models, default="default", allow_paths=allow_paths)
 
 
+def performance_settings() -> engine.PerformanceSettings:
+    return engine.PerformanceSettings(
+        attention=settings.CLIPCAST_ATTENTION, compile=settings.CLIPCAST_COMPILE, offload=settings.CLIPCAST_OFFLOAD,
+        layerwise_casting=settings.CLIPCAST_LAYERWISE_CASTING, quantization=settings.CLIPCAST_QUANTIZATION,
+        vae_tiling=settings.CLIPCAST_VAE_TILING, vae_slicing=settings.CLIPCAST_VAE_SLICING,
+        vae_fp32=settings.CLIPCAST_VAE_FP32,
+    )
+
+
 @cache
 def device_choice() -> engine.DeviceChoice:
-    return engine.choose_device(settings.CLIPCAST_DEVICE, settings.CLIPCAST_DTYPE, settings.CLIPCAST_CPU_OFFLOAD)
+    return engine.choose_device(settings.CLIPCAST_DEVICE, settings.CLIPCAST_DTYPE, settings.CLIPCAST_CPU_OFFLOAD,
+                                performance_settings())
 
 
 def validate_render_params(params: dict) -> None:
@@ -174,6 +184,7 @@ def run_render(clip_id: int) -> str:
             duration_s=exported.video.duration_s, **names,
             timings=timings, device=f"{result.device} ({result.dtype})", model_id=result.model_id,
             weights_hash=result.weights_hash, frames_hash=result.frames_hash, versions=result.versions, error="",
+            performance=result.performance,
         )
         if not finished:
             raise _Lost

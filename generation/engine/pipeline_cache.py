@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from generation.engine.device import DeviceChoice, place_pipeline
+from generation.engine import tuning
+from generation.engine.device import DeviceChoice
 from generation.engine.errors import ModelIncomplete, UnsupportedModel
 from generation.engine.registry import ModelInfo
 
@@ -31,14 +32,16 @@ class LoadedPipeline:
     savers: list[str] = field(default_factory=list)
     uses: int = 0
     prime_s: float | None = None  # the warm-up render's time, when one was run
+    performance: dict = field(default_factory=dict)  # the performance settings in effect (tuning.py)
 
     @property
-    def key(self) -> tuple[str, str, str, bool]:
+    def key(self) -> tuple:
         return cache_key(self.info, self.choice)
 
 
-def cache_key(info: ModelInfo, choice: DeviceChoice) -> tuple[str, str, str, bool]:
-    return (str(info.path), choice.device, choice.dtype_name, choice.cpu_offload)
+def cache_key(info: ModelInfo, choice: DeviceChoice) -> tuple:
+    # The performance settings are part of the key: a compiled or quantized denoiser is another pipeline.
+    return (str(info.path), choice.device, choice.dtype_name, choice.cpu_offload, choice.performance)
 
 
 def _dtype_kwarg(choice: DeviceChoice) -> dict[str, torch.dtype]:
@@ -55,9 +58,11 @@ def load_pipeline(info: ModelInfo, choice: DeviceChoice) -> LoadedPipeline:
     from diffusers import DiffusionPipeline
 
     started = time.perf_counter()
+    extra = tuning.load_kwargs(info, choice)
     try:
         pipe = DiffusionPipeline.from_pretrained(
-            str(info.path), local_files_only=True, **dict.fromkeys(info.null_components), **_dtype_kwarg(choice)
+            str(info.path), local_files_only=True, **dict.fromkeys(info.null_components), **_dtype_kwarg(choice),
+            **extra,
         )
     except (OSError, ValueError, KeyError) as exc:
         raise ModelIncomplete(
@@ -70,13 +75,13 @@ def load_pipeline(info: ModelInfo, choice: DeviceChoice) -> LoadedPipeline:
         ) from exc
     if callable(getattr(pipe, "set_progress_bar_config", None)):
         pipe.set_progress_bar_config(disable=True)
-    savers = place_pipeline(pipe, choice)
+    savers, in_effect = tuning.prepare_pipeline(pipe, info, choice)
     load_s = time.perf_counter() - started
     log.info(
         "engine.pipeline_loaded model=%s class=%s device=%s dtype=%s load_s=%.2f savers=%s",
         info.key, type(pipe).__name__, choice.device, choice.dtype_name, load_s, ",".join(savers) or "-",
     )
-    return LoadedPipeline(pipe=pipe, info=info, choice=choice, load_s=load_s, savers=savers)
+    return LoadedPipeline(pipe=pipe, info=info, choice=choice, load_s=load_s, savers=savers, performance=in_effect)
 
 
 class PipelineCache:

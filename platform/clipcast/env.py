@@ -70,6 +70,17 @@ def env_float(name: str, default: float) -> float:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from exc
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...] | list[str]) -> str:
+    """One of a fixed set of words (case-insensitive); anything else fails naming the variable and the choices."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not allowed: use one of {', '.join(choices)}.")
+    return value
+
+
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
