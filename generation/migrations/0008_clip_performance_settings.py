@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0006_clip_out_of_vocabulary'),
+        ('generation', '0007_review_conversation'),
     ]
 
     operations = [
