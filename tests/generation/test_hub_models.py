@@ -1,0 +1,113 @@
+"""CLIPCAST_MODELS values that are hub ids: `manage.py fetch_model` fills the Hugging Face cache; clips and
+`manage.py render` read it offline; a missing model says exactly what to run, never with a traceback."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from generation import rendering
+from generation.engine import probe_video
+from generation.models import Clip, ClipStatus
+from tests.factories import CampaignFactory
+from tests.generation.hub_cache import put_in_hub_cache
+
+PROMPT = "a red circle moving left on a black background"
+RUN_FETCH = "Run: python manage.py fetch_model ltx"
+
+
+@pytest.fixture(scope="module")
+def tiny_ltx(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.generation.engine.conftest import build_ltx
+
+    return build_ltx(tmp_path_factory.mktemp("ltx"))
+
+
+@pytest.fixture
+def hub_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings) -> Path:
+    """An empty Hugging Face cache (HF_HUB_CACHE) and `ltx` configured as a hub id, with the hub offline."""
+    cache = tmp_path / "hub-cache"
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    settings.CLIPCAST_MODELS = {"ltx": "Lightricks/LTX-Video"}
+    return cache
+
+
+def fetch_model(*args: str) -> str:
+    out = io.StringIO()
+    call_command("fetch_model", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_fetching_without_network_fails_with_a_sentence(hub_cache: Path) -> None:
+    with pytest.raises(CommandError, match=r"^Cannot download Lightricks/LTX-Video: HF_HUB_OFFLINE is set.*"
+                                           r"machine with network access\.$"):
+        fetch_model("ltx")
+
+
+def test_fetching_a_model_already_in_the_cache_says_so_offline(hub_cache: Path, tiny_ltx: Path) -> None:
+    snapshot = put_in_hub_cache(tiny_ltx, hub_cache, "Lightricks/LTX-Video")
+    assert fetch_model("ltx").strip() == (
+        f"Model 'ltx' (Lightricks/LTX-Video) is already in the Hugging Face cache: {snapshot.resolve()}")
+    assert "is already in the Hugging Face cache" in fetch_model("Lightricks/LTX-Video")
+
+
+def test_fetching_a_local_folder_or_an_unknown_key_says_what_to_do(hub_cache: Path, settings, tiny_ltx) -> None:
+    settings.CLIPCAST_MODELS = {"mine": str(tiny_ltx)}
+    with pytest.raises(CommandError, match=r"Model 'mine' is the local folder .*nothing to download"):
+        fetch_model("mine")
+    with pytest.raises(CommandError, match=r"Unknown model 'ltx': use one of bundled, default, mine"):
+        fetch_model("ltx")
+
+
+def test_a_clip_of_a_model_not_fetched_is_refused_at_submission_naming_the_command(hub_cache: Path) -> None:
+    with pytest.raises(ValidationError) as refused:
+        rendering.validate_render_params({"model_key": "ltx", "frames": 9, "width": 32, "height": 32})
+    assert refused.value.messages[0].endswith(RUN_FETCH)
+
+
+@pytest.mark.django_db
+def test_a_worker_without_the_weights_fails_the_clip_naming_the_command(hub_cache: Path, media_root) -> None:
+    clip = Clip.objects.create(campaign=CampaignFactory(), prompt=PROMPT, seed=0,
+                               render_params={"model_key": "ltx", "frames": 9, "width": 32, "height": 32})
+    assert rendering.run_render(clip.pk) == ClipStatus.FAILED
+    clip.refresh_from_db()
+    assert "Lightricks/LTX-Video" in clip.error and "never download" in clip.error and clip.error.endswith(RUN_FETCH)
+
+
+@pytest.mark.django_db
+def test_a_worker_renders_a_hub_model_from_the_cache_and_keeps_the_frames_note(
+    hub_cache: Path, tiny_ltx: Path, media_root
+) -> None:
+    put_in_hub_cache(tiny_ltx, hub_cache, "Lightricks/LTX-Video")
+    params = {"model_key": "ltx", "frames": 8, "fps": 8, "width": 32, "height": 32, "steps": 1,
+              "output_width": 64, "output_height": 64}
+    clip = Clip.objects.create(campaign=CampaignFactory(), prompt=PROMPT, seed=0, render_params=params)
+    assert rendering.run_render(clip.pk) == ClipStatus.SUCCEEDED
+    clip.refresh_from_db()
+    assert clip.model_id.startswith("Lightricks/LTX-Video@sha256:")
+    assert probe_video(media_root / clip.video.name).frames == 9
+    assert clip.frames_note["frames_requested"] == 8 and clip.frames_note["frames_rendered"] == 9
+    assert clip.frames_note["notes"][0].startswith("8 frames were asked for")
+
+
+def test_the_render_command_renders_a_hub_model_from_the_cache(hub_cache: Path, tiny_ltx: Path, tmp_path) -> None:
+    put_in_hub_cache(tiny_ltx, hub_cache, "Lightricks/LTX-Video")
+    out = io.StringIO()
+    call_command("render", PROMPT, "--model", "ltx", "--frames", "9", "--fps", "8", "--size", "32x32", "--steps", "1",
+                 "--output", str(tmp_path / "ltx.mp4"), "--no-progress", "--device", "cpu", stdout=out)
+    assert probe_video(tmp_path / "ltx.mp4").frames == 9
+
+
+def test_a_worker_whose_default_model_is_not_fetched_starts_and_logs_the_command(
+    hub_cache: Path, settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings.CLIPCAST_MODEL_PATH = "Lightricks/LTX-Video"
+    rendering.warm_worker()
+    assert caplog.messages[-1].startswith("render.worker_not_warm reason=Model 'default' (Lightricks/LTX-Video)")
+    assert caplog.messages[-1].endswith("Run: python manage.py fetch_model default")
