@@ -1,5 +1,6 @@
-"""Every stock text-to-video family through the whole service: a campaign set to the family in the dashboard, a
-3-second batch generated from the dashboard, rendered by a real render worker, and the clip's frame note shown."""
+"""Every stock text-to-video family through the whole service: `manage.py render`, and a campaign set to the family
+in the dashboard, a 3-second batch generated from the dashboard, rendered by a real render worker, and the clip's
+frame note shown."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from pathlib import Path
 
 import av
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from campaigns.models import Campaign, PromptTemplate
+from generation.engine import probe_video
 from generation.models import Clip, ClipStatus
 from tests.generation.engine.conftest import (
     build_animatediff,
@@ -83,3 +86,19 @@ def test_the_dashboard_renders_a_three_second_clip_with_every_family(
     page = editor.get(reverse("dashboard:clip", args=[clip.pk])).content.decode()
     assert f"{rendered} rendered" in page and all(note in page for note in clip.frames_note["notes"])
     assert editor.get(f"/api/clips/{clip.pk}/").json()["frames_note"] == clip.frames_note
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", list(BUILDERS))
+def test_manage_py_render_writes_a_playable_mp4_with_every_family(
+    family: str, tiny_family_dirs: dict[str, Path], settings, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    settings.CLIPCAST_MODELS = {key: str(folder) for key, folder in tiny_family_dirs.items()}
+    call_command("render", "a red circle moving left on a black background", "--model", family, "--frames", "8",
+                 "--fps", "8", "--size", "64x64", "--steps", "2", "--output", str(tmp_path / "clip.mp4"),
+                 "--no-progress")
+    video = probe_video(tmp_path / "clip.mp4")
+    rendered = 8 if RENDERED[family] == 24 else 9
+    assert (video.codec, video.pix_fmt, video.frames, video.fps, video.width, video.height) == (
+        "h264", "yuv420p", rendered, 8.0, 64, 64)
+    assert ("Note: 8 frames were asked for" in capsys.readouterr().out) == (rendered != 8)
