@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import io
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from generation.engine import probe_video
 from generation.models import Clip, ClipStatus
 from tests.factories import CampaignFactory
 from tests.generation.hub_cache import put_in_hub_cache
+from tests.test_readme_commands import ROOT, bare_env
 
 PROMPT = "a red circle moving left on a black background"
 RUN_FETCH = "Run: python manage.py fetch_model ltx"
@@ -111,3 +114,34 @@ def test_a_worker_whose_default_model_is_not_fetched_starts_and_logs_the_command
     rendering.warm_worker()
     assert caplog.messages[-1].startswith("render.worker_not_warm reason=Model 'default' (Lightricks/LTX-Video)")
     assert caplog.messages[-1].endswith("Run: python manage.py fetch_model default")
+
+
+def readme_fetch_commands() -> str:
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("A model may be named by its Hugging Face hub id"):]
+    return re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cached", [True, False])
+def test_the_readmes_fetch_commands_work_as_typed_offline(cached: bool, tmp_path: Path, tiny_ltx: Path) -> None:
+    # As a user types them in a fresh checkout: with the model in the cache they say so; without it, and with no
+    # network, they fail with one sentence (manage.py's CommandError line), never a traceback.
+    commands = readme_fetch_commands()
+    assert "CLIPCAST_MODELS=ltx=Lightricks/LTX-Video" in commands and "manage.py fetch_model ltx" in commands
+    cache = tmp_path / "hub-cache"
+    if cached:
+        put_in_hub_cache(tiny_ltx, cache, "Lightricks/LTX-Video")
+    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
+    (tmp_path / "manage.py").symlink_to(ROOT / "manage.py")
+    env = {**bare_env(tmp_path), "HF_HUB_CACHE": str(cache), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run(["bash", "-c", "set -e\n" + commands], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=300)
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output
+    if cached:
+        assert result.returncode == 0, output[-3000:]
+        assert "Model 'ltx' (Lightricks/LTX-Video) is already in the Hugging Face cache" in result.stdout
+    else:
+        assert result.returncode != 0
+        assert "CommandError: Cannot download Lightricks/LTX-Video: HF_HUB_OFFLINE is set" in result.stderr, output

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from generation import rendering
 from generation.engine import EngineError
-from generation.engine.hub import FetchFailed, HubModel, cached_snapshot, fetch, hub_cache_dir
+from generation.engine.hub import FetchFailed, HubModel, cached_snapshot, fetch, hub_cache_dir, offline
 
 
 class Command(BaseCommand):
@@ -38,7 +38,8 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(f"Model {name!r} ({source}) is already in the Hugging Face cache: {info.path}")
                 return
-        self.stdout.write(f"Downloading {source} into {hub_cache_dir()} ...")
+        if not offline():
+            self.stdout.write(f"Downloading {source} into {hub_cache_dir()} ...")
         try:
             fetch(source)
             info = registry.resolve(name)
