@@ -69,8 +69,11 @@ def cached_snapshot(model: HubModel, cache_dir: Path | None = None) -> Path | No
     from huggingface_hub.errors import LocalEntryNotFoundError
 
     try:
+        # Only model_index.json: the hub client would call a snapshot incomplete for lacking files `fetch` leaves
+        # on the hub on purpose (root checkpoints); the registry checks each component itself.
         folder = snapshot_download(
-            model.repo_id, revision=model.revision, cache_dir=cache_dir or hub_cache_dir(), local_files_only=True
+            model.repo_id, revision=model.revision, cache_dir=cache_dir or hub_cache_dir(), local_files_only=True,
+            allow_patterns=["model_index.json"],
         )
     except (LocalEntryNotFoundError, OSError, ValueError):
         return None

@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import io
+import os
 import re
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,11 +16,12 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from generation import rendering
+from generation import engine, rendering
 from generation.engine import probe_video
 from generation.models import Clip, ClipStatus
 from tests.factories import CampaignFactory
 from tests.generation.hub_cache import put_in_hub_cache
+from tests.generation.hub_server import HubServer
 from tests.test_readme_commands import ROOT, bare_env
 
 PROMPT = "a red circle moving left on a black background"
@@ -145,3 +149,48 @@ def test_the_readmes_fetch_commands_work_as_typed_offline(cached: bool, tmp_path
     else:
         assert result.returncode != 0
         assert "CommandError: Cannot download Lightricks/LTX-Video: HF_HUB_OFFLINE is set" in result.stderr, output
+
+
+def run_fetch_model(model: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "manage.py", "fetch_model", model], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "DEBUG": "1", **env})
+
+
+@pytest.mark.slow
+def test_fetch_model_downloads_what_the_pipeline_loads_and_workers_then_render_it_offline(
+    tiny_ltx: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings
+) -> None:
+    # Given a hub repository laid out like Lightricks/LTX-Video: diffusers folders, plus a root checkpoint and an
+    # fp16 variant that a pipeline never loads
+    repo = tmp_path / "repo"
+    shutil.copytree(tiny_ltx, repo)
+    (repo / "ltx-video-2b-v0.9.safetensors").write_bytes(b"\0" * 4096)
+    shutil.copy(repo / "transformer" / "diffusion_pytorch_model.safetensors",
+                repo / "transformer" / "diffusion_pytorch_model.fp16.safetensors")
+    cache = tmp_path / "hub-cache"
+    env = {"HF_ENDPOINT": "", "HF_HUB_OFFLINE": "0", "HF_HUB_CACHE": str(cache),
+           "CLIPCAST_MODELS": "ltx=Lightricks/LTX-Video,gone=Nobody/Nothing"}
+    with HubServer({"Lightricks/LTX-Video": repo}) as hub:
+        env["HF_ENDPOINT"] = hub.url
+        # When the operator fetches it
+        fetched = run_fetch_model("ltx", env)
+        assert fetched.returncode == 0, fetched.stderr[-3000:]
+        assert "Model 'ltx' (Lightricks/LTX-Video) is ready" in fetched.stdout
+        # Then only what the pipeline loads came over, and a second run downloads nothing
+        assert set(hub.served) == {"model_index.json", *(
+            str(p.relative_to(tiny_ltx)) for p in tiny_ltx.rglob("*") if p.is_file() and p.name != "clipcast.json")}
+        assert max(hub.served.values()) == 1
+        again = run_fetch_model("ltx", env)
+        assert "is already in the Hugging Face cache" in again.stdout and max(hub.served.values()) == 1
+        missing = run_fetch_model("gone", env)
+        assert missing.returncode == 1 and "Traceback" not in missing.stderr
+        assert "Nobody/Nothing does not exist on the Hugging Face hub (or is private)" in missing.stderr
+
+    # And a worker with no network renders it from the cache
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    settings.CLIPCAST_MODELS = {"ltx": "Lightricks/LTX-Video"}
+    request = engine.RenderRequest(prompt=PROMPT, seed=0, num_frames=9, fps=8, width=32, height=32, steps=1,
+                                   model="ltx")
+    result = engine.render(request, registry=rendering.registry(), device=engine.choose_device("cpu", "fp32"),
+                           cache=engine.PipelineCache(capacity=1))
+    assert result.frames.shape == (9, 32, 32, 3) and result.model_id.startswith("Lightricks/LTX-Video@")
