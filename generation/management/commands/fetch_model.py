@@ -3,6 +3,8 @@ ltx=Lightricks/LTX-Video`) into the hub cache, once per machine, so render worke
 
 from __future__ import annotations
 
+import logging
+
 from django.core.management.base import BaseCommand, CommandError
 
 from generation import rendering
@@ -20,6 +22,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, model: str, **options) -> None:
+        for name in ("httpx", "httpx2", "httpcore"):  # one INFO line per request would bury the progress bars
+            logging.getLogger(name).setLevel(logging.WARNING)
         registry = rendering.registry(allow_paths=True)
         try:
             name, source = registry.source_for(model)
