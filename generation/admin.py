@@ -16,7 +16,7 @@ from generation.models import Clip, ClipNote, ReviewStatus
 
 PROVENANCE_FIELDS = [
     "fingerprint", "timings", "device", "worker", "model_id", "weights_hash", "frames_hash", "versions",
-    "performance", "out_of_vocabulary",
+    "performance", "out_of_vocabulary", "frames_note",
     "created_at", "started_at", "heartbeat_at", "finished_at", "attempts",
 ]
 STATE_FIELDS = ["status", "progress", "stage", "error", "cancel_requested", "review_status", "reviewed_by",

@@ -100,6 +100,9 @@ class Clip(models.Model):
     # Prompt words the clip's model was never trained on (closed-vocabulary models only), found before rendering:
     # such a clip renders and may succeed, but does not show what those words say.
     out_of_vocabulary = models.JSONField(default=list, blank=True)
+    # What the model made of the asked-for length: {"frames_requested", "frames_rendered", "notes"}. Families
+    # with a temporal VAE render only 4k+1 (or 8k+1) frames, so 24 asked for becomes 25, said in `notes`.
+    frames_note = models.JSONField(default=dict, blank=True)
 
     review_status = models.CharField(max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.PENDING)
     reviewed_by = models.ForeignKey(

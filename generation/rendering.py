@@ -48,6 +48,11 @@ def performance_settings() -> engine.PerformanceSettings:
     )
 
 
+def model_keys() -> list[str]:
+    """The keys a campaign may pick: `default`, `bundled`, then those of CLIPCAST_MODELS."""
+    return ["default", "bundled", *sorted(k for k in settings.CLIPCAST_MODELS if k not in {"default", "bundled"})]
+
+
 @cache
 def device_choice() -> engine.DeviceChoice:
     return engine.choose_device(settings.CLIPCAST_DEVICE, settings.CLIPCAST_DTYPE, settings.CLIPCAST_CPU_OFFLOAD,
@@ -76,7 +81,13 @@ def warm_worker() -> None:
     """Load the default pipeline once per worker process so the first render pays no load."""
     configure_threads()
     started = time.perf_counter()
-    engine.warm(None, registry=registry(), device=device_choice())
+    try:
+        engine.warm(None, registry=registry(), device=device_choice())
+    except engine.EngineError as exc:
+        # Weights not fetched yet (or a broken folder): the worker stays up, and each clip of this model fails
+        # with the same sentence saying what to run, instead of the process dying and respawning in a loop.
+        log.error("render.worker_not_warm reason=%s", exc)
+        return
     log.info("render.worker_warm load_s=%.2f", time.perf_counter() - started)
 
 
@@ -185,6 +196,7 @@ def run_render(clip_id: int) -> str:
             timings=timings, device=f"{result.device} ({result.dtype})", model_id=result.model_id,
             weights_hash=result.weights_hash, frames_hash=result.frames_hash, versions=result.versions, error="",
             performance=result.performance,
+            frames_note=frames_note(result),
         )
         if not finished:
             raise _Lost
@@ -201,6 +213,16 @@ def run_render(clip_id: int) -> str:
         return _fail(progress, "This clip's settings cannot be rendered: " + " ".join(exc.problems))
     except engine.EngineError as exc:
         return _fail(progress, str(exc))
+
+
+def frames_note(result: engine.RenderResult) -> dict:
+    """The frame counts of the render's provenance: asked for, rendered, and the sentence when they differ."""
+    requested = result.request.frames_requested
+    return {
+        "frames_requested": requested if requested is not None else result.request.num_frames,
+        "frames_rendered": int(result.frames.shape[0]),
+        "notes": list(result.notes),
+    }
 
 
 def _fail(progress: _Progress, message: str) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from generation.engine.errors import ModelIncomplete, ModelNotFound, UnsupportedModel
+from generation.engine.hub import HubModel, cached_snapshot, hub_cache_dir
 from generation.engine.vocabulary import Vocabulary, parse_vocabulary
 
 BUNDLED_KEY = "bundled"
@@ -42,6 +43,8 @@ RESERVED_CALL_ARGS = {
     "return_dict", "latents", "prompt_embeds", "negative_prompt_embeds", "num_videos_per_prompt",
 }
 TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "spiece.model", "tokenizer_config.json")
+# What an operator runs to put a hub model into the cache; `{key}` is the model's key (or its hub id).
+FETCH_COMMAND = "python manage.py fetch_model {key}"
 
 
 @dataclass(frozen=True)
@@ -97,37 +100,59 @@ class ModelInfo:
 
 
 class ModelRegistry:
-    """Maps model keys to folders. `bundled` is always known; the glue passes the rest from settings.
+    """Maps model keys to folders, or to hub ids read from the Hugging Face cache (never downloaded here).
+    `bundled` is always known; the glue passes the rest from settings.
 
-    `allow_paths` lets a key be a folder path (the CLI and `CLIPCAST_MODEL_PATH`); keep it off for keys that
-    come from web users, so they cannot probe the worker's filesystem.
+    `allow_paths` lets a key be a folder path or a hub id (the CLI and `CLIPCAST_MODEL_PATH`); keep it off for
+    keys that come from web users, so they cannot probe the worker's filesystem.
     """
 
     def __init__(
         self, models: Mapping[str, str | os.PathLike[str]] | None = None, *, default: str = BUNDLED_KEY,
-        allow_paths: bool = True,
+        allow_paths: bool = True, fetch_command: str = FETCH_COMMAND,
     ) -> None:
-        self.models: dict[str, Path] = {BUNDLED_KEY: BUNDLED_PATH}
-        self.models.update({k: Path(v).expanduser() for k, v in (models or {}).items()})
+        self.models: dict[str, Path | HubModel] = {BUNDLED_KEY: BUNDLED_PATH}
+        self.models.update({k: _source(v) for k, v in (models or {}).items()})
         if default not in self.models:
             raise ModelNotFound(f"The default model key {default!r} is not configured: use one of {self._known()}.")
         self.default = default
         self.allow_paths = allow_paths
+        self.fetch_command = fetch_command
 
     def _known(self) -> str:
         return ", ".join(sorted(self.models))
 
-    def path_for(self, key: str | None) -> tuple[str, Path]:
+    def source_for(self, key: str | None) -> tuple[str, Path | HubModel]:
+        """The key and what it names: a folder, or a hub model (which may not be in the cache yet)."""
         key = (key or "").strip() or self.default
         if key in self.models:
             return key, self.models[key]
         if self.allow_paths and _looks_like_path(key):
-            return key, Path(key).expanduser()
+            return key, _source(key)
         raise ModelNotFound(f"Unknown model {key!r}: use one of {self._known()}.")
 
+    def path_for(self, key: str | None) -> tuple[str, Path]:
+        name, source = self.source_for(key)
+        if not isinstance(source, HubModel):
+            return name, source
+        folder = cached_snapshot(source)
+        if folder is None:
+            raise ModelNotFound(
+                f"Model {name!r} ({source}) is not in this machine's Hugging Face cache ({hub_cache_dir()}), and "
+                f"workers never download at render time. Run: {self.fetch_command.format(key=name)}"
+            )
+        return name, folder
+
     def resolve(self, key: str | None = None) -> ModelInfo:
-        name, path = self.path_for(key)
-        return inspect_model(path, key=name)
+        name, source = self.source_for(key)
+        if not isinstance(source, HubModel):
+            return inspect_model(source, key=name)
+        path = self.path_for(name)[1]
+        try:
+            return inspect_model(path, key=name, default_name=source.repo_id)
+        except ModelIncomplete as exc:
+            raise ModelIncomplete(f"{exc} Its download may have been cut short. "
+                                  f"Run: {self.fetch_command.format(key=name)}") from exc
 
     def vocabulary(self, key: str | None = None) -> tuple[str, Vocabulary | None]:
         """The model's name and closed vocabulary (None: open), from clipcast.json alone: cheap enough to ask on
@@ -143,7 +168,19 @@ def _looks_like_path(key: str) -> bool:
     return os.sep in key or "/" in key or key.startswith(("~", "."))
 
 
-def inspect_model(path: str | os.PathLike[str], key: str | None = None) -> ModelInfo:
+def _source(value: str | os.PathLike[str]) -> Path | HubModel:
+    """`Org/Name` (or `Org/Name@revision`) is a hub id unless such a folder exists here; anything else is a
+    folder. Write a relative folder as `./models/ltx` to make it unmistakable."""
+    text = os.fspath(value)
+    hub = HubModel.parse(text) if isinstance(value, str) and not text.startswith((".", "~")) else None
+    if hub is not None and not Path(text).is_dir():
+        return hub
+    return Path(text).expanduser()
+
+
+def inspect_model(
+    path: str | os.PathLike[str], key: str | None = None, default_name: str | None = None
+) -> ModelInfo:
     """Check a diffusers folder is complete and read its render limits and defaults. Opens configs only."""
     folder = Path(path).expanduser()
     label = key or str(folder)
@@ -175,7 +212,7 @@ def inspect_model(path: str | os.PathLike[str], key: str | None = None) -> Model
         key=label,
         path=folder.resolve(),
         pipeline_class=pipeline_class,
-        name=str(override.get("name") or folder.resolve().name),
+        name=str(override.get("name") or default_name or folder.resolve().name),
         defaults=defaults,
         size_factor=int(override.get("size_factor", size_factor)),
         frame_step=int(override.get("frame_step", frame_step)),

@@ -16,6 +16,7 @@ from clipcast.env import (
     env_float,
     env_int,
     env_list,
+    env_models,
     env_networks,
     env_secret,
     env_str,
@@ -197,8 +198,8 @@ X_MADE_WITH_AI = env_bool("X_MADE_WITH_AI", True)
 
 # Rendering.
 CLIPCAST_MODEL_PATH = env_str("CLIPCAST_MODEL_PATH", "")
-# Extra model keys a campaign may pick: "key=/path/to/diffusers/folder,other=/path".
-CLIPCAST_MODELS = dict(item.split("=", 1) for item in env_list("CLIPCAST_MODELS", []) if "=" in item)
+# Extra model keys a campaign may pick: "key=/path/to/diffusers/folder,other=Org/Name" (a Hugging Face hub id).
+CLIPCAST_MODELS = env_models("CLIPCAST_MODELS")
 CLIPCAST_DEVICE = env_str("CLIPCAST_DEVICE", "auto")
 CLIPCAST_DTYPE = env_str("CLIPCAST_DTYPE", "auto")
 CLIPCAST_CPU_OFFLOAD = env_bool("CLIPCAST_CPU_OFFLOAD", False)
