@@ -17,6 +17,7 @@ import torch
 
 from generation.engine.device import DeviceChoice, place_pipeline
 from generation.engine.errors import ModelIncomplete, UnsupportedModel
+from generation.engine.hotshot_xl import NATIVE_FAMILIES
 from generation.engine.registry import ModelInfo
 
 log = logging.getLogger(__name__)
@@ -55,10 +56,14 @@ def load_pipeline(info: ModelInfo, choice: DeviceChoice) -> LoadedPipeline:
     from diffusers import DiffusionPipeline
 
     started = time.perf_counter()
+    native = NATIVE_FAMILIES.get(info.pipeline_class)
     try:
-        pipe = DiffusionPipeline.from_pretrained(
-            str(info.path), local_files_only=True, **dict.fromkeys(info.null_components), **_dtype_kwarg(choice)
-        )
+        if native is not None:  # a family stock diffusers lacks (Hotshot-XL): Clipcast's own loader
+            pipe = native.load(info.path, choice.dtype)
+        else:
+            pipe = DiffusionPipeline.from_pretrained(
+                str(info.path), local_files_only=True, **dict.fromkeys(info.null_components), **_dtype_kwarg(choice)
+            )
     except (OSError, ValueError, KeyError) as exc:
         raise ModelIncomplete(
             f"Model {info.key!r} at {info.path} could not be loaded: {exc}. Re-save it with save_pretrained."

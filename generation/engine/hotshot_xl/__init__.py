@@ -1,0 +1,46 @@
+"""Hotshot-XL, run natively: its original folder loads into Clipcast's own UNet (SDXL spatial layers + Hotshot-XL
+temporal layers) and pipeline, without conversion. See docs/HOTSHOT_XL.md for why it is not converted to
+diffusers' AnimateDiff-SDXL classes.
+
+Imports torch and diffusers lazily (the registry asks `NATIVE_FAMILIES` on every folder it inspects).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class NativeFamily:
+    """A pipeline class stock diffusers lacks and Clipcast implements: how to load it, and its render defaults."""
+
+    pipeline_class: str
+    max_frames: int
+    fps: int
+    route: str  # one sentence for the user: which code path loads this folder
+
+    def pipeline_type(self) -> type:
+        from generation.engine.hotshot_xl.pipeline import HotshotXLPipeline
+
+        return HotshotXLPipeline
+
+    def load(self, folder: str | Path, dtype: Any) -> Any:
+        from generation.engine.hotshot_xl.loading import load_hotshot_xl
+
+        return load_hotshot_xl(folder, dtype)
+
+
+HOTSHOT_XL = NativeFamily(
+    pipeline_class="HotshotXLPipeline",
+    max_frames=24,  # the frame-position table saved with the weights has 24 rows
+    fps=8,
+    route=(
+        "Hotshot-XL folder: Clipcast loads it natively from the original folder (its own Hotshot-XL UNet and "
+        "pipeline in generation/engine/hotshot_xl), no conversion and no hotshot_xl package needed."
+    ),
+)
+NATIVE_FAMILIES = {HOTSHOT_XL.pipeline_class: HOTSHOT_XL}
+
+__all__ = ["HOTSHOT_XL", "NATIVE_FAMILIES", "NativeFamily"]
