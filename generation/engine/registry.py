@@ -161,6 +161,8 @@ def inspect_model(path: str | os.PathLike[str], key: str | None = None) -> Model
     index = _read_json(index_file, label)
     pipeline_class = str(index.get("_class_name", ""))
     components = _check_components(folder, index, label)
+    if pipeline_class in NATIVE_FAMILIES:
+        NATIVE_FAMILIES[pipeline_class].check(folder)
     configs = {name: _component_config(folder / name) for name in components}
     defaults = _defaults(folder, pipeline_class, configs, label)
     size_factor, frame_step = _factors(configs)

@@ -26,6 +26,13 @@ class NativeFamily:
 
         return HotshotXLPipeline
 
+    def check(self, folder: str | Path) -> None:
+        """Refuse, from configs alone, a folder whose UNet config this code does not implement (UnsupportedModel)."""
+        from generation.engine.hotshot_xl.loading import read_unet_config
+
+        if (Path(folder) / "unet" / "config.json").is_file():
+            read_unet_config(Path(folder) / "unet")
+
     def load(self, folder: str | Path, dtype: Any) -> Any:
         from generation.engine.hotshot_xl.loading import load_hotshot_xl
 

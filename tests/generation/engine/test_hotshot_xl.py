@@ -66,13 +66,14 @@ def test_a_missing_or_extra_tensor_is_refused_by_name(copy_of_hotshot: Path) -> 
     assert "1 not used (mid_block.temporal_attentions.0.proj_in.weight)" in message
 
 
-def test_a_unet_config_this_code_does_not_implement_is_refused_by_key(copy_of_hotshot: Path) -> None:
+def test_a_unet_config_this_code_does_not_implement_is_refused_by_key_before_any_weights(copy_of_hotshot: Path) -> None:
     config_path = copy_of_hotshot / "unet" / "config.json"
     config = json.loads(config_path.read_text())
     config["resnet_time_scale_shift"] = "scale_shift"
     config_path.write_text(json.dumps(config))
-    with pytest.raises(UnsupportedModel, match=r"resnet_time_scale_shift='scale_shift' \(supported: 'default'\)"):
-        load_unet(copy_of_hotshot / "unet")
+    for attempt in (lambda: load_unet(copy_of_hotshot / "unet"), lambda: inspect_model(copy_of_hotshot)):
+        with pytest.raises(UnsupportedModel, match=r"resnet_time_scale_shift='scale_shift' \(supported: 'default'\)"):
+            attempt()
 
 
 # --- the reference: Hotshot-XL's TransformerTemporal written out from the published architecture, in float64 ----
