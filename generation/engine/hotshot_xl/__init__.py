@@ -19,7 +19,14 @@ class NativeFamily:
     pipeline_class: str
     max_frames: int
     fps: int
-    route: str  # one sentence for the user: which code path loads this folder
+    sizes: tuple[tuple[int, int], ...]  # (width, height) the model was trained at; the first is the default
+    loader: str  # which code loads the folder, for the user
+
+    @property
+    def route(self) -> str:
+        """What the user is told about this folder: which path it takes, and the sizes it was trained for."""
+        sizes = ", ".join(f"{w}x{h}" for w, h in self.sizes)
+        return f"{self.loader} Trained for {self.fps} fps clips at {sizes} (width x height)."
 
     def pipeline_type(self) -> type:
         from generation.engine.hotshot_xl.pipeline import HotshotXLPipeline
@@ -43,7 +50,9 @@ HOTSHOT_XL = NativeFamily(
     pipeline_class="HotshotXLPipeline",
     max_frames=24,  # the frame-position table saved with the weights has 24 rows
     fps=8,
-    route=(
+    # Hotshot-XL's aspect-ratio buckets around 512x512 (its README, "Supported Aspect Ratios").
+    sizes=((512, 512), (320, 768), (384, 672), (416, 608), (608, 416), (672, 384), (768, 320)),
+    loader=(
         "Hotshot-XL folder: Clipcast loads it natively from the original folder (its own Hotshot-XL UNet and "
         "pipeline in generation/engine/hotshot_xl), no conversion and no hotshot_xl package needed."
     ),

@@ -2,7 +2,7 @@
 diffusers scheduler the folder names (Hotshot-XL's authors recommend Euler-Ancestral), frames decoded one by one.
 
 Defaults are Hotshot-XL's native clip: 8 frames (1 second at 8 fps) at 512x512; it was trained on the sizes in
-`TRAINED_SIZES` (aspect-ratio buckets around 512x512).
+`HOTSHOT_XL.sizes` (aspect-ratio buckets around 512x512).
 """
 
 from __future__ import annotations
@@ -20,9 +20,7 @@ from diffusers.utils.torch_utils import randn_tensor
 
 from generation.engine.hotshot_xl.unet import HotshotXLUNet
 
-NATIVE_FRAMES, NATIVE_FPS, NATIVE_SIZE = 8, 8, 512
-# (width, height) of the aspect-ratio buckets Hotshot-XL was trained on (its README, "Supported Aspect Ratios").
-TRAINED_SIZES = ((320, 768), (384, 672), (416, 608), (512, 512), (608, 416), (672, 384), (768, 320))
+NATIVE_FRAMES, NATIVE_SIZE = 8, 512
 
 
 @dataclass

@@ -153,6 +153,7 @@ def test_the_registry_takes_a_hotshot_folder_with_its_native_clip_as_defaults(ho
     assert ((d.width, d.height), d.num_frames, d.fps, d.max_frames) == ((512, 512), 8, 8, 24)
     assert (d.num_inference_steps, d.guidance_scale) == (30, 5.0)
     assert info.route and "natively" in info.route and "no conversion" in info.route
+    assert "8 fps clips at 512x512, 320x768, 384x672, 416x608, 608x416, 672x384, 768x320" in info.route
 
 
 def test_a_hotshot_folder_may_set_micro_conditioning_in_clipcast_json(copy_of_hotshot: Path) -> None:
