@@ -185,3 +185,74 @@ def test_the_engine_renders_a_seeded_clip_from_the_original_folder(hotshot_dir: 
     assert first.pipeline_class == "HotshotXLPipeline" and first.steps_done == 2 and again.warm
     assert first.frames_hash == again.frames_hash != other.frames_hash
     assert first.frames.std() > 0
+
+
+def _call_order(unet, frames: int) -> list[str]:
+    """Names of the block-level modules (resnets.N, attentions.N, temporal_attentions.N, samplers) in call order."""
+    kinds = ("resnets", "attentions", "temporal_attentions", "downsamplers", "upsamplers")
+
+    def is_block_part(name: str) -> bool:
+        parts = name.split(".")
+        in_block = len(parts) == 4 and parts[0] in ("down_blocks", "up_blocks") and parts[2] in kinds
+        return in_block or (len(parts) == 3 and parts[0] == "mid_block" and parts[1] in kinds)
+
+    order: list[str] = []
+    handles = [
+        module.register_forward_hook(lambda *_, name=name: order.append(name))
+        for name, module in unet.named_modules() if is_block_part(name)
+    ]
+    config = unet.config
+    try:
+        with torch.no_grad():
+            unet(torch.randn(1, 4, frames, 8, 8), 999, torch.randn(1, 7, config.cross_attention_dim),
+                 torch.randn(1, 32), torch.tensor([[64.0, 64, 0, 0, 64, 64]]), temporal=frames > 1)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return order
+
+
+def test_temporal_layers_follow_each_spatial_step_of_the_down_and_up_blocks_only(unet) -> None:
+    # Hotshot-XL's unet_blocks.py: resnet, then spatial attention (cross-attention blocks), then temporal; none in
+    # the mid block.
+    order = _call_order(unet, frames=4)
+
+    def block(prefix: str) -> list[str]:
+        return [name[len(prefix):] for name in order if name.startswith(prefix)]
+
+    assert block("down_blocks.0.") == ["resnets.0", "temporal_attentions.0", "resnets.1", "temporal_attentions.1",
+                                       "downsamplers.0"]
+    assert block("down_blocks.1.") == ["resnets.0", "attentions.0", "temporal_attentions.0", "resnets.1",
+                                       "attentions.1", "temporal_attentions.1", "downsamplers.0"]
+    assert block("mid_block.") == ["resnets.0", "attentions.0", "resnets.1"]
+    assert block("up_blocks.0.") == [f"{kind}.{i}" for i in range(3) for kind in
+                                     ("resnets", "attentions", "temporal_attentions")] + ["upsamplers.0"]
+    assert block("up_blocks.2.") == [f"{kind}.{i}" for i in range(3) for kind in ("resnets", "temporal_attentions")]
+    # One frame is a still image: Hotshot-XL skips its temporal layers.
+    assert not [name for name in _call_order(unet, frames=1) if "temporal" in name]
+
+
+def test_the_prompt_is_conditioned_as_sdxl_does(hotshot_dir: Path) -> None:
+    from generation.engine.hotshot_xl.loading import load_hotshot_xl
+
+    pipe = load_hotshot_xl(hotshot_dir)
+    ids = [tok(["a red circle"], padding="max_length", max_length=tok.model_max_length, truncation=True,
+               return_tensors="pt").input_ids for tok in (pipe.tokenizer, pipe.tokenizer_2)]
+    with torch.no_grad():
+        first = pipe.text_encoder(ids[0], output_hidden_states=True)
+        second = pipe.text_encoder_2(ids[1], output_hidden_states=True)
+        embeds, pooled = pipe.encode_prompt(["a red circle"], None, torch.device("cpu"), guided=True)
+    # Penultimate hidden states of both encoders side by side; the second encoder's projected pooled embedding.
+    torch.testing.assert_close(embeds[1:], torch.cat([first.hidden_states[-2], second.hidden_states[-2]], dim=-1))
+    torch.testing.assert_close(pooled[1:], second.text_embeds)
+    # No negative prompt: the unconditional half is zeros (force_zeros_for_empty_prompt in model_index.json).
+    assert not embeds[:1].any() and not pooled[:1].any()
+
+
+def test_more_frames_than_the_position_table_are_refused_before_loading(hotshot_dir: Path) -> None:
+    from generation.engine import InvalidRequest, validate
+
+    info = inspect_model(hotshot_dir, key="hotshot")
+    assert validate(RenderRequest(prompt=PROMPT, seed=0, num_frames=24), info).num_frames == 24
+    with pytest.raises(InvalidRequest, match="Frames must be a whole number from 1 to 24"):
+        validate(RenderRequest(prompt=PROMPT, seed=0, num_frames=25), info)
