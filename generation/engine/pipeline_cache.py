@@ -43,11 +43,15 @@ def cache_key(info: ModelInfo, choice: DeviceChoice) -> tuple[str, str, str, boo
 
 
 def _dtype_kwarg(choice: DeviceChoice) -> dict[str, torch.dtype]:
+    return dtype_kwarg(choice.dtype)
+
+
+def dtype_kwarg(dtype: torch.dtype) -> dict[str, torch.dtype]:
     """diffusers renamed `torch_dtype` to `dtype` (the old name warns); older releases know only `torch_dtype`."""
     from diffusers.utils import deprecation_utils
 
     name = "dtype" if hasattr(deprecation_utils, "_resolve_dtype") else "torch_dtype"
-    return {name: choice.dtype}
+    return {name: dtype}
 
 
 def load_pipeline(info: ModelInfo, choice: DeviceChoice) -> LoadedPipeline:

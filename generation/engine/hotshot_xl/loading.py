@@ -114,12 +114,15 @@ def _component(folder: Path, name: str, spec: Any, dtype: torch.dtype) -> Any:
     cls = getattr(diffusers if library == "diffusers" else transformers, class_name, None)
     if cls is None:
         raise UnsupportedModel(f"Hotshot-XL folder {folder}: {library} has no class {class_name} (component {name!r}).")
-    loaded = cls.from_pretrained(str(sub), local_files_only=True) if library == "transformers" else (
-        cls.from_pretrained(str(sub))
-    )
-    if isinstance(loaded, torch.nn.Module):
-        loaded = loaded.to(dtype).eval()
-    return loaded
+    if "Tokenizer" in class_name or "Scheduler" in class_name:
+        return cls.from_pretrained(str(sub), local_files_only=True) if library == "transformers" else (
+            cls.from_pretrained(str(sub))
+        )
+    if library == "transformers":
+        return cls.from_pretrained(str(sub), local_files_only=True, dtype=dtype).eval()
+    from generation.engine.pipeline_cache import dtype_kwarg
+
+    return cls.from_pretrained(str(sub), **dtype_kwarg(dtype)).eval()
 
 
 def load_hotshot_xl(folder: str | Path, dtype: torch.dtype = torch.float32) -> HotshotXLPipeline:
