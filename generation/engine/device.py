@@ -92,3 +92,11 @@ def place_pipeline(pipe: object, choice: DeviceChoice) -> list[str]:
             return savers
     pipe.to(choice.device)
     return savers
+
+
+def diffusers_dtype_kwarg(dtype: torch.dtype) -> dict[str, torch.dtype]:
+    """diffusers renamed `torch_dtype` to `dtype` (the old name warns); older releases know only `torch_dtype`."""
+    from diffusers.utils import deprecation_utils
+
+    name = "dtype" if hasattr(deprecation_utils, "_resolve_dtype") else "torch_dtype"
+    return {name: dtype}

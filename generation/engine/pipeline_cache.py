@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from generation.engine.device import DeviceChoice, place_pipeline
+from generation.engine.device import DeviceChoice, diffusers_dtype_kwarg, place_pipeline
 from generation.engine.errors import ModelIncomplete, UnsupportedModel
 from generation.engine.hotshot_xl import NATIVE_FAMILIES
 from generation.engine.registry import ModelInfo
@@ -43,15 +43,7 @@ def cache_key(info: ModelInfo, choice: DeviceChoice) -> tuple[str, str, str, boo
 
 
 def _dtype_kwarg(choice: DeviceChoice) -> dict[str, torch.dtype]:
-    return dtype_kwarg(choice.dtype)
-
-
-def dtype_kwarg(dtype: torch.dtype) -> dict[str, torch.dtype]:
-    """diffusers renamed `torch_dtype` to `dtype` (the old name warns); older releases know only `torch_dtype`."""
-    from diffusers.utils import deprecation_utils
-
-    name = "dtype" if hasattr(deprecation_utils, "_resolve_dtype") else "torch_dtype"
-    return {name: dtype}
+    return diffusers_dtype_kwarg(choice.dtype)
 
 
 def load_pipeline(info: ModelInfo, choice: DeviceChoice) -> LoadedPipeline:

@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from generation.engine.device import diffusers_dtype_kwarg
 from generation.engine.errors import ModelIncomplete, UnsupportedModel
 from generation.engine.hotshot_xl.pipeline import HotshotXLPipeline
 from generation.engine.hotshot_xl.unet import HotshotXLUNet, unsupported_settings
@@ -120,9 +121,7 @@ def _component(folder: Path, name: str, spec: Any, dtype: torch.dtype) -> Any:
         )
     if library == "transformers":
         return cls.from_pretrained(str(sub), local_files_only=True, dtype=dtype).eval()
-    from generation.engine.pipeline_cache import dtype_kwarg
-
-    return cls.from_pretrained(str(sub), **dtype_kwarg(dtype)).eval()
+    return cls.from_pretrained(str(sub), **diffusers_dtype_kwarg(dtype)).eval()
 
 
 def load_hotshot_xl(folder: str | Path, dtype: torch.dtype = torch.float32) -> HotshotXLPipeline:
