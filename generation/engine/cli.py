@@ -83,9 +83,12 @@ def run(
             )
         request = request_from(opts)
         # Before rendering: a closed-vocabulary model renders words it never saw as something else, silently.
-        warning = (registry or ModelRegistry()).resolve(request.model).vocabulary_warning(request.prompt)
+        model = (registry or ModelRegistry()).resolve(request.model)
+        warning = model.vocabulary_warning(request.prompt)
         if warning:
             print(f"Warning: {warning}", file=err)
+        if model.route:  # a family Clipcast loads with its own code: say which path this folder takes
+            print(f"Note: {model.route}", file=out)
 
         def on_progress(done: int, total: int) -> None:
             nonlocal bar

@@ -131,3 +131,11 @@ def enable_offload(pipe: object, mode: str, device: str) -> list[str]:
         use_stream=on_cuda, non_blocking=on_cuda,
     )
     return ["group_offload_streams" if on_cuda else "group_offload"]
+
+
+def diffusers_dtype_kwarg(dtype: torch.dtype) -> dict[str, torch.dtype]:
+    """diffusers renamed `torch_dtype` to `dtype` (the old name warns); older releases know only `torch_dtype`."""
+    from diffusers.utils import deprecation_utils
+
+    name = "dtype" if hasattr(deprecation_utils, "_resolve_dtype") else "torch_dtype"
+    return {name: dtype}

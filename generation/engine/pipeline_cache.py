@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 import torch
 
 from generation.engine import tuning
-from generation.engine.device import DeviceChoice
+from generation.engine.device import DeviceChoice, diffusers_dtype_kwarg
 from generation.engine.errors import ModelIncomplete, UnsupportedModel
+from generation.engine.hotshot_xl import NATIVE_FAMILIES
 from generation.engine.registry import ModelInfo
 
 log = logging.getLogger(__name__)
@@ -45,11 +46,7 @@ def cache_key(info: ModelInfo, choice: DeviceChoice) -> tuple:
 
 
 def _dtype_kwarg(choice: DeviceChoice) -> dict[str, torch.dtype]:
-    """diffusers renamed `torch_dtype` to `dtype` (the old name warns); older releases know only `torch_dtype`."""
-    from diffusers.utils import deprecation_utils
-
-    name = "dtype" if hasattr(deprecation_utils, "_resolve_dtype") else "torch_dtype"
-    return {name: choice.dtype}
+    return diffusers_dtype_kwarg(choice.dtype)
 
 
 def load_pipeline(info: ModelInfo, choice: DeviceChoice) -> LoadedPipeline:
@@ -59,11 +56,15 @@ def load_pipeline(info: ModelInfo, choice: DeviceChoice) -> LoadedPipeline:
 
     started = time.perf_counter()
     extra = tuning.load_kwargs(info, choice)
+    native = NATIVE_FAMILIES.get(info.pipeline_class)
     try:
-        pipe = DiffusionPipeline.from_pretrained(
-            str(info.path), local_files_only=True, **dict.fromkeys(info.null_components), **_dtype_kwarg(choice),
-            **extra,
-        )
+        if native is not None:  # a family stock diffusers lacks (Hotshot-XL): Clipcast's own loader
+            pipe = native.load(info.path, choice.dtype)
+        else:
+            pipe = DiffusionPipeline.from_pretrained(
+                str(info.path), local_files_only=True, **dict.fromkeys(info.null_components), **_dtype_kwarg(choice),
+                **extra,
+            )
     except (OSError, ValueError, KeyError) as exc:
         raise ModelIncomplete(
             f"Model {info.key!r} at {info.path} could not be loaded: {exc}. Re-save it with save_pretrained."

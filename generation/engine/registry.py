@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from generation.engine.errors import ModelIncomplete, ModelNotFound, UnsupportedModel
+from generation.engine.hotshot_xl import NATIVE_FAMILIES
 from generation.engine.hub import HubModel, cached_snapshot, hub_cache_dir
 from generation.engine.vocabulary import Vocabulary, parse_vocabulary
 
@@ -32,7 +33,6 @@ BUNDLED_PATH = Path(__file__).resolve().parent.parent / "bundled"
 FALLBACK_MAX_FRAMES = 240
 FALLBACK_FPS = 8
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".safetensors.index.json", ".bin.index.json")
-HOTSHOT_CLASSES = {"HotshotXLPipeline"}
 # The fps each family was trained for, where neither its configs nor its `__call__` say (LTX-Video's
 # `frame_rate` default does). From each family's model card / diffusers docs.
 FAMILY_FPS = {"WanPipeline": 16, "HunyuanVideoPipeline": 15, "CogVideoXPipeline": 8}
@@ -77,6 +77,8 @@ class ModelInfo:
     call_args: dict[str, Any] = field(default_factory=dict)
     # A closed-vocabulary model's words and their groups (colours, shapes...); None for an open-vocabulary model.
     closed_vocabulary: Vocabulary | None = None
+    # For a family Clipcast loads with its own code (Hotshot-XL): one sentence saying so; None for stock diffusers.
+    route: str | None = None
 
     @property
     def vocabulary(self) -> frozenset[str] | None:
@@ -195,14 +197,9 @@ def inspect_model(
         )
     index = _read_json(index_file, label)
     pipeline_class = str(index.get("_class_name", ""))
-    if pipeline_class in HOTSHOT_CLASSES:
-        raise UnsupportedModel(
-            f"Model {label!r} is a Hotshot-XL folder: its model_index.json names {pipeline_class}, which stock "
-            "diffusers cannot load. Use an AnimateDiff-SDXL folder instead (an SDXL base and an SDXL motion "
-            "adapter saved together with AnimateDiffSDXLPipeline.save_pretrained), or load Hotshot-XL with its "
-            "own hotshot_xl package outside Clipcast."
-        )
     components = _check_components(folder, index, label)
+    if pipeline_class in NATIVE_FAMILIES:
+        NATIVE_FAMILIES[pipeline_class].check(folder)
     configs = {name: _component_config(folder / name) for name in components}
     defaults = _defaults(folder, pipeline_class, configs, label)
     size_factor, frame_step = _factors(configs)
@@ -223,6 +220,7 @@ def inspect_model(
         ),
         call_args=call_args,
         closed_vocabulary=parse_vocabulary(override.get("vocabulary"), label),
+        route=NATIVE_FAMILIES[pipeline_class].route if pipeline_class in NATIVE_FAMILIES else None,
     )
 
 
@@ -289,6 +287,8 @@ def _call_params(pipeline_class: str) -> dict[str, inspect.Parameter] | None:
     import diffusers
 
     cls = getattr(diffusers, pipeline_class, None)
+    if cls is None and pipeline_class in NATIVE_FAMILIES:
+        cls = NATIVE_FAMILIES[pipeline_class].pipeline_type()
     if cls is None:
         return None
     return dict(inspect.signature(cls.__call__).parameters)
@@ -342,7 +342,9 @@ def _defaults(folder: Path, pipeline_class: str, configs: dict[str, dict], label
     call = _call_defaults(pipeline_class)
     vae = configs.get("vae", {})
     denoiser = configs.get("unet") or configs.get("transformer") or {}
-    max_frames = own.get("max_frames") or denoiser.get("motion_max_seq_length") or FALLBACK_MAX_FRAMES
+    native = NATIVE_FAMILIES.get(pipeline_class)
+    max_frames = (own.get("max_frames") or denoiser.get("motion_max_seq_length") or (native and native.max_frames)
+                  or FALLBACK_MAX_FRAMES)
     factor = _vae_spatial(vae)
     native_h, native_w = _native_size(configs, factor)
     height = own.get("height") or call.get("height") or native_h
@@ -380,7 +382,8 @@ def _native_size(configs: dict[str, dict], factor: int) -> tuple[int | None, int
 def _family_fps(pipeline_class: str, denoiser: dict[str, Any]) -> int:
     if pipeline_class == "CogVideoXPipeline" and denoiser.get("patch_size_t"):
         return 16  # CogVideoX 1.5 (temporal patches) was trained at 16 fps, 1.0 at 8
-    return FAMILY_FPS.get(pipeline_class, FALLBACK_FPS)
+    native = NATIVE_FAMILIES.get(pipeline_class)
+    return FAMILY_FPS.get(pipeline_class, native.fps if native else FALLBACK_FPS)
 
 
 def _vae_spatial(vae: dict[str, Any]) -> int:
