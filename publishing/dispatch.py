@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import audit
 from generation.models import Clip
 from publishing.models import Post, PostStatus, XAccount
 from publishing.notifications import notify_post_failed
@@ -68,13 +69,14 @@ def claim_due_posts(now: datetime | None = None, batch: int = DISPATCH_BATCH) ->
             elif decision is CatchUp.SKIP:
                 result.skipped.append(post.pk)
                 late = now - post.scheduled_at
-                Post.objects.filter(pk=post.pk).update(
-                    status=PostStatus.FAILED, updated_at=now,
-                    last_error=(
-                        f"Skipped: it was due {_hours(late)} ago, later than @{account.handle}'s maximum lateness of "
-                        f"{_hours(account.max_lateness)} (Clipcast or X was unavailable). Reschedule it to post it."
-                    ),
+                message = (
+                    f"Skipped: it was due {_hours(late)} ago, later than @{account.handle}'s maximum lateness of "
+                    f"{_hours(account.max_lateness)} (Clipcast or X was unavailable). Reschedule it to post it."
                 )
+                Post.objects.filter(pk=post.pk).update(status=PostStatus.FAILED, updated_at=now, last_error=message)
+                post.x_account = account
+                audit.record("failed", post, {"status": [PostStatus.SCHEDULED, PostStatus.FAILED],
+                                              "last_error": [None, message]}, actor=None)
             else:
                 result.waiting += 1
         if result.claimed:
@@ -108,11 +110,12 @@ def _without_clip_not_ready(due: list[Post], now: datetime, result: DispatchResu
             result.waiting_for_clip += 1
             continue
         waited = f" after waiting {_hours(late)} for it (POST_CLIP_GRACE)" if clip.can_wait_to_be_postable else ""
-        Post.objects.filter(pk=post.pk, status=PostStatus.SCHEDULED).update(
-            status=PostStatus.FAILED, updated_at=now,
-            last_error=f"Not posted{waited}: {problem} Reschedule the post once its clip is ready.",
-        )
-        result.clip_not_ready.append(post.pk)
+        message = f"Not posted{waited}: {problem} Reschedule the post once its clip is ready."
+        if Post.objects.filter(pk=post.pk, status=PostStatus.SCHEDULED).update(
+                status=PostStatus.FAILED, updated_at=now, last_error=message):
+            audit.record("failed", post, {"status": [PostStatus.SCHEDULED, PostStatus.FAILED],
+                                          "last_error": [None, message]}, actor=None)
+            result.clip_not_ready.append(post.pk)
     if result.clip_not_ready:
         log.warning("posts.clip_not_ready failed=%s waiting=%s", result.clip_not_ready, result.waiting_for_clip)
     return ready

@@ -60,6 +60,9 @@ class ClipSerializer(ColumnReadMixin, serializers.ModelSerializer):
     out_of_vocabulary = serializers.ListField(
         child=serializers.CharField(), read_only=True,
         help_text="Prompt words the clip's model was never trained on: the clip does not show what they say.")
+    frames_note = serializers.JSONField(
+        read_only=True, help_text="frames_requested, frames_rendered, and notes: why they differ (the model renders "
+        "only certain frame counts, e.g. 4k+1).")
     video = MediaURLField()
     gif = MediaURLField()
     poster = MediaURLField()
@@ -79,7 +82,7 @@ class ClipSerializer(ColumnReadMixin, serializers.ModelSerializer):
             "id", "campaign", "prompt_template", "variables", "prompt", "negative_prompt", "render_params", "seed",
             "status", "progress", "stage", "error", "attempts", "video", "gif", "poster", "duration_s", "timings",
             "gpu_seconds", "expected_ready_at", "late_for_post", "device", "worker", "model_id", "weights_hash",
-            "frames_hash", "versions", "out_of_vocabulary",
+            "frames_hash", "versions", "performance", "out_of_vocabulary", "frames_note",
             "review_status", "reviewed_by", "reviewed_at", "created_at", "started_at", "finished_at",
         ]
         read_only_fields = fields

@@ -8,6 +8,7 @@ from generation.engine.errors import (
     EngineError,
     ExportError,
     InvalidRequest,
+    InvalidSetting,
     ModelIncomplete,
     ModelNotFound,
     RenderCancelled,
@@ -23,6 +24,7 @@ from generation.engine.export import (
     write_mp4,
     write_poster,
 )
+from generation.engine.performance import PerformanceSettings
 from generation.engine.pipeline_cache import LoadedPipeline, PipelineCache, default_cache
 from generation.engine.registry import BUNDLED_KEY, BUNDLED_PATH, ModelInfo, ModelRegistry, inspect_model, weights_hash
 from generation.engine.render import RenderResult, library_versions, prepare, render, render_batch, warm
@@ -38,11 +40,13 @@ __all__ = [
     "ExportError",
     "ExportedClip",
     "InvalidRequest",
+    "InvalidSetting",
     "LoadedPipeline",
     "ModelIncomplete",
     "ModelInfo",
     "ModelNotFound",
     "ModelRegistry",
+    "PerformanceSettings",
     "PipelineCache",
     "RenderCancelled",
     "RenderFailed",

@@ -79,12 +79,16 @@ def run(
                 opts.get("device") or (device.device if device else "auto"),
                 opts.get("dtype") or (device.dtype_name if device else "auto"),
                 device.cpu_offload if device else False,
+                device.performance if device else None,
             )
         request = request_from(opts)
         # Before rendering: a closed-vocabulary model renders words it never saw as something else, silently.
-        warning = (registry or ModelRegistry()).resolve(request.model).vocabulary_warning(request.prompt)
+        model = (registry or ModelRegistry()).resolve(request.model)
+        warning = model.vocabulary_warning(request.prompt)
         if warning:
             print(f"Warning: {warning}", file=err)
+        if model.route:  # a family Clipcast loads with its own code: say which path this folder takes
+            print(f"Note: {model.route}", file=out)
 
         def on_progress(done: int, total: int) -> None:
             nonlocal bar
@@ -128,6 +132,10 @@ def run(
         + (f"{t['decode_s']:.2f} s" if t["decode_s"] is not None else "n/a (inside denoise)"),
         file=out,
     )
+    shown = ("attention", "compile", "offload", "layerwise_casting", "quantization", "vae_tiling", "vae_slicing",
+             "vae_dtype")
+    print("performance: " + ", ".join(f"{k} {result.performance[k]}" for k in shown if k in result.performance),
+          file=out)
     for note in result.notes:
         print(f"Note: {note}", file=out)
     return 0

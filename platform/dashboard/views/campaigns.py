@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_POST
 
+from accounts.audit import audited_delete, audited_save
 from accounts.models import Role
 from campaigns.models import Campaign, CampaignStatus, PostingSlot
 from dashboard.forms.campaigns import CampaignForm, PostingSlotForm
@@ -15,7 +16,8 @@ from dashboard.insights import campaign_charts, with_counts
 from dashboard.onboarding import first_steps
 from dashboard.workspace import page, scoped, workspace_view
 from generation.costs import campaign_usage, seconds_text
-from publishing.models import Post, PostStatus
+from publishing.best_time import heat_map
+from publishing.models import AccountStatus, Post, PostStatus, XAccount
 from publishing.services import archive_campaign
 
 
@@ -42,7 +44,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
     form = CampaignForm(request.POST or None, initial={"timezone": request.workspace.timezone})
     if request.method == "POST" and form.is_valid():
         form.instance.workspace = request.workspace
-        campaign = form.save()
+        campaign = audited_save(form.instance, form.save)
         messages.success(request, f"Campaign “{campaign.name}” created. Add a prompt template to start generating.")
         return redirect("dashboard:campaign", pk=campaign.pk)
     return page(request, "dashboard/campaigns/form.html", {"form": form, "campaign": None})
@@ -53,7 +55,7 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(scoped(Campaign, request), pk=pk)
     form = CampaignForm(request.POST or None, instance=campaign)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        audited_save(campaign, form.save)
         messages.success(request, "Campaign saved.")
         return redirect("dashboard:campaign", pk=campaign.pk)
     return page(request, "dashboard/campaigns/form.html", {"form": form, "campaign": campaign})
@@ -88,9 +90,22 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "totals": rollup["totals"],
             "posted_with_metrics": rollup["posts"],
             "charts": charts,
+            "best_hours": best_hours_for(campaign),
             "render_time": {key: seconds_text(value) for key, value in campaign_usage(campaign.pk).items()},
         },
     )
+
+
+def best_hours_for(campaign: Campaign, per_account: int = 3) -> list[tuple[XAccount, list]]:
+    """Each active account's best hours so far, in the campaign's time zone, to offer as posting slots."""
+    taken = set(campaign.posting_slots.values_list("weekday", "local_time__hour"))
+    offers = []
+    for account in XAccount.objects.filter(workspace_id=campaign.workspace_id, status=AccountStatus.ACTIVE):
+        best = [c for c in heat_map(account, campaign.timezone).best(per_account + len(taken))
+                if (c.weekday, c.hour) not in taken][:per_account]
+        if best:
+            offers.append((account, best))
+    return offers
 
 
 @workspace_view()
@@ -99,7 +114,7 @@ def slot_add(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(scoped(Campaign, request), pk=pk)
     form = PostingSlotForm(request.POST, campaign=campaign)
     if form.is_valid():
-        slot = form.save()
+        slot = audited_save(form.instance, form.save)
         messages.success(request, f"Posting slot {slot} ({campaign.timezone}) added.")
     else:
         errors = "; ".join(e for errs in form.errors.values() for e in errs)
@@ -111,6 +126,6 @@ def slot_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def slot_delete(request: HttpRequest, pk: int) -> HttpResponse:
     slot = get_object_or_404(scoped(PostingSlot, request).select_related("campaign"), pk=pk)
-    slot.delete()
+    audited_delete(slot)
     messages.success(request, f"Posting slot {slot} removed; posts already scheduled keep their time.")
     return redirect("dashboard:campaign", pk=slot.campaign_id)

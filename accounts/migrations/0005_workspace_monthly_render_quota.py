@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_invitations'),
+        ('accounts', '0004_notifications'),
     ]
 
     operations = [
