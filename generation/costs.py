@@ -77,7 +77,9 @@ class Usage:
 
     @property
     def percent(self) -> float | None:
-        return None if not self.quota else 100 * self.total / self.quota
+        if self.quota is None:
+            return None
+        return 100 * self.total / self.quota if self.quota else 100.0
 
     @property
     def near_quota(self) -> bool:

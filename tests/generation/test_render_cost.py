@@ -189,3 +189,12 @@ def test_the_generate_page_warns_a_workspace_near_its_quota(mine, editor):
     Workspace.objects.filter(pk=mine.workspace.pk).update(monthly_render_quota_seconds=10_000)
     page = editor.get(reverse("dashboard:generate", args=[mine.campaign.pk])).content.decode()
     assert 'id="quota-warning"' not in page
+
+
+def test_a_quota_of_zero_refuses_every_render_and_is_shown_as_used_up(template, viewer, mine):
+    set_quota(template, 0)
+    with pytest.raises(ValidationError, match="only 0 s of this workspace's monthly render quota of 0 s are left"):
+        services.create_clips(template, ROWS[:1], params=PARAMS)
+    Workspace.objects.filter(pk=mine.workspace.pk).update(monthly_render_quota_seconds=0)
+    page = viewer.get(reverse("dashboard:usage")).content.decode()
+    assert 'id="usage-quota">0 s<' in page and 'id="quota-warning"' in page

@@ -27,6 +27,6 @@ def usage(request: HttpRequest) -> HttpResponse:
         {
             "section": "usage", "month": costs.month_start(now), "current": current, "campaigns": campaigns,
             "used_text": costs.seconds_text(current.used), "queued_text": costs.seconds_text(current.committed),
-            "quota_text": costs.seconds_text(current.quota) if current.quota else None, "charts": charts,
+            "quota_text": None if current.quota is None else costs.seconds_text(current.quota), "charts": charts,
         },
     )
