@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
@@ -19,6 +20,8 @@ from generation.models import Clip, ClipStatus
 
 HISTORY = 50  # the most recent measured renders of a model and size an estimate is drawn from
 FORECAST_LIMIT = 5000  # queued clips a forecast looks at: enough for any real backlog, bounded for the page
+FORECAST_CACHE_KEY = "generation:render-forecast"
+FORECAST_CACHE_SECONDS = 5
 
 
 def _work(params: dict) -> float:
@@ -203,10 +206,21 @@ def forecast(now: datetime | None = None) -> dict[int, RenderForecast]:
     return result
 
 
+def shared_forecast() -> dict[int, RenderForecast]:
+    """The forecast as every page and API answer reads it: played once every few seconds for all of them (galleries
+    poll every two seconds, and a long queue takes a fifth of a second to play), so a clip queued moments ago may
+    show no forecast for up to FORECAST_CACHE_SECONDS."""
+    ahead = cache.get(FORECAST_CACHE_KEY)
+    if ahead is None:
+        ahead = forecast()
+        cache.set(FORECAST_CACHE_KEY, ahead, FORECAST_CACHE_SECONDS)
+    return ahead
+
+
 def attach_forecasts(clips: list[Clip]) -> list[Clip]:
     """Set `render_forecast` (a RenderForecast, or None once rendered) on each clip, with one forecast for all."""
     active = any(clip.status in (ClipStatus.QUEUED, ClipStatus.RENDERING) for clip in clips)
-    ahead = forecast() if active else {}
+    ahead = shared_forecast() if active else {}
     for clip in clips:
         clip.render_forecast = ahead.get(clip.pk)
     return clips

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts import audit
 from accounts.models import Workspace
 from campaigns.models import Campaign, CaptionTemplate
-from generation.costs import forecast
+from generation.costs import shared_forecast
 from generation.models import Clip, ClipStatus
 from publishing import gateway
 from publishing.captions import validate_caption
@@ -108,7 +108,7 @@ def clip_warnings(post: Post) -> list[str]:
     warnings = [f"Clip {clip.pk} is still {clip.get_status_display().lower()}: it renders ahead of clips needed later, "
                 f"and the post waits up to {grace} min past its time for it (approved, where the campaign requires "
                 "it), then fails."]
-    predicted = forecast().get(clip.pk)
+    predicted = shared_forecast().get(clip.pk)
     if predicted is not None and predicted.late:
         ready = f"{predicted.ready_at:%Y-%m-%d %H:%M} UTC"
         warnings.append(f"Clip {clip.pk} is not expected to be ready before its post ({ready}, from the render queue "

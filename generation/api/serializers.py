@@ -37,7 +37,7 @@ class _ForecastField(serializers.Field):
         if clip.status not in (ClipStatus.QUEUED, ClipStatus.RENDERING):
             return None
         if "render_forecast" not in self.context:
-            self.context["render_forecast"] = costs.forecast()
+            self.context["render_forecast"] = costs.shared_forecast()
         return self.context["render_forecast"].get(clip.pk)
 
 
