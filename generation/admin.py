@@ -15,7 +15,7 @@ from generation import services
 from generation.models import Clip, ClipNote, ReviewStatus
 
 PROVENANCE_FIELDS = [
-    "fingerprint", "timings", "device", "worker", "model_id", "weights_hash", "frames_hash", "versions",
+    "fingerprint", "timings", "gpu_seconds", "device", "worker", "model_id", "weights_hash", "frames_hash", "versions",
     "performance", "out_of_vocabulary", "frames_note",
     "created_at", "started_at", "heartbeat_at", "finished_at", "attempts",
 ]

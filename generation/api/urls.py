@@ -1,10 +1,11 @@
 from rest_framework.routers import SimpleRouter
 
 from generation.api.conversation import ClipNoteViewSet
-from generation.api.views import ClipViewSet, PromptTemplateWarningViewSet
+from generation.api.views import ClipViewSet, PromptTemplateWarningViewSet, RenderUsageViewSet
 
 router = SimpleRouter()
 router.register("clips", ClipViewSet)
 router.register("clip-notes", ClipNoteViewSet)
 router.register("prompt-templates", PromptTemplateWarningViewSet)
+router.register("render-usage", RenderUsageViewSet, basename="render-usage")
 urlpatterns = router.urls
