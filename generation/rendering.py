@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts import audit
+from campaigns.models import configured_model_keys
 from generation import engine
 from generation.models import Clip, ClipStatus, clip_upload_to
 
@@ -50,7 +51,7 @@ def performance_settings() -> engine.PerformanceSettings:
 
 def model_keys() -> list[str]:
     """The keys a campaign may pick: `default`, `bundled`, then those of CLIPCAST_MODELS."""
-    return ["default", "bundled", *sorted(k for k in settings.CLIPCAST_MODELS if k not in {"default", "bundled"})]
+    return configured_model_keys()
 
 
 @cache

@@ -12,6 +12,7 @@ from campaigns.models import (
     CaptionTemplate,
     PostingSlot,
     PromptTemplate,
+    configured_model_keys,
 )
 
 
@@ -29,6 +30,13 @@ class CampaignSerializer(serializers.ModelSerializer):
             "clip_count", "gpu_seconds", "created_at", "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+
+    def validate_model_key(self, value: str) -> str:
+        keys = configured_model_keys()
+        if value in keys or (self.instance is not None and value == self.instance.model_key):
+            return value  # a key no longer configured may stay on a campaign that already has it
+        raise serializers.ValidationError(
+            f"“{value}” is not a configured model: use one of {', '.join(keys)} (CLIPCAST_MODELS adds more).")
 
 
 class ModelCleanMixin:
