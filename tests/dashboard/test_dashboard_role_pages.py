@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import ROLE_RANK, Role
+from tests.worlds import add_comment, add_experiment
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +40,14 @@ def pages(w) -> list[tuple[str, Role]]:
         (reverse("dashboard:account_add"), Role.OWNER),
         (reverse("dashboard:account_tokens", args=[w.account.pk]), Role.OWNER),
         (reverse("dashboard:x_connect"), Role.OWNER),
+        (reverse("dashboard:audit_log") + "?object_type=campaigns.campaign&page=2", Role.VIEWER),
+        (reverse("dashboard:notifications"), Role.VIEWER),
+        (reverse("dashboard:experiments"), Role.VIEWER),
+        (reverse("dashboard:experiment", args=[add_experiment(w).pk]), Role.VIEWER),
+        (reverse("dashboard:clip", args=[add_comment(w).clip_id]), Role.VIEWER),
+        (reverse("dashboard:experiment_create", args=[w.campaign.pk]), Role.EDITOR),
+        (reverse("dashboard:account_best_times", args=[w.account.pk]) + "?tz=Asia/Tokyo", Role.VIEWER),
+        (reverse("dashboard:usage"), Role.VIEWER),
     ]
 
 
