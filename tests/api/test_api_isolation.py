@@ -148,3 +148,24 @@ def test_the_schema_is_served_with_swagger_ui(api_as):
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()
+
+
+def test_a_member_who_leaves_no_longer_reads_that_workspaces_notifications(mine):
+    from rest_framework.test import APIClient
+
+    from accounts.models import Membership
+    from tests.factories import MembershipFactory
+
+    editor = MembershipFactory(workspace=mine.workspace, role=Role.EDITOR)
+    add_comment(mine)  # notifies the editor
+    client = APIClient()
+    client.force_authenticate(editor.user)
+    notification = Notification.objects.get(user=editor.user)
+    assert client.get("/api/notifications/").json()["count"] == 1
+
+    Membership.objects.filter(pk=editor.pk).delete()
+
+    assert client.get("/api/notifications/").json()["count"] == 0
+    assert client.get(f"/api/notifications/{notification.pk}/").status_code == 404
+    assert client.post(f"/api/notifications/{notification.pk}/read/").status_code == 404
+    assert client.post("/api/notifications/read-all/").json() == {"marked": 0}
