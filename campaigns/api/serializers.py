@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.base import VisibleRelatedField
@@ -83,8 +84,17 @@ class CaptionTemplateSerializer(ModelCleanMixin, serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
+# OpenAPI's "format: time" is RFC 3339's full-time, which needs a UTC offset; a slot's time is a wall-clock time
+# in the campaign's time zone, so the schema says what it is: HH:MM[:SS].
+@extend_schema_field({"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+                      "example": "09:30:00"})
+class LocalTimeField(serializers.TimeField):
+    pass
+
+
 class PostingSlotSerializer(serializers.ModelSerializer):
     campaign = VisibleRelatedField(queryset=Campaign.objects.all())
+    local_time = LocalTimeField(help_text="Wall-clock time in the campaign's time zone, HH:MM or HH:MM:SS.")
 
     class Meta:
         model = PostingSlot
