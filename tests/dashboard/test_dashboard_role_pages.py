@@ -93,3 +93,15 @@ def test_the_navigation_marks_the_section_of_the_page(viewer, mine):
         body = viewer.get(url).content.decode()
         assert f'aria-current="page">{section}</a>' in body, url
         assert body.count('aria-current="page"') == 1, url
+
+
+def test_the_new_buttons_follow_the_role(login_as, mine):
+    experiment_page = reverse("dashboard:experiment", args=[add_experiment(mine).pk])
+    clip_page = reverse("dashboard:clip", args=[mine.approved.pk])
+    campaign_page = reverse("dashboard:campaign", args=[mine.campaign.pk])
+    controls = ['id="comment-form"', 'id="decide-now"', 'id="stop-experiment"', 'id="fill-form"', 'id="new-experiment"']
+    for role, shown in [(Role.VIEWER, set()), (Role.REVIEWER, {'id="comment-form"'}), (Role.EDITOR, set(controls))]:
+        client = login_as(role)
+        page = client.get(experiment_page).content.decode() + client.get(clip_page).content.decode() \
+            + client.get(campaign_page).content.decode()
+        assert {c for c in controls if c in page} == shown, role
