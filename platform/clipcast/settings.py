@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "clipcast.security.SecurityHeadersMiddleware",
+    "clipcast.security.AdminNulQueryMiddleware",
 ]
 
 ROOT_URLCONF = "clipcast.urls"
