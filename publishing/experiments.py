@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accounts import audit
 from campaigns.models import PromptTemplate
-from generation.models import Clip
+from generation.models import Clip, ClipStatus
 from generation.services import create_clips
 from publishing.models import (
     AccountStatus,
@@ -97,8 +97,10 @@ def probability_best(counts: list[tuple[int, int]], draws: int = DRAWS, seed: in
 
 
 def approved_clips(template: PromptTemplate) -> list[Clip]:
-    return [clip for clip in Clip.objects.filter(prompt_template=template).order_by("pk")
-            if clip.can_be_scheduled]
+    """The template's rendered clips that may be posted (approved, where the campaign requires it). A clip still
+    queued or rendering may be scheduled on its own, but it is no variant: nobody has seen it yet."""
+    rendered = Clip.objects.filter(prompt_template=template, status=ClipStatus.SUCCEEDED).order_by("pk")
+    return [clip for clip in rendered.select_related("campaign") if clip.can_be_scheduled]
 
 
 def variants_of(experiment: Experiment, chances: bool = True) -> list[Variant]:

@@ -163,3 +163,22 @@ def test_the_stop_rule_waits_for_impressions_on_every_variant(sandbox, x_env, ma
     Experiment.objects.filter(pk=experiment.pk).update(decide_at=timezone.now() - timedelta(seconds=1))
     experiment.refresh_from_db()
     assert experiments.evaluate(experiment) is True, "the time to decide by has come"
+
+
+@pytest.mark.django_db
+def test_clips_still_queued_or_rendering_are_not_variants_until_rendered_and_approved(mine):
+    from tests.worlds import add_experiment, make_clip
+
+    # Given a template with one approved variant (red circle) and a blue square still queued
+    make_clip(mine.campaign, mine.template, seed=8, variables={"colour": "blue", "shape": "square"})
+    PostingSlot.objects.create(campaign=mine.campaign, weekday=0, local_time=clock(10))
+    # Then it has no second variant to test
+    with pytest.raises(ValidationError, match="it has 1"):
+        experiments.start_experiment(mine.template, mine.account)
+
+    # And in a running experiment, filling slots only ever posts rendered, approved clips (the world's red circle
+    # also has a rendering and a queued clip)
+    experiment = add_experiment(mine)
+    posts = experiments.fill_slots(experiment, 6)
+    assert posts and all(p.clip.status == ClipStatus.SUCCEEDED and p.clip.review_status == ReviewStatus.APPROVED
+                         for p in posts), [(p.clip.status, p.clip.review_status) for p in posts]
