@@ -175,13 +175,17 @@ def _captions(experiment: Experiment) -> list:
     return list(experiment.campaign.caption_templates.order_by("name", "pk")) or [None]
 
 
-def _next_post(experiment: Experiment, variants: list[Variant]) -> tuple[Clip, str] | None:
+def _pool(experiment: Experiment, variants: list[Variant]) -> list[Variant]:
+    """The variants with a clip to post: all of them, or once decided the winner's neighbours (else the winner)."""
     if experiment.status == ExperimentStatus.DECIDED:
         near = {variant_key(v) for v in neighbours(experiment.prompt_template, experiment.winner_variables)}
-        pool = [v for v in variants if v.key in near and v.clips] or [
+        return [v for v in variants if v.key in near and v.clips] or [
             v for v in variants if v.key == variant_key(experiment.winner_variables) and v.clips]
-    else:
-        pool = [v for v in variants if v.clips]
+    return [v for v in variants if v.clips]
+
+
+def _next_post(experiment: Experiment, variants: list[Variant]) -> tuple[Clip, str] | None:
+    pool = _pool(experiment, variants)
     captions = _captions(experiment)
     used = set(Post.objects.filter(x_account=experiment.x_account).exclude(
         status__in=[PostStatus.CANCELLED, PostStatus.FAILED]).values_list("caption", flat=True))
@@ -208,6 +212,10 @@ def fill_slots(experiment: Experiment, count: int, now: datetime | None = None) 
         if picked is None:
             if posts:
                 break
+            if not _pool(experiment, variants):
+                raise ValidationError("No variant has a rendered, approved clip left to post: approve clips of "
+                                      f"“{experiment.prompt_template.name}” (once decided, of the winner or its "
+                                      "neighbours).")
             raise ValidationError("Every variant has used every caption template on this account, and X refuses "
                                   "the same text twice: add a caption template to the campaign.")
         clip, caption = picked

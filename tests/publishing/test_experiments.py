@@ -182,3 +182,15 @@ def test_clips_still_queued_or_rendering_are_not_variants_until_rendered_and_app
     posts = experiments.fill_slots(experiment, 6)
     assert posts and all(p.clip.status == ClipStatus.SUCCEEDED and p.clip.review_status == ReviewStatus.APPROVED
                          for p in posts), [(p.clip.status, p.clip.review_status) for p in posts]
+
+
+@pytest.mark.django_db
+def test_filling_when_no_variant_has_a_clip_left_says_so_not_that_captions_ran_out(mine):
+    from tests.worlds import add_experiment
+
+    experiment = add_experiment(mine)
+    Clip.objects.filter(prompt_template=mine.template).update(review_status=ReviewStatus.REJECTED)
+
+    with pytest.raises(ValidationError, match="No variant has a rendered, approved clip left to post"):
+        experiments.fill_slots(experiment, 2)
+    assert not experiment.posts.exists()
