@@ -164,6 +164,13 @@ def cache_from_url(url: str) -> dict:
     )
 
 
+RESERVED_MODEL_KEYS = {
+    "default": "the key 'default' is set by CLIPCAST_MODEL_PATH (a folder or a hub id): write "
+               "CLIPCAST_MODEL_PATH=Lightricks/LTX-Video instead, or give this model another key.",
+    "bundled": "the key 'bundled' is the model that ships with Clipcast: give this model another key.",
+}
+
+
 def env_models(name: str) -> dict[str, str]:
     """`key=/path/to/folder,other=Org/Name`: model keys and where each model is (a folder or a hub id)."""
     models: dict[str, str] = {}
@@ -178,5 +185,7 @@ def env_models(name: str) -> dict[str, str]:
                                        "or '.'.")
         if key in models:
             raise ImproperlyConfigured(f"{name}: model key {key!r} is given twice; keep one.")
+        if key in RESERVED_MODEL_KEYS:  # the registry sets these itself: an entry here would be ignored
+            raise ImproperlyConfigured(f"{name}: {RESERVED_MODEL_KEYS[key]}")
         models[key] = source
     return models

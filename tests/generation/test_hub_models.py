@@ -66,8 +66,13 @@ def test_fetching_a_model_already_in_the_cache_says_so_offline(hub_cache: Path, 
 
 def test_fetching_a_local_folder_or_an_unknown_key_says_what_to_do(hub_cache: Path, settings, tiny_ltx) -> None:
     settings.CLIPCAST_MODELS = {"mine": str(tiny_ltx)}
-    with pytest.raises(CommandError, match=r"Model 'mine' is the local folder .*nothing to download"):
+    with pytest.raises(CommandError, match=r"Model 'mine' is the local folder .*nothing to download.*in "
+                                           r"CLIPCAST_MODELS \(e.g. CLIPCAST_MODELS=mine=Lightricks/LTX-Video\)"):
         fetch_model("mine")
+    # the default model is CLIPCAST_MODEL_PATH's (a CLIPCAST_MODELS entry named default is refused at start-up)
+    with pytest.raises(CommandError, match=r"Model 'default' is the local folder .*nothing to download.*in "
+                                           r"CLIPCAST_MODEL_PATH \(e.g. CLIPCAST_MODEL_PATH=Lightricks/LTX-Video\)"):
+        fetch_model("default")
     with pytest.raises(CommandError, match=r"Unknown model 'ltx': use one of bundled, default, mine"):
         fetch_model("ltx")
 
