@@ -114,3 +114,28 @@ def test_anonymous_callers_get_nothing_from_the_new_routes(client, mine):
             response = client.get(url)
         assert response.status_code in (401, 403), (method, url, response.status_code)
         assert str(mine.account.handle) not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_owner_elsewhere_has_only_their_role_here_on_the_new_writes(mine, theirs):
+    from rest_framework.test import APIClient
+
+    from tests.factories import MembershipFactory
+
+    viewer_here = MembershipFactory(workspace=mine.workspace, role=Role.VIEWER)
+    MembershipFactory(workspace=theirs.workspace, role=Role.OWNER, user=viewer_here.user)
+    client = APIClient()
+    client.force_authenticate(viewer_here.user)
+    experiment = add_experiment(mine)
+    for path, body in [
+        ("/api/clip-notes/", {"clip": mine.approved.pk, "body": "hi"}),
+        ("/api/experiments/", {"prompt_template": mine.template.pk, "x_account": mine.account.pk}),
+        (f"/api/experiments/{experiment.pk}/fill/", {"count": 1}),
+        (f"/api/experiments/{experiment.pk}/stop/", {}),
+        ("/api/posts/", {"clip": mine.queued.pk, "x_account": mine.account.pk, "caption": "x",
+                         "scheduled_at": future()}),
+    ]:
+        response = client.post(path, body, format="json")
+        assert response.status_code == 403, (path, response.status_code, response.content[:200])
+    experiment.refresh_from_db()
+    assert experiment.status == "running" and not experiment.posts.exists() and not mine.approved.notes.exists()
