@@ -194,3 +194,25 @@ def test_filling_when_no_variant_has_a_clip_left_says_so_not_that_captions_ran_o
     with pytest.raises(ValidationError, match="No variant has a rendered, approved clip left to post"):
         experiments.fill_slots(experiment, 2)
     assert not experiment.posts.exists()
+
+
+@pytest.mark.django_db
+def test_archiving_a_campaign_stops_its_running_experiments(mine, editor):
+    from django.urls import reverse
+
+    from accounts.models import AuditEvent
+    from tests.worlds import add_experiment
+
+    experiment = add_experiment(mine)
+    experiments.fill_slots(experiment, 2)
+
+    assert editor.post(reverse("dashboard:campaign_archive", args=[mine.campaign.pk])).status_code == 302
+
+    experiment.refresh_from_db()
+    assert experiment.status == ExperimentStatus.STOPPED
+    assert not experiment.posts.filter(status=PostStatus.SCHEDULED).exists()
+    assert not experiments.evaluate(experiment, force=True)
+    with pytest.raises(ValidationError, match="stopped"):
+        experiments.fill_slots(experiment, 1)
+    event = AuditEvent.objects.get(object_type="publishing.experiment", action="stopped")
+    assert event.changes["because"] == [None, "campaign archived"]
