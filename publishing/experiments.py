@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import audit
-from campaigns.models import PromptTemplate
+from campaigns.models import CampaignStatus, PromptTemplate
 from generation.models import Clip, ClipStatus
 from generation.services import create_clips
 from publishing.models import (
@@ -140,6 +140,9 @@ def start_experiment(template: PromptTemplate, account: XAccount, *, name: str =
                      decide_at: datetime | None = None, user=None) -> Experiment:
     if account.workspace_id != template.campaign.workspace_id:
         raise ValidationError("That X account belongs to another workspace.")
+    if template.campaign.status == CampaignStatus.ARCHIVED:
+        raise ValidationError(f"“{template.campaign.name}” is archived: make it active again (Edit) to start an "
+                              "experiment in it.")
     if account.status != AccountStatus.ACTIVE:
         raise ValidationError(f"@{account.handle} needs attention ({account.get_status_display()}): reconnect it.")
     kinds = {variant_key(c.variables) for c in approved_clips(template)}

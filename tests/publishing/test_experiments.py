@@ -216,3 +216,20 @@ def test_archiving_a_campaign_stops_its_running_experiments(mine, editor):
         experiments.fill_slots(experiment, 1)
     event = AuditEvent.objects.get(object_type="publishing.experiment", action="stopped")
     assert event.changes["because"] == [None, "campaign archived"]
+
+
+@pytest.mark.django_db
+def test_an_archived_campaign_starts_no_experiment(mine, editor):
+    from django.urls import reverse
+
+    from tests.worlds import add_experiment
+
+    add_experiment(mine)
+    Experiment.objects.update(status=ExperimentStatus.STOPPED)
+    mine.campaign.archive()
+    with pytest.raises(ValidationError, match="is archived: make it active again"):
+        experiments.start_experiment(mine.template, mine.account)
+    response = editor.post(reverse("dashboard:experiment_create", args=[mine.campaign.pk]),
+                           {"prompt_template": mine.template.pk, "x_account": mine.account.pk, "min_impressions": "10"})
+    assert response.status_code == 400 and "is archived" in response.content.decode()
+    assert not Experiment.objects.filter(status=ExperimentStatus.RUNNING).exists()
