@@ -89,10 +89,18 @@ def test_the_navigation_marks_the_section_of_the_page(viewer, mine):
         (reverse("dashboard:clip", args=[mine.approved.pk]), "Clips"),
         (reverse("dashboard:post", args=[mine.post.pk]), "Posts"),
         (reverse("dashboard:accounts"), "Accounts"),
+        (reverse("dashboard:account_best_times", args=[mine.account.pk]), "Accounts"),
+        (reverse("dashboard:experiments"), "Experiments"),
+        (reverse("dashboard:experiment", args=[add_experiment(mine).pk]), "Experiments"),
+        (reverse("dashboard:audit_log"), "Audit log"),
+        (reverse("dashboard:usage"), "Usage"),
     ]:
         body = viewer.get(url).content.decode()
         assert f'aria-current="page">{section}</a>' in body, url
         assert body.count('aria-current="page"') == 1, url
+    notifications = viewer.get(reverse("dashboard:notifications")).content.decode()
+    assert 'id="notifications-link" aria-current="page">Notifications' in notifications
+    assert notifications.count('aria-current="page"') == 1
 
 
 def test_the_new_buttons_follow_the_role(login_as, mine):
