@@ -1,9 +1,11 @@
 from rest_framework.routers import SimpleRouter
 
+from publishing.api.planner import BulkClipActionViewSet
 from publishing.api.views import MetricsViewSet, PostViewSet, XAccountViewSet
 
 router = SimpleRouter()
 router.register("x-accounts", XAccountViewSet)
 router.register("posts", PostViewSet)
+router.register("clip-actions", BulkClipActionViewSet, basename="clip-actions")
 router.register("metrics", MetricsViewSet, basename="metrics")
 urlpatterns = router.urls
