@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dashboard.views import accounts, calendar, campaigns, clips, editor, generate, home, members, posts
+from dashboard.views import accounts, calendar, campaigns, clips, editor, generate, home, members, planner, posts
 
 app_name = "dashboard"
 
@@ -56,4 +56,13 @@ urlpatterns = [
     path("invitations/", members.my_invitations, name="my_invitations"),
     path("invitations/<int:pk>/answer/", members.invitation_answer, name="invitation_answer"),
     path("invitations/<str:token>/", members.invitation_link, name="invitation_link"),  # the emailed link
+    # The marketer's week (#43): queues, posts from empty slots, bulk clip actions, the X preview, the export
+    path("accounts/<int:pk>/queue/", planner.account_queue, name="account_queue"),
+    path("accounts/<int:pk>/queue/pause/", planner.queue_pause, name="account_queue_pause"),
+    path("accounts/<int:pk>/queue/post-next/", planner.queue_post_next, name="account_queue_post_next"),
+    path("posts/<int:pk>/queue-move/", planner.queue_move, name="post_queue_move"),
+    path("calendar/new/", planner.slot_post, name="calendar_new"),
+    path("clips/bulk/", planner.clip_bulk, name="clip_bulk"),
+    path("clips/<int:clip_pk>/x-preview/", planner.post_preview_panel, name="clip_x_preview"),
+    path("posts/export.csv", planner.post_export, name="post_export"),
 ]

@@ -19,6 +19,7 @@ from publishing import services
 from publishing.captions import measure
 from publishing.metrics import METRIC_KEYS, METRIC_LABELS
 from publishing.models import Post, PostStatus
+from publishing.preview import post_preview
 from publishing.scheduling import local_to_utc, utc_to_local
 
 PAGE_SIZE = 50
@@ -83,8 +84,16 @@ def schedule(request: HttpRequest, clip_pk: int) -> HttpResponse:
         {
             "clip": clip, "form": form, "counter": measure(caption), "problem": problem, "tz_name": tz_name,
             "has_slots": clip.campaign.posting_slots.exists(),
+            "preview": post_preview(clip, caption, _preview_handle(form)),
         },
     )
+
+
+def _preview_handle(form: ScheduleForm) -> str:
+    """The handle the X preview shows: the picked account, else the first one offered."""
+    value, accounts = str(form["account"].value() or ""), form.fields["account"].queryset
+    account = accounts.filter(pk=int(value)).first() if value.isdigit() and len(value) < 10 else accounts.first()
+    return account.handle if account else ""
 
 
 def _fill_caption(request: HttpRequest, clip: Clip, template: CaptionTemplate | None) -> dict[str, str]:
