@@ -90,11 +90,20 @@
     return Math.round((Date.parse(to + "T00:00:00Z") - Date.parse(from + "T00:00:00Z")) / 86400000);
   }
 
+  // In the zone the page shows its times in (the campaign's or the workspace's), not the browser's.
   function describe(post) {
-    var when = new Date(post.scheduled_at);
-    return "Post " + post.id + " moved to " + when.toLocaleString([], {
-      weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
-    }) + ".";
+    var zoned = document.querySelector("[data-tz]");
+    var options = {weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
+                   hourCycle: "h23"};
+    if (zoned) { options.timeZone = zoned.dataset.tz; }
+    var when;
+    try {
+      when = new Date(post.scheduled_at).toLocaleString([], options);
+    } catch (error) {  // a zone this browser does not know
+      delete options.timeZone;
+      when = new Date(post.scheduled_at).toLocaleString([], options);
+    }
+    return "Post " + post.id + " moved to " + when + (zoned ? " (" + zoned.dataset.tz + ")" : "") + ".";
   }
 
   // Calendar: a scheduled post dropped on a day keeps its wall-clock time; dropped on a free slot, takes its time.
