@@ -96,7 +96,8 @@ class PostPlannerActions:
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR,
                               (200, "application/json"): ExportRowSerializer(many=True)})
-    @action(detail=False, methods=["get"], renderer_classes=[CSVRenderer, renderers.JSONRenderer])
+    @action(detail=False, methods=["get"], renderer_classes=[CSVRenderer, renderers.JSONRenderer],
+            pagination_class=None)
     def export(self, request: Request) -> Response:
         """Posts (filtered like the list) with their metrics, as CSV (or JSON with Accept: application/json).
         Cells a spreadsheet would run as a formula start with a quote."""
@@ -175,7 +176,7 @@ class BulkClipActionViewSet(viewsets.GenericViewSet):
     serializer_class = BulkClipActionSerializer
     queryset = Post.objects.none()  # no rows of its own: the clips come from the body
 
-    @extend_schema(request=BulkClipActionSerializer, responses=BulkResultSerializer)
+    @extend_schema(request=BulkClipActionSerializer, responses={200: BulkResultSerializer})
     def create(self, request: Request) -> Response:
         data = BulkClipActionSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)

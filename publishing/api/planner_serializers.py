@@ -54,8 +54,9 @@ class ReorderSerializer(serializers.Serializer):
 
 
 class BulkClipActionSerializer(serializers.Serializer):
-    clips = VisibleRelatedField(queryset=Clip.objects.select_related("campaign"), many=True, allow_empty=False,
-                                help_text=f"Ids of the clips, in the order to act on them (at most {MAX_BULK}).")
+    clips = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1), min_length=1, max_length=MAX_BULK,
+        help_text=f"Ids of the clips, in the order to act on them (at most {MAX_BULK}).")
     action = serializers.ChoiceField(choices=[a.value for a in BulkAction], help_text=(
         "approve / reject (reviewer role), queue: each clip into the account's next free posting slot, slots: one "
         "clip per free posting slot from `starting` on (editor role)."))
@@ -66,10 +67,14 @@ class BulkClipActionSerializer(serializers.Serializer):
         help_text="Caption template of the clips' campaign; without it each campaign's default.")
     starting = serializers.DateTimeField(required=False, help_text="slots: fill free slots after this instant.")
 
-    def validate_clips(self, clips: list[Clip]) -> list[Clip]:
-        if len(clips) > MAX_BULK:
-            raise serializers.ValidationError(f"Select at most {MAX_BULK} clips at once.")
-        return list(dict.fromkeys(clips))
+    def validate_clips(self, ids: list[int]) -> list[Clip]:
+        """The caller's clips in the given order, in one query; another workspace's ids do not exist."""
+        ids = list(dict.fromkeys(ids))
+        found = Clip.objects.visible_to(self.context["request"].user).select_related("campaign").in_bulk(ids)
+        missing = [pk for pk in ids if pk not in found]
+        if missing:
+            raise serializers.ValidationError(f"Invalid pk \"{missing[0]}\" - object does not exist.")
+        return [found[pk] for pk in ids]
 
     def validate(self, attrs: dict) -> dict:
         if attrs["action"] in (BulkAction.QUEUE, BulkAction.SLOTS) and not attrs.get("x_account"):
