@@ -86,7 +86,7 @@ def test_hostile_bulk_input_is_a_message_not_a_500(editor, mine, data):
 
 
 @pytest.mark.parametrize("query", ["at=garbage", "at=2030-01-01T10:00:00", "date=2030-13-40", "campaign=x",
-                                   "campaign=99999999999", "date=2030-01-01&time=25:99"])
+                                   "campaign=99999999999999999999999", "date=2030-01-01&time=25:99"])
 def test_hostile_slot_addresses_still_show_the_form(editor, mine, query):
     response = editor.get(reverse("dashboard:calendar_new") + f"?campaign={mine.campaign.pk}&{query}")
 
@@ -146,3 +146,13 @@ def test_the_csv_export_holds_only_this_workspaces_posts_and_no_formula(viewer, 
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert [row["post"] for row in rows] == [str(mine.post.pk)]
     assert rows[0]["caption"] == "'+1 for @brand" and rows[0]["impression_count"] == "12"
+
+
+def test_hostile_ids_in_the_export_and_the_slot_form_are_ignored(editor, mine):
+    huge = "9" * 30
+
+    export = editor.get(reverse("dashboard:post_export") + f"?campaign={huge}")
+    slot = editor.post(reverse("dashboard:calendar_new"), {"campaign": huge})
+    preview = editor.post(reverse("dashboard:clip_x_preview", args=[mine.approved.pk]), {"account": huge})
+
+    assert (export.status_code, slot.status_code, preview.status_code) == (200, 200, 200)

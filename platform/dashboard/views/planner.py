@@ -30,6 +30,11 @@ from publishing.preview import post_preview
 from publishing.scheduling import utc_to_local
 
 
+def _id(raw: str | None) -> int | None:
+    """A primary key from a query or form value; None for anything else (too long for the column included)."""
+    return int(raw) if raw and raw.isdigit() and len(raw) < 10 else None
+
+
 def _account(request: HttpRequest, pk: int) -> XAccount:
     return get_object_or_404(scoped(XAccount, request), pk=pk)
 
@@ -104,8 +109,8 @@ def _new_post_url(campaign: Campaign | None, at: datetime) -> str:
 def slot_post(request: HttpRequest) -> HttpResponse:
     """A post created from an empty slot of the calendar or the queue: pick an approved clip and a caption template."""
     campaigns = scoped(Campaign, request).visible()
-    campaign_id = request.POST.get("campaign") or request.GET.get("campaign", "")
-    campaign = campaigns.filter(pk=int(campaign_id)).first() if campaign_id.isdigit() else None
+    campaign_id = _id(request.POST.get("campaign") or request.GET.get("campaign"))
+    campaign = campaigns.filter(pk=campaign_id).first() if campaign_id else None
     if campaign is None:
         return page(request, "dashboard/calendar/slot_post.html", {"campaigns": campaigns, "campaign": None,
                                                                    "query": request.GET.urlencode()})
@@ -167,9 +172,8 @@ def _safe_next(request: HttpRequest) -> bool:
 def post_preview_panel(request: HttpRequest, clip_pk: int) -> HttpResponse:
     """The X preview of the schedule page, refreshed as the caption is typed (htmx)."""
     clip = get_object_or_404(scoped(Clip, request).select_related("campaign"), pk=clip_pk)
-    wanted = request.POST.get("account", "")
-    accounts = scoped(XAccount, request)
-    account = accounts.filter(pk=int(wanted)).first() if wanted.isdigit() and len(wanted) < 10 else None
+    wanted = _id(request.POST.get("account"))
+    account = scoped(XAccount, request).filter(pk=wanted).first() if wanted else None
     return page(request, "dashboard/posts/_x_preview.html", {
         "preview": post_preview(clip, request.POST.get("caption", ""), account.handle if account else ""),
     })
@@ -181,8 +185,8 @@ def post_export(request: HttpRequest) -> HttpResponse:
     posts = scoped(Post, request).select_related("clip__campaign", "x_account")
     if request.GET.get("status") in PostStatus.values:
         posts = posts.filter(status=request.GET["status"])
-    if request.GET.get("campaign", "").isdigit():
-        posts = posts.filter(clip__campaign_id=int(request.GET["campaign"]))
+    if _id(request.GET.get("campaign")):
+        posts = posts.filter(clip__campaign_id=_id(request.GET["campaign"]))
     rows = export_rows(posts.order_by("scheduled_at", "pk")[:MAX_EXPORT_ROWS])
     response = HttpResponse(to_csv(rows), content_type="text/csv; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
