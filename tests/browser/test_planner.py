@@ -90,6 +90,26 @@ def test_a_post_dragged_to_another_day_keeps_its_time_and_the_move_can_be_undone
     assert page.locator(f"#cal-slot-{world.campaign.pk}-{friday:%Y%m%d}-1645").count() == 0  # no longer free
 
 
+def test_a_free_slot_becomes_a_post_of_a_picked_clip_and_caption_template(live_server, page, world):
+    tz = world.campaign.timezone
+    monday = next_monday(tz)
+    PostingSlot.objects.create(campaign=world.campaign, weekday=1, local_time=time(8, 15))  # Tuesdays
+    world.pending.review_status = ReviewStatus.APPROVED
+    world.pending.save()
+    tuesday = (monday + timedelta(days=1)).date()
+    log_in(page, live_server, world)
+    page.goto(f"{live_server.url}/calendar/?campaign={world.campaign.pk}&date={monday:%Y-%m-%d}")
+
+    page.locator(f"#cal-slot-{world.campaign.pk}-{tuesday:%Y%m%d}-0815").click()
+    page.get_by_label(f"Clip {world.pending.pk}:").check()
+    page.get_by_label("Caption template").select_option(label=world.caption.name)
+    page.locator("#slot-post-submit").click()
+
+    page.locator(f"#cal-day-{tuesday:%Y-%m-%d} .cal-entry", has_text="Look at this red circle").wait_for()
+    post = Post.objects.get(clip=world.pending)
+    assert utc_to_local(post.scheduled_at, tz).replace(tzinfo=None) == datetime.combine(tuesday, time(8, 15))
+
+
 def test_a_move_the_server_refuses_shows_why_and_changes_nothing(live_server, page, world):
     tz = world.campaign.timezone
     monday = next_monday(tz)

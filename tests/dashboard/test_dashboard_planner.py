@@ -117,12 +117,13 @@ def test_a_post_is_created_from_a_free_slot_with_the_chosen_caption_template(edi
 def test_the_calendar_week_shows_free_slots_to_editors_only_as_links(login_as, mine):
     PostingSlot.objects.create(campaign=mine.campaign, weekday=0, local_time=time(9, 0))
     url = reverse("dashboard:calendar") + f"?campaign={mine.campaign.pk}&date=" + str(
-        (timezone.now() + timedelta(days=7)).date())
+        (timezone.now() + timedelta(days=14)).date())
 
     editor_page = login_as(Role.EDITOR).get(url).content.decode()
     viewer_page = login_as(Role.VIEWER).get(url).content.decode()
 
     assert 'class="cal-slot small" href="/calendar/new/?' in editor_page
+    assert 'id="calendar-empty-slots">1 posting slot is free below' in editor_page  # an empty week invites
     assert "Free slot" in viewer_page and 'class="cal-slot small" href' not in viewer_page
     assert 'draggable="true"' not in viewer_page
 
