@@ -157,3 +157,12 @@ def test_hostile_ids_in_the_export_and_the_slot_form_are_ignored(editor, mine):
     preview = editor.post(reverse("dashboard:clip_x_preview", args=[mine.approved.pk]), {"account": huge})
 
     assert (export.status_code, slot.status_code, preview.status_code) == (200, 200, 200)
+
+
+def test_post_now_on_a_paused_queue_says_it_waits_for_the_resume(editor, mine):
+    mine.account.queue_paused = True
+    mine.account.save()
+
+    response = editor.post(reverse("dashboard:post_publish_now", args=[mine.post.pk]), follow=True)
+
+    assert "queue is paused: it goes out when you resume the queue" in response.content.decode()

@@ -207,7 +207,11 @@ def post_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
 def post_publish_now(request: HttpRequest, pk: int) -> HttpResponse:
     post = _post(request, pk)
     if services.publish_now(post):
-        messages.success(request, f"Post {post.pk} is due now on @{post.x_account.handle}: {GOES_OUT}")
+        if post.x_account.queue_paused:
+            messages.warning(request, f"Post {post.pk} is due now, but @{post.x_account.handle}'s queue is paused: it "
+                                      "goes out when you resume the queue (Accounts → Queue).")
+        else:
+            messages.success(request, f"Post {post.pk} is due now on @{post.x_account.handle}: {GOES_OUT}")
     else:
         messages.error(request, "This post has already started going out (or was cancelled): only a scheduled post "
                                 "can be posted now.")
