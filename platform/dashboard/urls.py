@@ -15,6 +15,7 @@ from dashboard.views import (
     generate,
     home,
     members,
+    planner,
     posts,
     usage,
 )
@@ -86,4 +87,13 @@ urlpatterns = [
     path("audit/", audit.audit_log, name="audit_log"),
     # Render cost
     path("usage/", usage.usage, name="usage"),
+    # The marketer's week (#43): queues, posts from empty slots, bulk clip actions, the X preview, the export
+    path("accounts/<int:pk>/queue/", planner.account_queue, name="account_queue"),
+    path("accounts/<int:pk>/queue/pause/", planner.queue_pause, name="account_queue_pause"),
+    path("accounts/<int:pk>/queue/post-next/", planner.queue_post_next, name="account_queue_post_next"),
+    path("posts/<int:pk>/queue-move/", planner.queue_move, name="post_queue_move"),
+    path("calendar/new/", planner.slot_post, name="calendar_new"),
+    path("clips/bulk/", planner.clip_bulk, name="clip_bulk"),
+    path("clips/<int:clip_pk>/x-preview/", planner.post_preview_panel, name="clip_x_preview"),
+    path("posts/export.csv", planner.post_export, name="post_export"),
 ]
