@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import audit
 from campaigns.models import Campaign, CampaignStatus
 from publishing.models import Post, PostStatus, XAccount
 from publishing.scheduling import MAX_SLOT_SEARCH, local_to_utc, skipped_by_dst, slot_instants, utc_to_local
@@ -58,6 +59,7 @@ def move_post(post: Post, local_date: date | None = None, local_time: time | Non
     check_postable(post.clip, post.x_account)
     previous = post.scheduled_at
     Post.objects.filter(pk=post.pk).update(scheduled_at=target, updated_at=timezone.now())
+    audit.record("rescheduled", post, {"scheduled_at": [previous, target]})
     log.info("post.moved post=%s from=%s to=%s", post.pk, previous.isoformat(), target.isoformat())
     return previous
 
@@ -86,6 +88,7 @@ def reorder_queue(account: XAccount, post_ids: list[int], now: datetime | None =
     for pk, when in zip(post_ids, times, strict=True):
         if posts[pk].scheduled_at != when:
             Post.objects.filter(pk=pk).update(scheduled_at=when, updated_at=now)
+            audit.record("rescheduled", posts[pk], {"scheduled_at": [posts[pk].scheduled_at, when]})
             posts[pk].scheduled_at = when
     log.info("queue.reordered account=%s posts=%s", account.pk, post_ids)
     return [posts[pk] for pk in post_ids]
@@ -104,6 +107,7 @@ def move_in_queue(post: Post, direction: int) -> bool:
     return True
 
 
+@transaction.atomic
 def set_queue_paused(account: XAccount, paused: bool) -> bool:
     """Pause or resume the account's queue; False when it already was. Due posts of a paused queue wait (and
     one later than the account's maximum lateness when resumed is skipped, as after any downtime)."""
@@ -111,6 +115,7 @@ def set_queue_paused(account: XAccount, paused: bool) -> bool:
         queue_paused=paused, updated_at=timezone.now())
     account.queue_paused = paused
     if changed:
+        audit.record("queue_paused" if paused else "queue_resumed", account, {"queue_paused": [not paused, paused]})
         log.info("queue.%s account=%s", "paused" if paused else "resumed", account.pk)
     return bool(changed)
 
