@@ -1,8 +1,10 @@
 from rest_framework.routers import SimpleRouter
 
-from generation.api.views import ClipViewSet, PromptTemplateWarningViewSet
+from generation.api.views import BrandLoraViewSet, CampaignLoraViewSet, ClipViewSet, PromptTemplateWarningViewSet
 
 router = SimpleRouter()
 router.register("clips", ClipViewSet)
 router.register("prompt-templates", PromptTemplateWarningViewSet)
+router.register("brand-loras", BrandLoraViewSet)
+router.register("campaign-loras", CampaignLoraViewSet)
 urlpatterns = router.urls

@@ -1,0 +1,328 @@
+"""Brand LoRAs: upload (checked against the model's keys), roles and workspaces, campaigns that pick LoRAs with
+weights, clips that record them, and the real render path that fetches the file from media storage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from accounts.models import Role
+from generation import rendering, services
+from generation.engine import BUNDLED_PATH
+from generation.models import BrandLora, CampaignLora, Clip, ClipStatus
+from tests.factories import CampaignFactory, MembershipFactory, PromptTemplateFactory, UserFactory, WorkspaceFactory
+from tests.generation.lora_files import build_lora, safetensors_bytes
+
+pytestmark = pytest.mark.django_db
+
+ROLES_THAT_MAY_WRITE = [Role.OWNER, Role.EDITOR]
+ROLES_THAT_MAY_NOT = [Role.REVIEWER, Role.VIEWER]
+
+
+@pytest.fixture(scope="session")
+def lora_bytes(tmp_path_factory) -> bytes:
+    return build_lora(BUNDLED_PATH, tmp_path_factory.mktemp("brand-lora")).read_bytes()
+
+
+@pytest.fixture
+def api_as(mine):
+    def client_for(role: Role) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(MembershipFactory(workspace=mine.workspace, role=role).user)
+        return client
+
+    return client_for
+
+
+@pytest.fixture(autouse=True)
+def _media(media_root, settings, tmp_path):
+    settings.CLIPCAST_LORA_CACHE_DIR = tmp_path / "lora-cache"
+
+
+def upload(client: APIClient, workspace, content: bytes, *, name="Acme look", filename="acme.safetensors",
+           model_key="bundled"):
+    return client.post("/api/brand-loras/", {
+        "workspace": workspace.pk, "name": name, "model_key": model_key,
+        "file": SimpleUploadedFile(filename, content, content_type="application/octet-stream"),
+    }, format="multipart")
+
+
+def make_lora(workspace, content: bytes, name="Acme look") -> BrandLora:
+    from generation import loras
+
+    return loras.upload_lora(workspace=workspace, name=name, model_key="bundled",
+                             upload=SimpleUploadedFile("acme.safetensors", content))
+
+
+# --- upload -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES_THAT_MAY_WRITE, ids=lambda r: r.value)
+def test_an_owner_or_editor_uploads_a_lora_that_is_checked_and_stored(api_as, mine, lora_bytes, media_root, role):
+    response = upload(api_as(role), mine.workspace, lora_bytes)
+
+    assert response.status_code == 201, response.content[:500]
+    body = response.json()
+    lora = BrandLora.objects.get(pk=body["id"])
+    assert body["sha256"] == lora.sha256 and len(lora.sha256) == 64
+    assert (body["name"], body["model_key"], body["size"]) == ("Acme look", "bundled", len(lora_bytes))
+    assert "file" not in body  # never a public address
+    assert (media_root / lora.file.name).read_bytes() == lora_bytes
+    assert lora.file.name.startswith(f"loras/{mine.workspace.pk}/{lora.sha256}-")
+
+
+@pytest.mark.parametrize("role", ROLES_THAT_MAY_NOT, ids=lambda r: r.value)
+def test_a_reviewer_or_viewer_may_not_upload(api_as, mine, lora_bytes, role):
+    response = upload(api_as(role), mine.workspace, lora_bytes)
+
+    assert response.status_code == 403
+    assert not BrandLora.objects.exists()
+
+
+def test_a_member_of_another_workspace_cannot_upload_here_nor_see_ours(mine, theirs, lora_bytes):
+    ours = make_lora(mine.workspace, lora_bytes)
+    outsider = MembershipFactory(workspace=theirs.workspace, role=Role.OWNER).user
+    client = APIClient()
+    client.force_authenticate(outsider)
+
+    assert upload(client, mine.workspace, lora_bytes, name="x").status_code == 400
+    assert client.get("/api/brand-loras/").json()["results"] == []
+    assert client.get(f"/api/brand-loras/{ours.pk}/").status_code == 404
+    assert client.delete(f"/api/brand-loras/{ours.pk}/").status_code == 404
+    assert BrandLora.objects.filter(pk=ours.pk).exists()
+
+
+def test_a_lora_whose_keys_the_model_lacks_is_refused_naming_them(api_as, mine):
+    foreign = safetensors_bytes({"unet.input_blocks.4.1.proj_in.lora_A.weight": [4, 640],
+                                 "unet.input_blocks.4.1.proj_in.lora_B.weight": [640, 4]})
+
+    response = upload(api_as(Role.EDITOR), mine.workspace, foreign)
+
+    assert response.status_code == 400
+    message = " ".join(response.json()["file"])
+    assert "2 of 2 keys" in message and "unet.input_blocks.4.1.proj_in.lora_A.weight" in message
+    assert not BrandLora.objects.exists()
+
+
+@pytest.mark.parametrize(("filename", "content", "expected"), [
+    ("acme.ckpt", b"\x80\x04 a pickle", "is not a .safetensors file"),
+    ("acme.safetensors", b"PK\x03\x04 a zip, renamed", "not a safetensors file"),
+    ("acme.safetensors", b"", "empty"),
+])
+def test_a_file_of_the_wrong_type_is_refused_plainly(api_as, mine, filename, content, expected):
+    response = upload(api_as(Role.EDITOR), mine.workspace, content, filename=filename)
+
+    assert response.status_code == 400
+    assert expected in str(response.json())
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(api_as, mine, settings):
+    settings.CLIPCAST_LORA_MAX_MB = 1
+
+    response = upload(api_as(Role.EDITOR), mine.workspace, b"\0" * (1024 * 1024 + 1))
+
+    assert response.status_code == 400
+    assert "the limit is 1 MB" in str(response.json())
+
+
+def test_an_unknown_model_and_a_second_copy_of_a_file_are_refused(api_as, mine, lora_bytes):
+    client = api_as(Role.EDITOR)
+
+    unknown = upload(client, mine.workspace, lora_bytes, model_key="sdxl-nonexistent")
+    first = upload(client, mine.workspace, lora_bytes)
+    again = upload(client, mine.workspace, lora_bytes, name="Same file")
+
+    assert unknown.status_code == 400 and "Unknown model 'sdxl-nonexistent'" in str(unknown.json())
+    assert first.status_code == 201
+    assert again.status_code == 400 and "already uploaded in this workspace as “Acme look”" in str(again.json())
+
+
+def test_an_editor_deletes_a_lora_and_its_file(api_as, mine, lora_bytes, media_root):
+    lora = make_lora(mine.workspace, lora_bytes)
+    stored = media_root / lora.file.name
+
+    assert api_as(Role.VIEWER).delete(f"/api/brand-loras/{lora.pk}/").status_code == 403
+    assert api_as(Role.EDITOR).delete(f"/api/brand-loras/{lora.pk}/").status_code == 204
+    assert not BrandLora.objects.exists() and not stored.exists()
+
+
+# --- campaigns pick LoRAs -----------------------------------------------------------------------------------
+
+
+def test_an_editor_attaches_a_lora_with_a_weight_and_changes_the_weight(api_as, mine, lora_bytes):
+    lora = make_lora(mine.workspace, lora_bytes)
+    client = api_as(Role.EDITOR)
+
+    created = client.post("/api/campaign-loras/", {"campaign": mine.campaign.pk, "lora": lora.pk, "weight": 0.8},
+                          format="json")
+    changed = client.patch(f"/api/campaign-loras/{created.json()['id']}/", {"weight": 0.5}, format="json")
+
+    assert created.status_code == 201, created.content[:300]
+    assert created.json()["lora_sha256"] == lora.sha256
+    assert changed.status_code == 200 and changed.json()["weight"] == 0.5
+    assert list(mine.campaign.lora_links.values_list("lora", "weight")) == [(lora.pk, 0.5)]
+
+
+@pytest.mark.parametrize("role", ROLES_THAT_MAY_NOT, ids=lambda r: r.value)
+def test_a_reviewer_or_viewer_may_not_attach_change_or_remove(api_as, mine, lora_bytes, role):
+    lora = make_lora(mine.workspace, lora_bytes)
+    link = CampaignLora.objects.create(campaign=mine.campaign, lora=lora, weight=1.0)
+    client = api_as(role)
+
+    assert client.post("/api/campaign-loras/", {"campaign": mine.campaign.pk, "lora": lora.pk},
+                       format="json").status_code in (400, 403)  # 400: already attached is checked first
+    assert client.patch(f"/api/campaign-loras/{link.pk}/", {"weight": 0.1}, format="json").status_code == 403
+    assert client.delete(f"/api/campaign-loras/{link.pk}/").status_code == 403
+    assert client.get(f"/api/campaign-loras/{link.pk}/").status_code == 200
+    link.refresh_from_db()
+    assert link.weight == 1.0
+
+
+def test_a_viewer_attaching_a_new_lora_gets_403(api_as, mine, lora_bytes):
+    lora = make_lora(mine.workspace, lora_bytes)
+
+    response = api_as(Role.VIEWER).post("/api/campaign-loras/", {"campaign": mine.campaign.pk, "lora": lora.pk},
+                                        format="json")
+
+    assert response.status_code == 403
+    assert not CampaignLora.objects.exists()
+
+
+def test_a_lora_of_another_workspace_cannot_be_attached_even_by_a_member_of_both(mine, theirs, lora_bytes):
+    their_lora = make_lora(theirs.workspace, lora_bytes)
+    both = UserFactory()
+    for world in (mine, theirs):
+        MembershipFactory(workspace=world.workspace, user=both, role=Role.OWNER)
+    client = APIClient()
+    client.force_authenticate(both)
+
+    response = client.post("/api/campaign-loras/", {"campaign": mine.campaign.pk, "lora": their_lora.pk},
+                           format="json")
+
+    assert response.status_code == 400
+    assert "belongs to another workspace" in str(response.json())
+
+
+def test_outsiders_see_no_links_and_cannot_attach_to_our_campaign(mine, theirs, lora_bytes):
+    link = CampaignLora.objects.create(campaign=mine.campaign, lora=make_lora(mine.workspace, lora_bytes))
+    their_lora = make_lora(theirs.workspace, lora_bytes)
+    outsider = MembershipFactory(workspace=theirs.workspace, role=Role.OWNER).user
+    client = APIClient()
+    client.force_authenticate(outsider)
+
+    assert client.get(f"/api/campaign-loras/{link.pk}/").status_code == 404
+    assert client.patch(f"/api/campaign-loras/{link.pk}/", {"weight": 2}, format="json").status_code == 404
+    assert client.post("/api/campaign-loras/", {"campaign": mine.campaign.pk, "lora": their_lora.pk},
+                       format="json").status_code == 400
+
+
+def test_weights_out_of_range_and_models_that_differ_are_refused(api_as, mine, lora_bytes, settings, tmp_path):
+    lora = make_lora(mine.workspace, lora_bytes)
+    client = api_as(Role.EDITOR)
+    settings.CLIPCAST_MODELS = {"other": str(tmp_path)}
+    other_model = CampaignFactory(workspace=mine.workspace, model_key="other")
+
+    heavy = client.post("/api/campaign-loras/", {"campaign": mine.campaign.pk, "lora": lora.pk, "weight": 9},
+                        format="json")
+    mismatch = client.post("/api/campaign-loras/", {"campaign": other_model.pk, "lora": lora.pk}, format="json")
+
+    assert heavy.status_code == 400 and "weight" in heavy.json()
+    assert mismatch.status_code == 400 and "was made for model “bundled”" in str(mismatch.json())
+
+
+def test_clips_record_the_campaign_loras_and_the_same_seed_without_them_is_another_clip(mine, lora_bytes):
+    template = mine.template
+    row = {name: values[0] for name, values in template.variables.items()}
+    without = services.create_clips(template, [row], seed_policy=services.SeedPolicy.FIXED, seed=11)
+    lora = make_lora(mine.workspace, lora_bytes)
+    CampaignLora.objects.create(campaign=mine.campaign, lora=lora, weight=0.7)
+
+    with_lora = services.create_clips(template, [row], seed_policy=services.SeedPolicy.FIXED, seed=11)
+    again = services.create_clips(template, [row], seed_policy=services.SeedPolicy.FIXED, seed=11)
+
+    assert without.clips[0].loras == []
+    assert with_lora.duplicates == 0
+    assert with_lora.clips[0].loras == [{"name": "Acme look", "sha256": lora.sha256, "weight": 0.7}]
+    assert again.duplicates == 1
+
+
+def test_the_clip_api_shows_the_loras_a_clip_renders_with(api_as, mine):
+    mine.approved.loras = [{"name": "Acme look", "sha256": "ab" * 32, "weight": 0.7}]
+    mine.approved.save(update_fields=["loras"])
+
+    body = api_as(Role.VIEWER).get(f"/api/clips/{mine.approved.pk}/").json()
+
+    assert body["loras"] == [{"name": "Acme look", "sha256": "ab" * 32, "weight": 0.7}]
+
+
+def test_the_schema_documents_the_multipart_upload(api_as):
+    schema = api_as(Role.VIEWER).get("/api/schema/", HTTP_ACCEPT="application/json").content.decode()
+
+    assert "/api/brand-loras/" in schema and "/api/campaign-loras/" in schema
+    assert "multipart/form-data" in schema
+
+
+# --- the real render path -----------------------------------------------------------------------------------
+
+
+def _render_template():
+    template = PromptTemplateFactory(body="a {colour} circle moving left on a black background",
+                                     variables={"colour": ["red"]})
+    campaign = template.campaign
+    campaign.model_key, campaign.steps, campaign.frames = "default", 2, 8
+    campaign.output_width = campaign.output_height = 64
+    campaign.save()
+    return template
+
+
+def _render(template, seed: int = 5) -> Clip:
+    clip = services.create_clips(template, [{"colour": "red"}], seed_policy=services.SeedPolicy.FIXED,
+                                 seed=seed).clips[0]
+    assert rendering.run_render(clip.pk) == ClipStatus.SUCCEEDED, Clip.objects.get(pk=clip.pk).error
+    return Clip.objects.get(pk=clip.pk)
+
+
+@pytest.mark.slow
+def test_a_campaign_lora_fetched_from_the_bucket_changes_the_pixels_and_the_clip_names_it(
+    s3_media, lora_bytes, settings
+):
+    template = _render_template()
+    plain = _render(template)
+    lora = make_lora(template.campaign.workspace, lora_bytes)
+    CampaignLora.objects.create(campaign=template.campaign, lora=lora, weight=1.0)
+
+    branded = _render(template)
+
+    assert lora.file.name in s3_media.object_keys()
+    assert branded.loras == [{"name": "Acme look", "sha256": lora.sha256, "weight": 1.0}]
+    assert branded.frames_hash != plain.frames_hash
+    assert (Path(settings.CLIPCAST_LORA_CACHE_DIR) / f"{lora.sha256}.safetensors").read_bytes() == lora_bytes
+    # Fetched once per host: the cached file serves the next render even with the object gone from the bucket.
+    s3_media.client.delete_object(Bucket=s3_media.bucket, Key=lora.file.name)
+    assert _render(template, seed=6).status == ClipStatus.SUCCEEDED
+
+
+def test_a_clip_whose_lora_was_deleted_fails_with_a_message_saying_what_to_do(mine, lora_bytes):
+    template = _render_template()
+    lora = make_lora(template.campaign.workspace, lora_bytes)
+    CampaignLora.objects.create(campaign=template.campaign, lora=lora)
+    clip = services.create_clips(template, [{"colour": "red"}]).clips[0]
+    from generation import loras
+
+    loras.delete_lora(lora)
+
+    assert rendering.run_render(clip.pk) == ClipStatus.FAILED
+    clip.refresh_from_db()
+    assert "LoRA “Acme look” was deleted after this clip was made" in clip.error
+
+
+def test_a_stored_file_that_changed_is_not_used(lora_bytes, media_root):
+    lora = make_lora(WorkspaceFactory(), lora_bytes)
+    (media_root / lora.file.name).write_bytes(lora_bytes[:-1] + b"!")
+
+    with pytest.raises(rendering.LoraUnavailable, match="sha256 differs"):
+        rendering.fetch_lora(lora)
+    assert list(Path(rendering.settings.CLIPCAST_LORA_CACHE_DIR).iterdir()) == []
