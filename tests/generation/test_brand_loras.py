@@ -272,7 +272,7 @@ def _render_template():
     template = PromptTemplateFactory(body="a {colour} circle moving left on a black background",
                                      variables={"colour": ["red"]})
     campaign = template.campaign
-    campaign.model_key, campaign.steps, campaign.frames = "default", 2, 8
+    campaign.model_key, campaign.steps, campaign.frames, campaign.guidance = "default", 2, 8, 1.0
     campaign.output_width = campaign.output_height = 64
     campaign.save()
     return template
@@ -285,9 +285,19 @@ def _render(template, seed: int = 5) -> Clip:
     return Clip.objects.get(pk=clip.pk)
 
 
+@pytest.fixture
+def one_thread():
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # a tiny model gains nothing from more, and the suite shares its cores
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.mark.slow
 def test_a_campaign_lora_fetched_from_the_bucket_changes_the_pixels_and_the_clip_names_it(
-    s3_media, lora_bytes, settings
+    s3_media, lora_bytes, settings, one_thread
 ):
     template = _render_template()
     plain = _render(template)
