@@ -71,14 +71,19 @@ def check_upload(upload: UploadedFile, model_key: str) -> engine.LoraCheck:
         raise ValidationError(str(exc)) from exc
 
 
-def upload_lora(*, workspace, name: str, model_key: str, upload: UploadedFile, user=None) -> BrandLora:
-    """Check the file against the model and store it in media storage; the same file twice in one workspace is
-    refused (it would render the same)."""
-    checked = check_upload(upload, model_key)
+def check_not_uploaded(workspace, upload: UploadedFile) -> str:
+    """The file's sha256, unless this workspace has the same file already (it would render the same)."""
     sha = _sha256(upload)
     existing = BrandLora.objects.filter(workspace=workspace, sha256=sha).first()
     if existing is not None:
         raise ValidationError(f"This file is already uploaded in this workspace as “{existing.name}”: use that one.")
+    return sha
+
+
+def upload_lora(*, workspace, name: str, model_key: str, upload: UploadedFile, user=None) -> BrandLora:
+    """Check the file against the model and store it in media storage."""
+    checked = check_upload(upload, model_key)
+    sha = check_not_uploaded(workspace, upload)
     lora = BrandLora(workspace=workspace, name=name.strip(), model_key=model_key, sha256=sha, size=upload.size or 0,
                      uploaded_by=user if getattr(user, "is_authenticated", False) else None)
     try:

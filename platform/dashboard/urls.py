@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dashboard.views import accounts, calendar, campaigns, clips, editor, generate, home, members, posts
+from dashboard.views import accounts, calendar, campaigns, clips, editor, generate, home, loras, members, posts
 
 app_name = "dashboard"
 
@@ -50,6 +50,9 @@ urlpatterns = [
     path("accounts/connect/", accounts.x_connect, name="x_connect"),
     path("accounts/connect/callback/", accounts.x_callback, name="x_callback"),  # = settings.X_OAUTH2_REDIRECT_URI
     path("accounts/<int:pk>/reconnect/", accounts.x_reconnect, name="x_reconnect"),
+    # Brand LoRAs
+    path("loras/", loras.lora_list, name="loras"),
+    path("loras/<int:pk>/delete/", loras.lora_delete, name="lora_delete"),
     # Members and invitations
     path("members/", members.member_list, name="members"),
     path("members/invitations/<int:pk>/revoke/", members.invitation_revoke, name="invitation_revoke"),

@@ -121,6 +121,7 @@ SECTIONS = (
     ("posts", ("post", "schedule")),
     ("accounts", ("account", "x_")),
     ("members", ("member", "invitation_revoke")),
+    ("loras", ("lora",)),
     ("invitations", ("my_invitations", "invitation_")),
 )
 

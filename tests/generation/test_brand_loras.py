@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import Role
@@ -336,3 +337,112 @@ def test_a_stored_file_that_changed_is_not_used(lora_bytes, media_root):
     with pytest.raises(rendering.LoraUnavailable, match="sha256 differs"):
         rendering.fetch_lora(lora)
     assert list(Path(rendering.settings.CLIPCAST_LORA_CACHE_DIR).iterdir()) == []
+
+
+# --- dashboard ----------------------------------------------------------------------------------------------
+
+
+def dashboard_upload(client, content: bytes, *, name="Acme look", filename="acme.safetensors"):
+    return client.post(reverse("dashboard:loras"), {
+        "name": name, "model_key": "bundled", "file": SimpleUploadedFile(filename, content),
+    })
+
+
+def test_an_editor_uploads_a_lora_on_the_loras_page_and_sees_it_listed(editor, mine, lora_bytes):
+    response = dashboard_upload(editor, lora_bytes)
+
+    assert response.status_code == 302
+    lora = BrandLora.objects.get()
+    assert (lora.workspace, lora.uploaded_by) == (mine.workspace, editor.user)
+    page = editor.get(reverse("dashboard:loras")).content.decode()
+    assert "Acme look" in page and lora.sha256[:12] in page and 'id="lora-upload"' in page
+
+
+def test_the_upload_form_names_the_keys_the_model_lacks(editor):
+    foreign = safetensors_bytes({"unet.input_blocks.4.1.proj_in.lora_A.weight": [4, 640]})
+
+    response = dashboard_upload(editor, foreign)
+
+    assert response.status_code == 400
+    assert "unet.input_blocks.4.1.proj_in.lora_A.weight" in response.content.decode()
+    assert not BrandLora.objects.exists()
+
+
+def test_the_upload_form_refuses_another_file_type(editor):
+    response = dashboard_upload(editor, b"\x80\x04 a pickle", filename="acme.ckpt")
+
+    assert response.status_code == 400
+    assert "is not a .safetensors file" in response.content.decode()
+
+
+@pytest.mark.parametrize("role", ROLES_THAT_MAY_NOT, ids=lambda r: r.value)
+def test_a_reviewer_or_viewer_sees_the_loras_but_cannot_upload_or_delete(login_as, mine, lora_bytes, role):
+    lora = make_lora(mine.workspace, lora_bytes)
+    client = login_as(role)
+
+    page = client.get(reverse("dashboard:loras"))
+    upload_response = dashboard_upload(client, lora_bytes, name="Mine too")
+    delete_response = client.post(reverse("dashboard:lora_delete", args=[lora.pk]))
+
+    assert page.status_code == 200 and "Acme look" in page.content.decode()
+    assert 'id="lora-upload"' not in page.content.decode()
+    assert (upload_response.status_code, delete_response.status_code) == (403, 403)
+    assert list(BrandLora.objects.values_list("name", flat=True)) == ["Acme look"]
+
+
+def test_another_workspace_never_sees_or_deletes_our_loras(login_as, mine, theirs, lora_bytes):
+    lora = make_lora(mine.workspace, lora_bytes)
+    outsider = login_as(Role.OWNER, workspace=theirs.workspace)
+
+    assert "Acme look" not in outsider.get(reverse("dashboard:loras")).content.decode()
+    assert outsider.post(reverse("dashboard:lora_delete", args=[lora.pk])).status_code == 404
+    assert BrandLora.objects.filter(pk=lora.pk).exists()
+
+
+def test_the_campaign_form_picks_loras_with_weights(editor, mine, lora_bytes):
+    lora = make_lora(mine.workspace, lora_bytes)
+    url = reverse("dashboard:campaign_edit", args=[mine.campaign.pk])
+    form = editor.get(url).content.decode()
+    fields = {"name": mine.campaign.name, "status": mine.campaign.status, "timezone": "UTC",
+              "approval_required": "on", "frames": 8, "fps": 8, "width": 64, "height": 64, "output_width": 720,
+              "output_height": 720, "steps": 20, "guidance": 7.5, "negative_prompt": ""}
+
+    picked = editor.post(url, {**fields, f"loras-lora_{lora.pk}": "0.6"})
+    too_heavy = editor.post(url, {**fields, f"loras-lora_{lora.pk}": "5"})
+    mine.campaign.refresh_from_db()
+    after_refusal = list(mine.campaign.lora_links.values_list("lora", "weight"))
+    cleared = editor.post(url, {**fields, f"loras-lora_{lora.pk}": ""})
+
+    assert f'name="loras-lora_{lora.pk}"' in form and "Acme look" in form
+    assert picked.status_code == 302 and after_refusal == [(lora.pk, 0.6)]
+    assert too_heavy.status_code == 200 and "Ensure this value is less than or equal to 2" in too_heavy.content.decode()
+    assert cleared.status_code == 302 and not mine.campaign.lora_links.exists()
+
+
+def test_the_clip_page_shows_the_loras_it_rendered_with(viewer, mine):
+    mine.approved.loras = [{"name": "Acme look", "sha256": "cd" * 32, "weight": 0.7}]
+    mine.approved.save(update_fields=["loras"])
+
+    page = viewer.get(reverse("dashboard:clip", args=[mine.approved.pk])).content.decode()
+
+    assert 'id="clip-loras"' in page and "Acme look at weight 0.7" in page and "cd" * 6 in page
+
+
+# --- admin --------------------------------------------------------------------------------------------------
+
+
+def test_the_admin_uploads_through_the_same_checks(client, superuser, mine, lora_bytes):
+    client.force_login(superuser)
+    url = reverse("admin:generation_brandlora_add")
+    base = {"workspace": mine.workspace.pk, "name": "Admin look", "model_key": "bundled",
+            "campaign_links-TOTAL_FORMS": 0, "campaign_links-INITIAL_FORMS": 0}
+
+    refused = client.post(url, {**base, "upload": SimpleUploadedFile("x.safetensors", b"not safetensors at all")})
+    accepted = client.post(url, {**base, "upload": SimpleUploadedFile("x.safetensors", lora_bytes)})
+
+    assert refused.status_code == 200 and "not a safetensors file" in refused.content.decode()
+    assert accepted.status_code == 302, accepted.content.decode()[:2000]
+    lora = BrandLora.objects.get()
+    assert (lora.name, lora.uploaded_by) == ("Admin look", superuser)
+    assert client.get(reverse("admin:generation_brandlora_change", args=[lora.pk])).status_code == 200
+    assert client.get(reverse("admin:generation_campaignlora_add")).status_code == 200
