@@ -155,7 +155,7 @@ def fetch_lora(lora: BrandLora) -> Path:
     checked while streaming, moved into place whole), then reused by every later render."""
     cache_dir = Path(settings.CLIPCAST_LORA_CACHE_DIR)
     target = cache_dir / f"{lora.sha256}.safetensors"
-    if target.is_file():
+    if target.is_file() and (not lora.size or target.stat().st_size == lora.size):
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
