@@ -1,7 +1,9 @@
-"""LoRA benchmark: switching brands on a warm pipeline against loading the model, and a LoRA render's overhead.
+"""LoRA benchmark: what a brand switch costs on a warm pipeline, and a LoRA render's overhead.
 
-Prints ratios measured in one run (targets: a switch between loaded LoRAs costs < 5% of a model load; the first
-use of a LoRA file < 25% of a model load; a render with a LoRA <= 1.3x the same render without).
+Prints, from one run: the model load, the first use of a LoRA file (PEFT injects adapter layers), a switch between
+loaded LoRAs (set_adapters, no reload), and the ratio of a render with a LoRA to the same render without (target
+<= 1.3). The bundled model loads in well under a second, so the load ratios printed here understate what a switch
+saves against reloading real multi-gigabyte weights.
 """
 
 from __future__ import annotations
@@ -73,8 +75,7 @@ def main() -> None:
     print(f"model {info.model_id} on {device.describe()}")
     print(f"model load {load:.3f} s; first use of a LoRA file {first:.3f} s; switch between loaded LoRAs "
           f"{switch * 1000:.1f} ms")
-    print(f"switch / model load = {switch / load:.3f} (target < 0.05); first use / model load = {first / load:.3f} "
-          "(target < 0.25)")
+    print(f"switch / model load = {switch / load:.3f}; first use / model load = {first / load:.3f}")
     print(f"render {plain_s:.2f} s without, {branded_s:.2f} s with a LoRA: ratio {branded_s / plain_s:.2f} "
           "(target <= 1.3)")
 
