@@ -16,6 +16,7 @@ from generation.engine import BUNDLED_PATH
 from generation.models import BrandLora, CampaignLora, Clip, ClipStatus
 from tests.factories import CampaignFactory, MembershipFactory, PromptTemplateFactory, UserFactory, WorkspaceFactory
 from tests.generation.lora_files import build_lora, safetensors_bytes
+from tests.generation.test_render_worker import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -446,3 +447,21 @@ def test_the_admin_uploads_through_the_same_checks(client, superuser, mine, lora
     assert (lora.name, lora.uploaded_by) == ("Admin look", superuser)
     assert client.get(reverse("admin:generation_brandlora_change", args=[lora.pk])).status_code == 200
     assert client.get(reverse("admin:generation_campaignlora_add")).status_code == 200
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_a_render_worker_on_another_host_fetches_the_lora_from_the_bucket(render_worker, s3_media, lora_bytes,
+                                                                           tmp_path):
+    worker_cache = tmp_path / "worker-lora-cache"
+    render_worker(CLIPCAST_LORA_CACHE_DIR=str(worker_cache), **s3_media.env)
+    template = _render_template()
+    lora = make_lora(template.campaign.workspace, lora_bytes)
+    CampaignLora.objects.create(campaign=template.campaign, lora=lora, weight=0.9)
+
+    clip = services.create_clips(template, [{"colour": "red"}]).clips[0]
+    clip = wait_for(clip, {ClipStatus.SUCCEEDED, ClipStatus.FAILED})
+
+    assert clip.status == ClipStatus.SUCCEEDED, clip.error
+    assert clip.loras == [{"name": "Acme look", "sha256": lora.sha256, "weight": 0.9}]
+    assert [p.name for p in worker_cache.iterdir()] == [f"{lora.sha256}.safetensors"]
