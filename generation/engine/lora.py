@@ -16,6 +16,7 @@ import logging
 import math
 import os
 import struct
+import warnings
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -256,7 +257,9 @@ def apply_loras(pipe: object, loras: Iterable[LoraWeights]) -> None:
                 from safetensors.torch import load as load_bytes
 
                 source = load_bytes(source)
-            pipe.load_lora_weights(source, adapter_name=lora.adapter_name)  # type: ignore[attr-defined]
+            with warnings.catch_warnings():  # several adapters on one model is the point, not a mistake
+                warnings.filterwarnings("ignore", message="Already found a `peft_config` attribute")
+                pipe.load_lora_weights(source, adapter_name=lora.adapter_name)  # type: ignore[attr-defined]
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             raise InvalidLora(
                 f"LoRA {lora.name or lora.adapter_name[:12]!r} could not be loaded into this model: "

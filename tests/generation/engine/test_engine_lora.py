@@ -114,6 +114,7 @@ def test_lora_weights_out_of_range_are_refused_before_rendering(bundled) -> None
     assert any("named twice" in p for p in caught.value.problems)
 
 
+@pytest.mark.slow
 def test_a_lora_changes_the_frames_of_the_same_seed_and_switching_never_reloads_the_model(
     bundled, lora_file, second_lora_file, cpu: DeviceChoice
 ) -> None:
