@@ -41,3 +41,13 @@ def safetensors_bytes(tensors: dict[str, list[int]]) -> bytes:
 
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def make_lora(workspace, content: bytes, name: str = "Acme look"):
+    """A BrandLora uploaded through the real service (checked, stored in media storage)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from generation import loras
+
+    return loras.upload_lora(workspace=workspace, name=name, model_key="bundled",
+                             upload=SimpleUploadedFile("acme.safetensors", content))

@@ -1,9 +1,8 @@
 """Brand LoRAs: upload (checked against the model's keys), roles and workspaces, campaigns that pick LoRAs with
-weights, clips that record them, and the real render path that fetches the file from media storage."""
+weights and clips that record them, in the API, the dashboard and the admin. Rendering with them:
+test_brand_lora_renders.py."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -11,22 +10,15 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import Role
-from generation import rendering, services
-from generation.engine import BUNDLED_PATH
-from generation.models import BrandLora, CampaignLora, Clip, ClipStatus
-from tests.factories import CampaignFactory, MembershipFactory, PromptTemplateFactory, UserFactory, WorkspaceFactory
-from tests.generation.lora_files import build_lora, safetensors_bytes
-from tests.generation.test_render_worker import wait_for
+from generation import services
+from generation.models import BrandLora, CampaignLora
+from tests.factories import CampaignFactory, MembershipFactory, UserFactory
+from tests.generation.lora_files import make_lora, safetensors_bytes
 
 pytestmark = pytest.mark.django_db
 
 ROLES_THAT_MAY_WRITE = [Role.OWNER, Role.EDITOR]
 ROLES_THAT_MAY_NOT = [Role.REVIEWER, Role.VIEWER]
-
-
-@pytest.fixture(scope="session")
-def lora_bytes(tmp_path_factory) -> bytes:
-    return build_lora(BUNDLED_PATH, tmp_path_factory.mktemp("brand-lora")).read_bytes()
 
 
 @pytest.fixture
@@ -40,8 +32,8 @@ def api_as(mine):
 
 
 @pytest.fixture(autouse=True)
-def _media(media_root, settings, tmp_path):
-    settings.CLIPCAST_LORA_CACHE_DIR = tmp_path / "lora-cache"
+def _media(lora_media):
+    pass
 
 
 def upload(client: APIClient, workspace, content: bytes, *, name="Acme look", filename="acme.safetensors",
@@ -50,13 +42,6 @@ def upload(client: APIClient, workspace, content: bytes, *, name="Acme look", fi
         "workspace": workspace.pk, "name": name, "model_key": model_key,
         "file": SimpleUploadedFile(filename, content, content_type="application/octet-stream"),
     }, format="multipart")
-
-
-def make_lora(workspace, content: bytes, name="Acme look") -> BrandLora:
-    from generation import loras
-
-    return loras.upload_lora(workspace=workspace, name=name, model_key="bundled",
-                             upload=SimpleUploadedFile("acme.safetensors", content))
 
 
 # --- upload -------------------------------------------------------------------------------------------------
@@ -267,79 +252,6 @@ def test_the_schema_documents_the_multipart_upload(api_as):
     assert "multipart/form-data" in schema
 
 
-# --- the real render path -----------------------------------------------------------------------------------
-
-
-def _render_template():
-    template = PromptTemplateFactory(body="a {colour} circle moving left on a black background",
-                                     variables={"colour": ["red"]})
-    campaign = template.campaign
-    campaign.model_key, campaign.steps, campaign.frames, campaign.guidance = "default", 2, 8, 1.0
-    campaign.output_width = campaign.output_height = 64
-    campaign.save()
-    return template
-
-
-def _render(template, seed: int = 5) -> Clip:
-    clip = services.create_clips(template, [{"colour": "red"}], seed_policy=services.SeedPolicy.FIXED,
-                                 seed=seed).clips[0]
-    assert rendering.run_render(clip.pk) == ClipStatus.SUCCEEDED, Clip.objects.get(pk=clip.pk).error
-    return Clip.objects.get(pk=clip.pk)
-
-
-@pytest.fixture
-def one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # a tiny model gains nothing from more, and the suite shares its cores
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.mark.slow
-def test_a_campaign_lora_fetched_from_the_bucket_changes_the_pixels_and_the_clip_names_it(
-    s3_media, lora_bytes, settings, one_thread
-):
-    template = _render_template()
-    plain = _render(template)
-    lora = make_lora(template.campaign.workspace, lora_bytes)
-    CampaignLora.objects.create(campaign=template.campaign, lora=lora, weight=1.0)
-
-    branded = _render(template)
-
-    assert lora.file.name in s3_media.object_keys()
-    assert branded.loras == [{"name": "Acme look", "sha256": lora.sha256, "weight": 1.0}]
-    assert branded.frames_hash != plain.frames_hash
-    assert (Path(settings.CLIPCAST_LORA_CACHE_DIR) / f"{lora.sha256}.safetensors").read_bytes() == lora_bytes
-    # Fetched once per host: the cached file serves the next render even with the object gone from the bucket.
-    s3_media.client.delete_object(Bucket=s3_media.bucket, Key=lora.file.name)
-    assert _render(template, seed=6).status == ClipStatus.SUCCEEDED
-
-
-def test_a_clip_whose_lora_was_deleted_fails_with_a_message_saying_what_to_do(mine, lora_bytes):
-    template = _render_template()
-    lora = make_lora(template.campaign.workspace, lora_bytes)
-    CampaignLora.objects.create(campaign=template.campaign, lora=lora)
-    clip = services.create_clips(template, [{"colour": "red"}]).clips[0]
-    from generation import loras
-
-    loras.delete_lora(lora)
-
-    assert rendering.run_render(clip.pk) == ClipStatus.FAILED
-    clip.refresh_from_db()
-    assert "LoRA “Acme look” was deleted after this clip was made" in clip.error
-
-
-def test_a_stored_file_that_changed_is_not_used(lora_bytes, media_root):
-    lora = make_lora(WorkspaceFactory(), lora_bytes)
-    (media_root / lora.file.name).write_bytes(lora_bytes[:-1] + b"!")
-
-    with pytest.raises(rendering.LoraUnavailable, match="sha256 differs"):
-        rendering.fetch_lora(lora)
-    assert list(Path(rendering.settings.CLIPCAST_LORA_CACHE_DIR).iterdir()) == []
-
-
 # --- dashboard ----------------------------------------------------------------------------------------------
 
 
@@ -447,21 +359,3 @@ def test_the_admin_uploads_through_the_same_checks(client, superuser, mine, lora
     assert (lora.name, lora.uploaded_by) == ("Admin look", superuser)
     assert client.get(reverse("admin:generation_brandlora_change", args=[lora.pk])).status_code == 200
     assert client.get(reverse("admin:generation_campaignlora_add")).status_code == 200
-
-
-@pytest.mark.integration
-@pytest.mark.slow
-def test_a_render_worker_on_another_host_fetches_the_lora_from_the_bucket(render_worker, s3_media, lora_bytes,
-                                                                           tmp_path):
-    worker_cache = tmp_path / "worker-lora-cache"
-    render_worker(CLIPCAST_LORA_CACHE_DIR=str(worker_cache), **s3_media.env)
-    template = _render_template()
-    lora = make_lora(template.campaign.workspace, lora_bytes)
-    CampaignLora.objects.create(campaign=template.campaign, lora=lora, weight=0.9)
-
-    clip = services.create_clips(template, [{"colour": "red"}]).clips[0]
-    clip = wait_for(clip, {ClipStatus.SUCCEEDED, ClipStatus.FAILED})
-
-    assert clip.status == ClipStatus.SUCCEEDED, clip.error
-    assert clip.loras == [{"name": "Acme look", "sha256": lora.sha256, "weight": 0.9}]
-    assert [p.name for p in worker_cache.iterdir()] == [f"{lora.sha256}.safetensors"]
