@@ -13,22 +13,24 @@ ATTENTION_PROJECTIONS = ["to_q", "to_k", "to_v", "to_out.0"]
 
 
 def build_lora(model_dir: Path, folder: Path, *, seed: int = 0, scale: float = 0.5, rank: int = 4) -> Path:
-    """A rank-`rank` LoRA for `model_dir`'s UNet, as `<folder>/brand.safetensors`."""
+    """A rank-`rank` LoRA for `model_dir`'s denoiser (UNet or transformer), as `<folder>/brand.safetensors`."""
     import diffusers
     from peft import LoraConfig
     from peft.utils import get_peft_model_state_dict
 
-    config = json.loads((Path(model_dir) / "unet" / "config.json").read_text())
-    unet = getattr(diffusers, config["_class_name"]).from_pretrained(Path(model_dir) / "unet")
-    unet.add_adapter(LoraConfig(r=rank, lora_alpha=rank, target_modules=ATTENTION_PROJECTIONS))
+    model_dir = Path(model_dir)
+    component = "unet" if (model_dir / "unet").is_dir() else "transformer"
+    config = json.loads((model_dir / component / "config.json").read_text())
+    denoiser = getattr(diffusers, config["_class_name"]).from_pretrained(model_dir / component)
+    denoiser.add_adapter(LoraConfig(r=rank, lora_alpha=rank, target_modules=ATTENTION_PROJECTIONS))
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        for name, param in unet.named_parameters():
+        for name, param in denoiser.named_parameters():
             if "lora_" in name:  # PEFT starts lora_B at zero, which would change nothing
                 param.copy_(torch.randn(param.shape, generator=generator) * scale)
-    diffusers.AnimateDiffSDXLPipeline.save_lora_weights(
-        folder, unet_lora_layers=get_peft_model_state_dict(unet), weight_name="brand.safetensors"
-    )
+    pipeline = getattr(diffusers, json.loads((model_dir / "model_index.json").read_text())["_class_name"])
+    pipeline.save_lora_weights(folder, weight_name="brand.safetensors",
+                               **{f"{component}_lora_layers": get_peft_model_state_dict(denoiser)})
     return Path(folder) / "brand.safetensors"
 
 

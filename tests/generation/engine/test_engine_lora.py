@@ -149,3 +149,20 @@ def test_a_render_records_each_lora_in_its_provenance(bundled, lora_file, cpu: D
 
     assert result.provenance()["request"]["loras"] == [{"name": "brand", "sha256": brand.adapter_name,
                                                         "weight": 0.5}]
+
+
+@pytest.mark.slow
+def test_a_transformer_family_takes_loras_the_same_way(wan_dir: Path, cpu: DeviceChoice, tmp_path: Path) -> None:
+    registry = ModelRegistry({"tiny-wan": wan_dir}, default="tiny-wan")
+    lora_file = build_lora(wan_dir, tmp_path)
+    brand = LoraWeights(lora_file, sha256_of(lora_file), 1.0, "brand")
+    cache = PipelineCache()
+
+    def frames(*loras: LoraWeights) -> np.ndarray:
+        request = RenderRequest(PROMPT, seed=3, steps=2, num_frames=9, width=16, height=16, loras=loras)
+        return render(request, registry=registry, device=cpu, cache=cache).frames
+
+    assert check_lora(lora_file, registry.resolve()).components == ("transformer",)
+    base, branded, again = frames(), frames(brand), frames()
+    assert not np.array_equal(base, branded)
+    assert np.array_equal(base, again)
