@@ -100,3 +100,16 @@ def test_a_render_worker_on_another_host_fetches_the_lora_from_the_bucket(render
     assert clip.status == ClipStatus.SUCCEEDED, clip.error
     assert clip.loras == [{"name": "Acme look", "sha256": lora.sha256, "weight": 0.9}]
     assert [p.name for p in worker_cache.iterdir()] == [f"{lora.sha256}.safetensors"]
+
+
+def test_a_lora_missing_from_the_bucket_fails_the_clip_with_a_message(lora_media, s3_media, lora_bytes):
+    template = _render_template()
+    lora = make_lora(template.campaign.workspace, lora_bytes)
+    CampaignLora.objects.create(campaign=template.campaign, lora=lora)
+    clip = services.create_clips(template, [{"colour": "red"}]).clips[0]
+    s3_media.client.delete_object(Bucket=s3_media.bucket, Key=lora.file.name)
+
+    assert rendering.run_render(clip.pk) == ClipStatus.FAILED
+    clip.refresh_from_db()
+    assert "LoRA “Acme look” could not be read from media storage" in clip.error
+    assert list(lora_media.iterdir()) == []
