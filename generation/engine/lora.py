@@ -11,6 +11,7 @@ set and its weights, so changing brand between clips never reloads the base mode
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -58,6 +59,15 @@ class LoraWeights:
     adapter_name: str
     weight: float = 1.0
     name: str = ""
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], weight: float = 1.0) -> LoraWeights:
+        """A local file, named by its sha256 (as the service names uploaded ones)."""
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        return cls(Path(path), digest.hexdigest(), weight, Path(path).stem)
 
     def record(self) -> dict[str, object]:
         """What provenance keeps of it (never the bytes)."""

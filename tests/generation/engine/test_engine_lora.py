@@ -3,6 +3,7 @@ pipeline (same seed: the frames differ with the LoRA, and are the base model's a
 
 from __future__ import annotations
 
+import argparse
 import io
 from pathlib import Path
 
@@ -166,3 +167,23 @@ def test_a_transformer_family_takes_loras_the_same_way(wan_dir: Path, cpu: Devic
     base, branded, again = frames(), frames(brand), frames()
     assert not np.array_equal(base, branded)
     assert np.array_equal(base, again)
+
+
+def test_the_cli_renders_with_a_lora_and_refuses_one_for_another_model(bundled, lora_file, cpu, tmp_path) -> None:
+    from generation.engine.cli import add_arguments, run
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    foreign = tmp_path / "foreign.safetensors"
+    foreign.write_bytes(safetensors_bytes({"unet.input_blocks.4.1.proj_in.lora_A.weight": [4, 640]}))
+    common = [PROMPT, "--model", BUNDLED_KEY, "--steps", "1", "--output", str(tmp_path / "clip.mp4")]
+    out, err = io.StringIO(), io.StringIO()
+
+    code = run(parser.parse_args([*common, "--lora", f"{lora_file}:0.7"]), registry=bundled, device=cpu, stdout=out,
+               stderr=err)
+    refused = run(parser.parse_args([*common, "--lora", str(foreign)]), registry=bundled, device=cpu,
+                  stdout=io.StringIO(), stderr=(why := io.StringIO()))
+
+    assert code == 0, err.getvalue()
+    assert f"LoRA brand (sha256 {sha256_of(lora_file)[:12]}) at weight 0.7" in out.getvalue()
+    assert refused == 2 and "unet.input_blocks.4.1.proj_in.lora_A.weight" in why.getvalue()
