@@ -119,9 +119,13 @@ def _parse_header(prefix: bytes, read, size: int | None) -> dict[str, dict]:
     if not isinstance(header, dict):
         raise not_safetensors
     tensors = {k: v for k, v in header.items() if k != "__metadata__"}
-    if any(not isinstance(v, dict) or not isinstance(v.get("shape"), list) for v in tensors.values()):
+    if any(not isinstance(v, dict) or not _is_shape(v.get("shape")) for v in tensors.values()):
         raise not_safetensors
     return tensors
+
+
+def _is_shape(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in value)
 
 
 def component_modules(info: ModelInfo, component: str) -> dict[str, list[int]]:

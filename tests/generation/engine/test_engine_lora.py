@@ -95,7 +95,14 @@ def test_kohya_names_map_onto_the_model_modules(bundled) -> None:
     assert check_lora(kohya, bundled.resolve(BUNDLED_KEY)).modules == 1
 
 
-NOT_SAFETENSORS = [b"", b"PK\x03\x04 a zip file", b"\xff" * 64, b"\x02\x00\x00\x00\x00\x00\x00\x00[]"]
+def _with_header(header: bytes) -> bytes:
+    return len(header).to_bytes(8, "little") + header
+
+
+NOT_SAFETENSORS = [
+    b"", b"PK\x03\x04 a zip file", b"\xff" * 64, _with_header(b"[]"),
+    _with_header(b'{"unet.a.to_q.lora_A.weight": {"dtype": "F32", "shape": ["4", 32], "data_offsets": [0, 0]}}'),
+]
 
 
 @pytest.mark.parametrize("content", NOT_SAFETENSORS)
