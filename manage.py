@@ -13,7 +13,7 @@ sys.path.insert(0, str(ROOT / "platform"))
 # defaults (DEBUG=1, as `make run`), so the README's examples work on a fresh clone. Servers never get this:
 # gunicorn (clipcast.wsgi) and celery (clipcast.celery) do not come through manage.py, runserver is not listed,
 # and a deployment without a .git folder, or with DEBUG or a SECRET_KEY set, keeps its own settings.
-LOCAL_TOOLS = frozenset({"render", "x_post", "x_sandbox"})
+LOCAL_TOOLS = frozenset({"render", "fetch_model", "x_post", "x_sandbox"})
 
 
 def local_tool_defaults(argv: list[str], environ: dict, root: Path = ROOT) -> bool:

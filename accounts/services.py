@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts import audit
 from accounts.models import Invitation, InvitationStatus, Membership, Role, Workspace, hash_token
 
 log = logging.getLogger(__name__)
@@ -42,14 +43,18 @@ def invite(workspace: Workspace, invitee: str, role: str, invited_by) -> tuple[I
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         # Inviting again replaces the earlier offer (a new role, a fresh expiry, a new link).
-        Invitation.objects.pending().filter(workspace=workspace, invitee__iexact=invitee).update(
-            status=InvitationStatus.REVOKED, responded_at=timezone.now()
-        )
+        earlier = Invitation.objects.pending().filter(workspace=workspace, invitee__iexact=invitee)
+        replaced = list(earlier.values_list("pk", flat=True))
+        earlier.update(status=InvitationStatus.REVOKED, responded_at=timezone.now())
         invitation = Invitation.objects.create(
             workspace=workspace, invitee=invitee, email=invitee if "@" in invitee else "", user=user,
             role=Role(role), token_hash=hash_token(token), invited_by=invited_by,
             expires_at=timezone.now() + timedelta(days=settings.INVITATION_EXPIRY_DAYS),
         )
+        changes = {"invitee": [None, invitee], "role": [None, invitation.role]}
+        if replaced:
+            changes["replaces_invitations"] = [None, replaced]
+        audit.record("invited", invitation, changes, actor=invited_by)
         if user is not None and user.email:
             transaction.on_commit(lambda: _send_invitation(invitation, token, user.email))
     log.info("invitation.created invitation=%s workspace=%s", invitation.pk, workspace.pk)
@@ -86,15 +91,19 @@ def accept(invitation_id: int, user) -> Membership:
     """The invitee joins with the invitation's role (a member already keeps the role they have)."""
     with transaction.atomic():
         invitation = _pending_for(invitation_id, user)
+        joined = False
         try:
             with transaction.atomic():
-                membership, _ = Membership.objects.get_or_create(
+                membership, joined = Membership.objects.get_or_create(
                     user=user, workspace=invitation.workspace, defaults={"role": invitation.role}
                 )
         except IntegrityError:  # accepted twice at the same moment
             membership = Membership.objects.get(user=user, workspace=invitation.workspace)
         invitation.status, invitation.user, invitation.responded_at = InvitationStatus.ACCEPTED, user, timezone.now()
         invitation.save(update_fields=["status", "user", "responded_at"])
+        audit.record("member_added" if joined else "invitation_accepted", membership,
+                     {"user": [None, user.get_username()], "role": [None, membership.role],
+                      "invitation": [None, invitation.pk]}, actor=user)
     log.info("invitation.accepted invitation=%s user=%s", invitation.pk, user.pk)
     return membership
 
@@ -104,14 +113,20 @@ def decline(invitation_id: int, user) -> Invitation:
         invitation = _pending_for(invitation_id, user)
         invitation.status, invitation.responded_at = InvitationStatus.DECLINED, timezone.now()
         invitation.save(update_fields=["status", "responded_at"])
+        audit.record("invitation_declined", invitation,
+                     {"status": [InvitationStatus.PENDING, InvitationStatus.DECLINED]}, actor=user)
     return invitation
 
 
 def revoke(invitation: Invitation) -> Invitation:
     """Withdraw a pending invitation (its link stops working); answered invitations stay as they are."""
-    updated = Invitation.objects.pending().filter(pk=invitation.pk).update(
-        status=InvitationStatus.REVOKED, responded_at=timezone.now()
-    )
+    with transaction.atomic():
+        updated = Invitation.objects.pending().filter(pk=invitation.pk).update(
+            status=InvitationStatus.REVOKED, responded_at=timezone.now()
+        )
+        if updated:
+            audit.record("invitation_revoked", invitation,
+                         {"status": [InvitationStatus.PENDING, InvitationStatus.REVOKED]})
     invitation.refresh_from_db()
     if not updated:
         raise InvitationError(

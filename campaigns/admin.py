@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from accounts.admin import AuditedModelAdmin
 from campaigns.models import Campaign, CaptionTemplate, PostingSlot, PromptTemplate
 
 
@@ -29,7 +30,7 @@ class PostingSlotInline(admin.TabularInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(AuditedModelAdmin):
     list_display = ["name", "workspace", "status", "timezone", "approval_required", "model_key", "created_at"]
     list_filter = ["status", "approval_required", "workspace"]
     search_fields = ["name", "workspace__name"]
@@ -39,7 +40,7 @@ class CampaignAdmin(admin.ModelAdmin):
 
 
 @admin.register(PromptTemplate)
-class PromptTemplateAdmin(admin.ModelAdmin):
+class PromptTemplateAdmin(AuditedModelAdmin):
     list_display = ["name", "campaign", "updated_at"]
     list_filter = ["campaign__workspace", ("campaign", WorkspaceCampaignFilter)]
     search_fields = ["name", "body", "campaign__name"]
@@ -48,7 +49,7 @@ class PromptTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(CaptionTemplate)
-class CaptionTemplateAdmin(admin.ModelAdmin):
+class CaptionTemplateAdmin(AuditedModelAdmin):
     list_display = ["name", "campaign", "hashtags", "updated_at"]
     list_filter = ["campaign__workspace", "campaign"]
     search_fields = ["name", "body", "hashtags", "campaign__name"]
@@ -57,7 +58,7 @@ class CaptionTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(PostingSlot)
-class PostingSlotAdmin(admin.ModelAdmin):
+class PostingSlotAdmin(AuditedModelAdmin):
     list_display = ["campaign", "weekday", "local_time"]
     list_filter = ["weekday", "campaign__workspace"]
     search_fields = ["campaign__name"]

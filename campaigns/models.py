@@ -6,9 +6,10 @@ import math
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 
+from accounts import audit
 from accounts.models import Workspace, validate_timezone
 from accounts.scoping import WorkspaceScopedQuerySet
 from campaigns import templating
@@ -97,8 +98,10 @@ class Campaign(models.Model):
         return self.caption_templates.order_by("pk").first()
 
     def archive(self) -> None:
-        self.status = CampaignStatus.ARCHIVED
-        self.save(update_fields=["status", "updated_at"])
+        with transaction.atomic():
+            before, self.status = self.status, CampaignStatus.ARCHIVED
+            self.save(update_fields=["status", "updated_at"])
+            audit.record("archived", self, {"status": [before, self.status]})
 
 
 def validate_variables(value: object) -> None:

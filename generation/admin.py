@@ -9,15 +9,16 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from accounts.admin import AuditedModelAdmin
 from campaigns.admin import WorkspaceCampaignFilter
 from core.admin_actions import Skip, report, tally_each
 from core.admin_display import short, utc_column
 from generation import loras, services
-from generation.models import BrandLora, CampaignLora, Clip, ReviewStatus
+from generation.models import BrandLora, CampaignLora, Clip, ClipNote, ReviewStatus
 
 PROVENANCE_FIELDS = [
     "fingerprint", "timings", "device", "worker", "model_id", "weights_hash", "frames_hash", "versions",
-    "out_of_vocabulary", "loras",
+    "performance", "out_of_vocabulary", "frames_note", "loras",
     "created_at", "started_at", "heartbeat_at", "finished_at", "attempts",
 ]
 STATE_FIELDS = ["status", "progress", "stage", "error", "cancel_requested", "review_status", "reviewed_by",
@@ -27,7 +28,7 @@ OUTPUT_FIELDS = ["poster_preview", "video_link", "gif_link", "duration_s"]
 
 
 @admin.register(Clip)
-class ClipAdmin(admin.ModelAdmin):
+class ClipAdmin(AuditedModelAdmin):
     # Few, short columns: the list must fit a 1280 px screen (progress and seed are on the clip's page).
     list_display = ["id", "thumbnail", "short_prompt", "campaign", "status", "review_status",
                     utc_column("created_at", "Created")]
@@ -108,6 +109,21 @@ class ClipAdmin(admin.ModelAdmin):
         tally = tally_each(queryset, services.cancel_clip)
         report(self, request, tally, "Cancelled {n} clip{s} (rendering ones stop at their next step)",
                hint="only queued or rendering clips can be cancelled")
+
+
+@admin.register(ClipNote)
+class ClipNoteAdmin(admin.ModelAdmin):
+    """A clip's review conversation, read-only: it is a record of what people said and decided."""
+
+    list_display = ["clip", "kind", "author", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["body", "author__username"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
 
 class BrandLoraAddForm(forms.ModelForm):

@@ -95,9 +95,14 @@ class Clip(models.Model):
     # bit-for-bit repeatable under CPU contention, so the MP4 bytes cannot be).
     frames_hash = models.CharField(max_length=64, blank=True)
     versions = models.JSONField(default=dict, blank=True)
+    # The GPU performance settings in effect (attention backend, compile, offload, fp8/quantization, VAE savers).
+    performance = models.JSONField(default=dict, blank=True)
     # Prompt words the clip's model was never trained on (closed-vocabulary models only), found before rendering:
     # such a clip renders and may succeed, but does not show what those words say.
     out_of_vocabulary = models.JSONField(default=list, blank=True)
+    # What the model made of the asked-for length: {"frames_requested", "frames_rendered", "notes"}. Families
+    # with a temporal VAE render only 4k+1 (or 8k+1) frames, so 24 asked for becomes 25, said in `notes`.
+    frames_note = models.JSONField(default=dict, blank=True)
     # The campaign's LoRAs when the clip was made ([{name, sha256, weight}]): what the worker applies and what
     # the clip's provenance shows. Part of the fingerprint, so the same seed with and without them are two clips.
     loras = models.JSONField(default=list, blank=True)
@@ -155,6 +160,35 @@ class Clip(models.Model):
     @property
     def poster_url(self) -> str | None:
         return media_url(self, "poster")
+
+
+class NoteKind(models.TextChoices):
+    COMMENT = "comment", "Comment"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class ClipNoteQuerySet(WorkspaceScopedQuerySet):
+    workspace_path = "clip__campaign__workspace"
+
+
+class ClipNote(models.Model):
+    """The review conversation of a clip: comments, and each approval or rejection, in order."""
+
+    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+")
+    kind = models.CharField(max_length=16, choices=NoteKind.choices, default=NoteKind.COMMENT)
+    body = models.TextField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ClipNoteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on clip {self.clip_id}"
 
 
 class BrandLoraQuerySet(WorkspaceScopedQuerySet):

@@ -16,9 +16,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts import audit
 from generation import engine
 from generation.models import BrandLora, Clip, ClipStatus, clip_upload_to
 
@@ -39,9 +41,24 @@ def registry(allow_paths: bool = False) -> engine.ModelRegistry:
     return engine.ModelRegistry(models, default="default", allow_paths=allow_paths)
 
 
+def performance_settings() -> engine.PerformanceSettings:
+    return engine.PerformanceSettings(
+        attention=settings.CLIPCAST_ATTENTION, compile=settings.CLIPCAST_COMPILE, offload=settings.CLIPCAST_OFFLOAD,
+        layerwise_casting=settings.CLIPCAST_LAYERWISE_CASTING, quantization=settings.CLIPCAST_QUANTIZATION,
+        vae_tiling=settings.CLIPCAST_VAE_TILING, vae_slicing=settings.CLIPCAST_VAE_SLICING,
+        vae_fp32=settings.CLIPCAST_VAE_FP32,
+    )
+
+
+def model_keys() -> list[str]:
+    """The keys a campaign may pick: `default`, `bundled`, then those of CLIPCAST_MODELS."""
+    return ["default", "bundled", *sorted(k for k in settings.CLIPCAST_MODELS if k not in {"default", "bundled"})]
+
+
 @cache
 def device_choice() -> engine.DeviceChoice:
-    return engine.choose_device(settings.CLIPCAST_DEVICE, settings.CLIPCAST_DTYPE, settings.CLIPCAST_CPU_OFFLOAD)
+    return engine.choose_device(settings.CLIPCAST_DEVICE, settings.CLIPCAST_DTYPE, settings.CLIPCAST_CPU_OFFLOAD,
+                                performance_settings())
 
 
 def validate_render_params(params: dict) -> None:
@@ -66,7 +83,13 @@ def warm_worker() -> None:
     """Load the default pipeline once per worker process so the first render pays no load."""
     configure_threads()
     started = time.perf_counter()
-    engine.warm(None, registry=registry(), device=device_choice())
+    try:
+        engine.warm(None, registry=registry(), device=device_choice())
+    except engine.EngineError as exc:
+        # Weights not fetched yet (or a broken folder): the worker stays up, and each clip of this model fails
+        # with the same sentence saying what to run, instead of the process dying and respawning in a loop.
+        log.error("render.worker_not_warm reason=%s", exc)
+        return
     log.info("render.worker_warm load_s=%.2f", time.perf_counter() - started)
 
 
@@ -224,6 +247,8 @@ def run_render(clip_id: int) -> str:
             duration_s=exported.video.duration_s, **names,
             timings=timings, device=f"{result.device} ({result.dtype})", model_id=result.model_id,
             weights_hash=result.weights_hash, frames_hash=result.frames_hash, versions=result.versions, error="",
+            performance=result.performance,
+            frames_note=frames_note(result),
         )
         if not finished:
             raise _Lost
@@ -242,8 +267,23 @@ def run_render(clip_id: int) -> str:
         return _fail(progress, str(exc))
 
 
+def frames_note(result: engine.RenderResult) -> dict:
+    """The frame counts of the render's provenance: asked for, rendered, and the sentence when they differ."""
+    requested = result.request.frames_requested
+    return {
+        "frames_requested": requested if requested is not None else result.request.num_frames,
+        "frames_rendered": int(result.frames.shape[0]),
+        "notes": list(result.notes),
+    }
+
+
 def _fail(progress: _Progress, message: str) -> str:
-    progress.mine().update(status=ClipStatus.FAILED, stage="failed", finished_at=timezone.now(), error=message[:2000])
+    with transaction.atomic():
+        if progress.mine().update(status=ClipStatus.FAILED, stage="failed", finished_at=timezone.now(),
+                                  error=message[:2000]):
+            clip = Clip.objects.select_related("campaign").get(pk=progress.clip_id)
+            audit.record("failed", clip, {"status": [ClipStatus.RENDERING, ClipStatus.FAILED],
+                                          "error": [None, message]}, actor=None)
     log.warning("render.failed clip=%s reason=%s", progress.clip_id, message[:200])
     return ClipStatus.FAILED
 

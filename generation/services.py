@@ -16,7 +16,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import audit
 from campaigns.models import Campaign, PromptTemplate
+from generation import conversation
 from generation.loras import campaign_loras
 from generation.models import Clip, ClipStatus, ReviewStatus
 from generation.rendering import validate_render_params as validate_render_params  # re-exported for the web side
@@ -117,6 +119,7 @@ def create_clips(
         )
         fresh = [clip for key, clip in planned.items() if key not in existing]
         created = Clip.objects.bulk_create(fresh)
+        audit.record_many("created", created, audit.created)
         ids = [clip.pk for clip in created]
         transaction.on_commit(lambda: enqueue_renders(ids))
     log.info("clips.created campaign=%s count=%s duplicates=%s", campaign.pk, len(created), len(rows) - len(created))
@@ -138,31 +141,44 @@ def enqueue_renders(clip_ids: list[int]) -> None:
 def cancel_clip(clip: Clip) -> bool:
     """A queued clip is cancelled at once; a rendering one is flagged and its worker stops at the next step."""
     now = timezone.now()
-    if Clip.objects.filter(pk=clip.pk, status=ClipStatus.QUEUED).update(
-        status=ClipStatus.CANCELLED, finished_at=now, cancel_requested=True
-    ):
-        return True
-    return bool(Clip.objects.filter(pk=clip.pk, status=ClipStatus.RENDERING).update(cancel_requested=True))
+    with transaction.atomic():
+        if Clip.objects.filter(pk=clip.pk, status=ClipStatus.QUEUED).update(
+            status=ClipStatus.CANCELLED, finished_at=now, cancel_requested=True
+        ):
+            audit.record("cancelled", clip, {"status": [ClipStatus.QUEUED, ClipStatus.CANCELLED]})
+            return True
+        if Clip.objects.filter(pk=clip.pk, status=ClipStatus.RENDERING).update(cancel_requested=True):
+            audit.record("cancelled", clip, {"cancel_requested": [False, True]})
+            return True
+    return False
 
 
 def review_clip(clip: Clip, user, *, approve: bool) -> Clip:
     if clip.status != ClipStatus.SUCCEEDED:
         raise ValidationError("Only a clip that rendered successfully can be reviewed.")
+    before = clip.review_status
     clip.review_status = ReviewStatus.APPROVED if approve else ReviewStatus.REJECTED
     clip.reviewed_by = user
     clip.reviewed_at = timezone.now()
-    clip.save(update_fields=["review_status", "reviewed_by", "reviewed_at"])
+    with transaction.atomic():
+        clip.save(update_fields=["review_status", "reviewed_by", "reviewed_at"])
+        audit.record("approved" if approve else "rejected", clip, {"review_status": [before, clip.review_status]},
+                     actor=user)
+        conversation.record_decision(clip, user, approve)
     return clip
 
 
 def retry_clip(clip: Clip) -> bool:
     """Put a failed or cancelled clip back in the queue (same seed and settings, so the same frames)."""
-    updated = Clip.objects.filter(pk=clip.pk, status__in=[ClipStatus.FAILED, ClipStatus.CANCELLED]).update(
-        status=ClipStatus.QUEUED, progress=0, stage="", error="", cancel_requested=False, attempts=0,
-        started_at=None, finished_at=None, heartbeat_at=None, worker="",
-    )
-    if updated:
-        transaction.on_commit(lambda: enqueue_renders([clip.pk]))
+    with transaction.atomic():
+        before = Clip.objects.filter(pk=clip.pk).values_list("status", flat=True).first()
+        updated = Clip.objects.filter(pk=clip.pk, status__in=[ClipStatus.FAILED, ClipStatus.CANCELLED]).update(
+            status=ClipStatus.QUEUED, progress=0, stage="", error="", cancel_requested=False, attempts=0,
+            started_at=None, finished_at=None, heartbeat_at=None, worker="",
+        )
+        if updated:
+            audit.record("retried", clip, {"status": [before, ClipStatus.QUEUED]})
+            transaction.on_commit(lambda: enqueue_renders([clip.pk]))
     return bool(updated)
 
 
@@ -175,11 +191,13 @@ def rerender_clip(clip: Clip) -> Clip | None:
         return clip if retry_clip(clip) else None
     if clip.status != ClipStatus.SUCCEEDED:
         return None
-    copy = Clip.objects.create(
-        campaign_id=clip.campaign_id, prompt_template_id=clip.prompt_template_id, variables=clip.variables,
-        prompt=clip.prompt, negative_prompt=clip.negative_prompt, render_params=clip.render_params, seed=clip.seed,
-        fingerprint=clip.fingerprint, out_of_vocabulary=clip.out_of_vocabulary, loras=clip.loras,
-    )
+    with transaction.atomic():
+        copy = Clip.objects.create(
+            campaign_id=clip.campaign_id, prompt_template_id=clip.prompt_template_id, variables=clip.variables,
+            prompt=clip.prompt, negative_prompt=clip.negative_prompt, render_params=clip.render_params,
+            seed=clip.seed, fingerprint=clip.fingerprint, out_of_vocabulary=clip.out_of_vocabulary, loras=clip.loras,
+        )
+        audit.record("created", copy, {**audit.created(copy), "rerender_of": [None, clip.pk]})
     transaction.on_commit(lambda: enqueue_renders([copy.pk]))
     log.info("clip.rerender source=%s copy=%s", clip.pk, copy.pk)
     return copy
@@ -198,11 +216,14 @@ def reap_stuck_clips(silence: timedelta | None = None, queue_age: timedelta | No
     for clip in Clip.objects.stuck(silence).only("pk", "attempts", "heartbeat_at", "worker"):
         still_stuck = Clip.objects.filter(pk=clip.pk, status=ClipStatus.RENDERING, heartbeat_at=clip.heartbeat_at)
         if clip.attempts >= MAX_RENDER_ATTEMPTS:
-            failed += still_stuck.update(
-                status=ClipStatus.FAILED, finished_at=timezone.now(),
-                error=f"The render worker stopped responding {clip.attempts} times; retry the clip or check the "
-                "GPU workers.",
-            )
+            error = (f"The render worker stopped responding {clip.attempts} times; retry the clip or check the "
+                     "GPU workers.")
+            with transaction.atomic():
+                if still_stuck.update(status=ClipStatus.FAILED, finished_at=timezone.now(), error=error):
+                    failed += 1
+                    audit.record("failed", Clip.objects.select_related("campaign").get(pk=clip.pk),
+                                 {"status": [ClipStatus.RENDERING, ClipStatus.FAILED], "error": [None, error]},
+                                 actor=None)
         elif still_stuck.update(status=ClipStatus.QUEUED, stage="requeued", worker="", heartbeat_at=None):
             requeued.append(clip.pk)
     if requeued:

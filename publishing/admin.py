@@ -8,15 +8,16 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from accounts.admin import AuditedModelAdmin
 from campaigns.admin import WorkspaceCampaignFilter
 from core.admin_actions import report, tally_each
 from core.admin_display import short, utc_column
 from publishing import services
-from publishing.models import Post, PostStatus, XAccount
+from publishing.models import Experiment, Post, PostStatus, XAccount
 
 
 @admin.register(XAccount)
-class XAccountAdmin(admin.ModelAdmin):
+class XAccountAdmin(AuditedModelAdmin):
     list_display = ["handle", "workspace", "auth_kind", "status", "token_expires_at", "created_at"]
     list_filter = ["auth_kind", "status", "workspace"]
     search_fields = ["handle", "x_user_id", "workspace__name"]
@@ -30,7 +31,7 @@ LOCKED_ONCE_SENT = ["clip", "x_account", "caption", "scheduled_at"]
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin):
+class PostAdmin(AuditedModelAdmin):
     # Few, short columns: the list must fit a 1280 px screen (the full caption and URL are on the post's page).
     list_display = ["id", "short_caption", "x_account", "status", utc_column("scheduled_at", "Scheduled"),
                     utc_column("posted_at", "Posted"), "x_link"]
@@ -80,3 +81,18 @@ class PostAdmin(admin.ModelAdmin):
                            invalid=lambda _post, error: f"blocked: {error.messages[0].rstrip('.')}")
         report(self, request, tally, "Put {n} failed post{s} back on the schedule, due now",
                hint="only a failed post can be retried")
+
+
+@admin.register(Experiment)
+class ExperimentAdmin(admin.ModelAdmin):
+    """Read-only: experiments start, fill and decide through the dashboard and the API (their services)."""
+
+    list_display = ["name", "campaign", "x_account", "status", "winner_variables", "confidence", "decided_at"]
+    list_filter = ["status"]
+    search_fields = ["name", "campaign__name"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import audit
 from publishing.models import Post, PostStatus, XAccount
 from publishing.scheduling import CatchUp, catch_up_decision
 
@@ -62,13 +63,14 @@ def claim_due_posts(now: datetime | None = None, batch: int = DISPATCH_BATCH) ->
             elif decision is CatchUp.SKIP:
                 result.skipped.append(post.pk)
                 late = now - post.scheduled_at
-                Post.objects.filter(pk=post.pk).update(
-                    status=PostStatus.FAILED, updated_at=now,
-                    last_error=(
-                        f"Skipped: it was due {_hours(late)} ago, later than @{account.handle}'s maximum lateness of "
-                        f"{_hours(account.max_lateness)} (Clipcast or X was unavailable). Reschedule it to post it."
-                    ),
+                message = (
+                    f"Skipped: it was due {_hours(late)} ago, later than @{account.handle}'s maximum lateness of "
+                    f"{_hours(account.max_lateness)} (Clipcast or X was unavailable). Reschedule it to post it."
                 )
+                Post.objects.filter(pk=post.pk).update(status=PostStatus.FAILED, updated_at=now, last_error=message)
+                post.x_account = account
+                audit.record("failed", post, {"status": [PostStatus.SCHEDULED, PostStatus.FAILED],
+                                              "last_error": [None, message]}, actor=None)
             else:
                 result.waiting += 1
         if result.claimed:

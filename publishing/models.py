@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from accounts.models import Workspace
 from accounts.scoping import WorkspaceScopedQuerySet
+from campaigns.models import Campaign, PromptTemplate
 from core.fields import EncryptedTextField
 from generation.models import Clip
 
@@ -125,6 +127,8 @@ class Post(models.Model):
     posted_at = models.DateTimeField(null=True, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
     metrics_at = models.DateTimeField(null=True, blank=True)
+    experiment = models.ForeignKey("Experiment", on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="posts")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -140,3 +144,59 @@ class Post(models.Model):
 
     def __str__(self) -> str:
         return f"Post {self.pk} ({self.status}) at {self.scheduled_at:%Y-%m-%d %H:%M} UTC"
+
+
+class ExperimentStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    DECIDED = "decided", "Winner declared"
+    STOPPED = "stopped", "Stopped"
+
+
+class ExperimentQuerySet(WorkspaceScopedQuerySet):
+    workspace_path = "campaign__workspace"
+
+
+class Experiment(models.Model):
+    """A prompt template's grid posted as variants in rotation on one account, until the metrics pick a winner."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="experiments")
+    prompt_template = models.ForeignKey(PromptTemplate, on_delete=models.CASCADE, related_name="experiments")
+    x_account = models.ForeignKey(XAccount, on_delete=models.PROTECT, related_name="experiments")
+    name = models.CharField(max_length=120)
+    status = models.CharField(max_length=16, choices=ExperimentStatus.choices, default=ExperimentStatus.RUNNING)
+    # The stop rule: whichever comes first once every variant has a posted post.
+    min_impressions = models.PositiveIntegerField(
+        default=1000, help_text="Decide once every variant's posts have at least this many impressions.")
+    decide_at = models.DateTimeField(null=True, blank=True, help_text="Or decide at this time, whatever the counts.")
+    winner = models.ForeignKey(Clip, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    winner_variables = models.JSONField(default=dict, blank=True)
+    confidence = models.FloatField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ExperimentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                "prompt_template", condition=models.Q(status="running"), name="one_running_experiment_per_template",
+                violation_error_message="This prompt template already has a running experiment.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def winner_label(self) -> str:
+        return ", ".join(f"{name}={value}" for name, value in sorted((self.winner_variables or {}).items()))
+
+    @property
+    def confidence_text(self) -> str:
+        """The winner's chance of being best as people read it: 20,000 draws cannot tell 99.99% from certain."""
+        if self.confidence is None:
+            return ""
+        return "over 99.9%" if self.confidence > 0.999 else f"{self.confidence:.1%}"

@@ -12,9 +12,11 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts import audit
 from generation.media import open_stream
 from publishing import gateway
 from publishing.faults import crash_point
@@ -50,16 +52,23 @@ def _advance(post: Post, from_status: str, to_status: str, **fields) -> None:
 
 def _mark_posted(post: Post, account: XAccount, x_post: XPost) -> str:
     crash_point("before_posted_commit", post.pk)
-    _advance(post, PostStatus.POSTING, PostStatus.POSTED, x_post_id=x_post.id,
-             x_post_url=gateway.post_url(account, x_post.id), posted_at=timezone.now(), last_error="")
+    with transaction.atomic():
+        _advance(post, PostStatus.POSTING, PostStatus.POSTED, x_post_id=x_post.id,
+                 x_post_url=gateway.post_url(account, x_post.id), posted_at=timezone.now(), last_error="")
+        audit.record("posted", post, {"status": [PostStatus.POSTING, PostStatus.POSTED], "x_post_id": [None, x_post.id],
+                                      "x_post_url": [None, post.x_post_url]}, actor=None)
     log.info("post.posted post=%s x_post=%s", post.pk, x_post.id)
     return PostStatus.POSTED
 
 
 def _fail(post: Post, message: str) -> str:
-    updated = Post.objects.filter(pk=post.pk, status__in=[PostStatus.UPLOADING, PostStatus.PROCESSING,
-                                                          PostStatus.POSTING]).update(
-        status=PostStatus.FAILED, failed_in=post.status, last_error=message[:2000], updated_at=timezone.now())
+    with transaction.atomic():
+        updated = Post.objects.filter(pk=post.pk, status__in=[PostStatus.UPLOADING, PostStatus.PROCESSING,
+                                                              PostStatus.POSTING]).update(
+            status=PostStatus.FAILED, failed_in=post.status, last_error=message[:2000], updated_at=timezone.now())
+        if updated:
+            audit.record("failed", post, {"status": [post.status, PostStatus.FAILED], "last_error": [None, message]},
+                         actor=None)
     if updated:
         post.status, post.last_error = PostStatus.FAILED, message
         log.warning("post.failed post=%s reason=%s", post.pk, message[:200])
@@ -123,8 +132,11 @@ def _handle_error(post: Post, account: XAccount, error: XError) -> str:
                                                                    updated_at=timezone.now())
         raise RetryLater(1.0, error.message)
     if error.reason_code == Reason.TOKEN_INVALID or error.reason_code == Reason.AUTHORIZATION_FAILED:
-        XAccount.objects.filter(pk=account.pk).update(status=AccountStatus.NEEDS_RECONNECT,
-                                                      status_reason=error.message[:300])
+        with transaction.atomic():
+            if XAccount.objects.filter(pk=account.pk).exclude(status=AccountStatus.NEEDS_RECONNECT).update(
+                    status=AccountStatus.NEEDS_RECONNECT, status_reason=error.message[:300]):
+                audit.record("needs_reconnect", account, {"status": [account.status, AccountStatus.NEEDS_RECONNECT],
+                                                          "status_reason": [None, error.message[:300]]}, actor=None)
     if error.permanent:
         return _fail(post, error.message)
     if post.attempts >= settings.PUBLISH_MAX_ATTEMPTS:

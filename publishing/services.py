@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import audit
 from accounts.models import Workspace
 from campaigns.models import Campaign, CaptionTemplate
 from generation.models import Clip
@@ -69,6 +70,7 @@ def schedule_post(clip: Clip, account: XAccount, caption: str | None, scheduled_
     text = validate_caption(caption if caption is not None else default_caption(clip))
     post = Post.objects.create(clip=clip, x_account=account, caption=text,
                                scheduled_at=check_when(scheduled_at, now=now))
+    audit.record("scheduled", post, audit.created(post))
     log.info("post.scheduled post=%s clip=%s account=%s at=%s", post.pk, clip.pk, account.pk, post.scheduled_at)
     return post
 
@@ -119,13 +121,15 @@ def add_to_queue(clip: Clip, account: XAccount, caption: str | None = None, now:
     return schedule_post(clip, account, caption, when, now=now)
 
 
+@transaction.atomic
 def cancel_post(post: Post) -> bool:
     """Only a post that has not started going out can be cancelled; the publisher re-checks before each step."""
-    return bool(
-        Post.objects.filter(pk=post.pk, status=PostStatus.SCHEDULED).update(
-            status=PostStatus.CANCELLED, updated_at=timezone.now()
-        )
+    cancelled = Post.objects.filter(pk=post.pk, status=PostStatus.SCHEDULED).update(
+        status=PostStatus.CANCELLED, updated_at=timezone.now()
     )
+    if cancelled:
+        audit.record("cancelled", post, {"status": [PostStatus.SCHEDULED, PostStatus.CANCELLED]})
+    return bool(cancelled)
 
 
 def archive_campaign(campaign: Campaign) -> int:
@@ -134,9 +138,13 @@ def archive_campaign(campaign: Campaign) -> int:
     An archived campaign is finished: letting its queue keep posting would surprise the marketer who archived it."""
     with transaction.atomic():
         campaign.archive()
-        cancelled = Post.objects.filter(clip__campaign=campaign, status=PostStatus.SCHEDULED).update(
+        scheduled = Post.objects.filter(clip__campaign=campaign, status=PostStatus.SCHEDULED).select_for_update()
+        posts = list(scheduled.select_related("x_account"))
+        cancelled = Post.objects.filter(pk__in=[p.pk for p in posts]).update(
             status=PostStatus.CANCELLED, updated_at=timezone.now()
         )
+        audit.record_many("cancelled", posts, lambda post: {
+            "status": [PostStatus.SCHEDULED, PostStatus.CANCELLED], "because": [None, "campaign archived"]})
     log.info("campaign.archived campaign=%s cancelled_posts=%s", campaign.pk, cancelled)
     return cancelled
 
@@ -145,13 +153,24 @@ def reschedule_post(post: Post, scheduled_at: datetime, caption: str | None = No
     changes: dict = {"scheduled_at": check_when(scheduled_at), "updated_at": timezone.now()}
     if caption is not None:
         changes["caption"] = validate_caption(caption)
-    return bool(Post.objects.filter(pk=post.pk, status=PostStatus.SCHEDULED).update(**changes))
+    with transaction.atomic():
+        before = Post.objects.select_for_update().filter(pk=post.pk, status=PostStatus.SCHEDULED).first()
+        if before is None:
+            return False
+        Post.objects.filter(pk=post.pk).update(**changes)
+        after = Post.objects.get(pk=post.pk)
+        audit.record("rescheduled", post, audit.diff(audit.snapshot(before), audit.snapshot(after)))
+    return True
 
 
 def publish_now(post: Post) -> bool:
     """Make a scheduled post due now; the dispatcher sends it on its next tick (the account's spacing applies)."""
     now = timezone.now()
-    moved = Post.objects.filter(pk=post.pk, status=PostStatus.SCHEDULED).update(scheduled_at=now, updated_at=now)
+    with transaction.atomic():
+        before = Post.objects.select_for_update().filter(pk=post.pk, status=PostStatus.SCHEDULED).first()
+        moved = Post.objects.filter(pk=post.pk, status=PostStatus.SCHEDULED).update(scheduled_at=now, updated_at=now)
+        if moved:
+            audit.record("post_now", post, {"scheduled_at": [before.scheduled_at, now]})
     if moved:
         log.info("post.publish_now post=%s", post.pk)
     return bool(moved)
@@ -178,9 +197,13 @@ def retry_post(post: Post) -> bool:
     if account.status != AccountStatus.ACTIVE:
         raise ValidationError(f"@{account.handle} needs attention ({account.get_status_display()}): reconnect it.")
     now = timezone.now()
-    moved = Post.objects.filter(pk=post.pk, status=PostStatus.FAILED).update(
-        status=PostStatus.SCHEDULED, scheduled_at=now, last_error="", attempts=0, updated_at=now
-    )
+    with transaction.atomic():
+        moved = Post.objects.filter(pk=post.pk, status=PostStatus.FAILED).update(
+            status=PostStatus.SCHEDULED, scheduled_at=now, last_error="", attempts=0, updated_at=now
+        )
+        if moved:
+            audit.record("retried", post, {"status": [PostStatus.FAILED, PostStatus.SCHEDULED],
+                                           "scheduled_at": [post.scheduled_at, now]})
     if moved:
         log.info("post.retry post=%s earlier_attempts=%s", post.pk, post.attempts)
     return bool(moved)
@@ -204,9 +227,12 @@ def connect_oauth2_account(workspace: Workspace, token: OAuth2Token, me: XUser,
             raise ValidationError(f"@{me.username} is already connected in this workspace: reconnect that account "
                                   "instead.")
         account = account or same_user or XAccount(workspace=workspace)
+        before = audit.snapshot(account) if account.pk else {}
         account.handle, account.x_user_id = me.username, me.id
         account.set_oauth2_token(token.access_token, token.refresh_token or "", token.expires_at)
         account.save()
+        audit.record("account_reconnected" if before else "account_connected", account,
+                     audit.diff(before, audit.snapshot(account)))
     log.info("x_account.connected account=%s workspace=%s x_user=%s auth=oauth2", account.pk, workspace.pk, me.id)
     return account
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from core.models import Heartbeat
-from publishing import dispatch, metrics_refresh, publisher
+from publishing import dispatch, experiments, metrics_refresh, publisher
 
 log = logging.getLogger(__name__)
 
@@ -58,4 +58,7 @@ def requeue_stale_posts() -> int:
 
 @shared_task(name="publishing.tasks.refresh_metrics", ignore_result=True)
 def refresh_metrics() -> int:
-    return metrics_refresh.refresh_recent()
+    updated = metrics_refresh.refresh_recent()
+    # Fresh metrics are what an experiment's stop rule waits for.
+    experiments.evaluate_running()
+    return updated

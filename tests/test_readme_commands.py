@@ -75,7 +75,7 @@ def test_development_defaults_apply_only_to_local_tools_in_a_checkout_with_nothi
     (checkout / ".git").mkdir(parents=True)
     env: dict[str, str] = {}
     assert local_tool_defaults(["manage.py", "render"], env, checkout) and env == {"DEBUG": "1"}
-    assert {"render", "x_post", "x_sandbox"} == LOCAL_TOOLS
+    assert {"render", "fetch_model", "x_post", "x_sandbox"} == LOCAL_TOOLS
     for argv, environ, root in [
         (["manage.py", "runserver"], {}, checkout),           # a server
         (["manage.py", "migrate"], {}, checkout),             # touches the real database

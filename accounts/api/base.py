@@ -6,6 +6,7 @@ from django.db import models
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 
+from accounts.audit import audited_delete, audited_save
 from accounts.models import ROLE_RANK, Membership, Role, workspace_id_of
 
 
@@ -80,6 +81,8 @@ class WorkspaceScopedViewSet(viewsets.GenericViewSet):
     permission_classes = [permissions.IsAuthenticated, WorkspaceRolePermission]
     #: Minimum role per action; reads default to viewer, everything else to editor.
     action_roles: dict[str, Role] = {}
+    #: The audit log's word for a create, update or destroy here, where "created"/"updated"/"deleted" says less.
+    audit_actions: dict[str, str] = {}
 
     def get_queryset(self) -> models.QuerySet:
         return super().get_queryset().visible_to(self.request.user)
@@ -97,4 +100,10 @@ class WorkspaceScopedViewSet(viewsets.GenericViewSet):
 
     def perform_create(self, serializer) -> None:
         require_role(self.request.user, self.workspace_id_for_create(serializer.validated_data), self.required_role())
-        serializer.save()
+        audited_save(None, serializer.save, action=self.audit_actions.get("create"))
+
+    def perform_update(self, serializer) -> None:
+        audited_save(serializer.instance, serializer.save, action=self.audit_actions.get("update"))
+
+    def perform_destroy(self, instance: models.Model) -> None:
+        audited_delete(instance, action=self.audit_actions.get("destroy", "deleted"))

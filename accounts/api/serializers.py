@@ -6,7 +6,7 @@ from django.core.validators import validate_email
 from rest_framework import serializers
 
 from accounts.api.base import FixedSlugRelatedField, VisibleRelatedField
-from accounts.models import Invitation, Membership, Role, Workspace
+from accounts.models import AuditEvent, Invitation, Membership, Role, Workspace
 
 LAST_OWNER_MESSAGE = "This is the workspace's only owner: make another member owner first."
 
@@ -94,4 +94,16 @@ class ReceivedInvitationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Invitation
         fields = ["id", "workspace", "workspace_name", "role", "status", "invited_by", "created_at", "expires_at"]
+        read_only_fields = fields
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_name", read_only=True,
+                                  help_text='The username of who made the change, or "system" for background work.')
+    changes = serializers.JSONField(read_only=True, help_text="Changed fields as {field: [before, after]}; secrets "
+                                    'read "[redacted]".')
+
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "workspace", "at", "actor", "action", "object_type", "object_id", "object_repr", "changes"]
         read_only_fields = fields

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
@@ -11,13 +12,14 @@ from accounts import services
 from accounts.api.base import WorkspaceScopedViewSet, require_role
 from accounts.api.serializers import (
     LAST_OWNER_MESSAGE,
+    AuditEventSerializer,
     InvitationSerializer,
     MembershipSerializer,
     MeSerializer,
     ReceivedInvitationSerializer,
     WorkspaceSerializer,
 )
-from accounts.models import Invitation, Membership, Role, Workspace
+from accounts.models import AuditEvent, Invitation, Membership, Role, Workspace
 
 
 class MeView(APIView):
@@ -36,6 +38,7 @@ class WorkspaceViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.Ret
     queryset = Workspace.objects.all()
     serializer_class = WorkspaceSerializer
     action_roles = {"update": Role.OWNER, "partial_update": Role.OWNER}
+    audit_actions = {"update": "settings_changed"}
 
     def get_queryset(self):
         return Workspace.objects.for_user(self.request.user)
@@ -56,11 +59,12 @@ class MembershipViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.Re
     action_roles = {
         "update": Role.OWNER, "partial_update": Role.OWNER, "destroy": Role.OWNER,
     }
+    audit_actions = {"update": "role_changed", "destroy": "member_removed"}
 
     def perform_destroy(self, membership: Membership) -> None:
         if membership.is_last_owner():
             raise serializers.ValidationError(LAST_OWNER_MESSAGE)
-        membership.delete()
+        super().perform_destroy(membership)
 
 
 class InvitationViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
@@ -118,3 +122,21 @@ class ReceivedInvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None) -> Response:
         return Response(self.get_serializer(self._answer(services.decline, pk)).data)
+
+
+class AuditEventFilter(filters.FilterSet):
+    actor = filters.CharFilter(field_name="actor_name", help_text='A username, or "system".')
+    since = filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte", help_text="Events at or after this instant.")
+    until = filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt", help_text="Events before this instant.")
+
+    class Meta:
+        model = AuditEvent
+        fields = ["workspace", "action", "object_type", "object_id", "actor", "since", "until"]
+
+
+class AuditEventViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """The audit log of your workspaces, newest first: every change, who made it and when (read-only)."""
+
+    queryset = AuditEvent.objects.all()
+    serializer_class = AuditEventSerializer
+    filterset_class = AuditEventFilter

@@ -37,6 +37,9 @@ class ClipSerializer(ColumnReadMixin, serializers.ModelSerializer):
     loras = serializers.ListField(
         child=serializers.DictField(), read_only=True,
         help_text="The LoRAs the clip renders with, in order: [{name, sha256 (of the file), weight}].")
+    frames_note = serializers.JSONField(
+        read_only=True, help_text="frames_requested, frames_rendered, and notes: why they differ (the model renders "
+        "only certain frame counts, e.g. 4k+1).")
     video = MediaURLField()
     gif = MediaURLField()
     poster = MediaURLField()
@@ -46,8 +49,9 @@ class ClipSerializer(ColumnReadMixin, serializers.ModelSerializer):
         fields = [
             "id", "campaign", "prompt_template", "variables", "prompt", "negative_prompt", "render_params", "seed",
             "status", "progress", "stage", "error", "attempts", "video", "gif", "poster", "duration_s", "timings",
-            "device", "worker", "model_id", "weights_hash", "frames_hash", "versions", "out_of_vocabulary",
-            "loras", "review_status", "reviewed_by", "reviewed_at", "created_at", "started_at", "finished_at",
+            "device", "worker", "model_id", "weights_hash", "frames_hash", "versions", "performance",
+            "out_of_vocabulary", "frames_note", "loras",
+            "review_status", "reviewed_by", "reviewed_at", "created_at", "started_at", "finished_at",
         ]
         read_only_fields = fields
 

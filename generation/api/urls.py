@@ -1,9 +1,11 @@
 from rest_framework.routers import SimpleRouter
 
+from generation.api.conversation import ClipNoteViewSet
 from generation.api.views import BrandLoraViewSet, CampaignLoraViewSet, ClipViewSet, PromptTemplateWarningViewSet
 
 router = SimpleRouter()
 router.register("clips", ClipViewSet)
+router.register("clip-notes", ClipNoteViewSet)
 router.register("prompt-templates", PromptTemplateWarningViewSet)
 router.register("brand-loras", BrandLoraViewSet)
 router.register("campaign-loras", CampaignLoraViewSet)

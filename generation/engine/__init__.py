@@ -8,6 +8,7 @@ from generation.engine.errors import (
     EngineError,
     ExportError,
     InvalidRequest,
+    InvalidSetting,
     ModelIncomplete,
     ModelNotFound,
     RenderCancelled,
@@ -24,6 +25,7 @@ from generation.engine.export import (
     write_poster,
 )
 from generation.engine.lora import InvalidLora, LoraCheck, LoraWeights, apply_loras, check_lora, read_header
+from generation.engine.performance import PerformanceSettings
 from generation.engine.pipeline_cache import LoadedPipeline, PipelineCache, default_cache
 from generation.engine.registry import BUNDLED_KEY, BUNDLED_PATH, ModelInfo, ModelRegistry, inspect_model, weights_hash
 from generation.engine.render import RenderResult, library_versions, prepare, render, render_batch, warm
@@ -40,6 +42,7 @@ __all__ = [
     "ExportedClip",
     "InvalidLora",
     "InvalidRequest",
+    "InvalidSetting",
     "LoadedPipeline",
     "LoraCheck",
     "LoraWeights",
@@ -47,6 +50,7 @@ __all__ = [
     "ModelInfo",
     "ModelNotFound",
     "ModelRegistry",
+    "PerformanceSettings",
     "PipelineCache",
     "RenderCancelled",
     "RenderFailed",

@@ -93,6 +93,7 @@ def run(
                 opts.get("device") or (device.device if device else "auto"),
                 opts.get("dtype") or (device.dtype_name if device else "auto"),
                 device.cpu_offload if device else False,
+                device.performance if device else None,
             )
         request = request_from(opts)
         info = (registry or ModelRegistry()).resolve(request.model)
@@ -102,6 +103,8 @@ def run(
         warning = info.vocabulary_warning(request.prompt)
         if warning:
             print(f"Warning: {warning}", file=err)
+        if info.route:  # a family Clipcast loads with its own code: say which path this folder takes
+            print(f"Note: {info.route}", file=out)
 
         def on_progress(done: int, total: int) -> None:
             nonlocal bar
@@ -148,6 +151,10 @@ def run(
         + (f"{t['decode_s']:.2f} s" if t["decode_s"] is not None else "n/a (inside denoise)"),
         file=out,
     )
+    shown = ("attention", "compile", "offload", "layerwise_casting", "quantization", "vae_tiling", "vae_slicing",
+             "vae_dtype")
+    print("performance: " + ", ".join(f"{k} {result.performance[k]}" for k in shown if k in result.performance),
+          file=out)
     for lora in r.loras:
         print(f"LoRA {lora.name} (sha256 {lora.adapter_name[:12]}) at weight {lora.weight:g}", file=out)
     for note in result.notes:

@@ -52,3 +52,7 @@ class ExportError(EngineError):
 
 class DeviceUnavailable(EngineError):
     """The configured device or dtype cannot be used on this machine."""
+
+
+class InvalidSetting(EngineError):
+    """A performance setting has a value the engine does not know, or two settings contradict each other."""

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 
 import torch
 
-from generation.engine.device import DeviceChoice, place_pipeline
+from generation.engine import tuning
+from generation.engine.device import DeviceChoice, diffusers_dtype_kwarg
 from generation.engine.errors import ModelIncomplete, UnsupportedModel
+from generation.engine.hotshot_xl import NATIVE_FAMILIES
 from generation.engine.registry import ModelInfo
 
 log = logging.getLogger(__name__)
@@ -31,22 +33,20 @@ class LoadedPipeline:
     savers: list[str] = field(default_factory=list)
     uses: int = 0
     prime_s: float | None = None  # the warm-up render's time, when one was run
+    performance: dict = field(default_factory=dict)  # the performance settings in effect (tuning.py)
 
     @property
-    def key(self) -> tuple[str, str, str, bool]:
+    def key(self) -> tuple:
         return cache_key(self.info, self.choice)
 
 
-def cache_key(info: ModelInfo, choice: DeviceChoice) -> tuple[str, str, str, bool]:
-    return (str(info.path), choice.device, choice.dtype_name, choice.cpu_offload)
+def cache_key(info: ModelInfo, choice: DeviceChoice) -> tuple:
+    # The performance settings are part of the key: a compiled or quantized denoiser is another pipeline.
+    return (str(info.path), choice.device, choice.dtype_name, choice.cpu_offload, choice.performance)
 
 
 def _dtype_kwarg(choice: DeviceChoice) -> dict[str, torch.dtype]:
-    """diffusers renamed `torch_dtype` to `dtype` (the old name warns); older releases know only `torch_dtype`."""
-    from diffusers.utils import deprecation_utils
-
-    name = "dtype" if hasattr(deprecation_utils, "_resolve_dtype") else "torch_dtype"
-    return {name: choice.dtype}
+    return diffusers_dtype_kwarg(choice.dtype)
 
 
 def load_pipeline(info: ModelInfo, choice: DeviceChoice) -> LoadedPipeline:
@@ -55,10 +55,16 @@ def load_pipeline(info: ModelInfo, choice: DeviceChoice) -> LoadedPipeline:
     from diffusers import DiffusionPipeline
 
     started = time.perf_counter()
+    extra = tuning.load_kwargs(info, choice)
+    native = NATIVE_FAMILIES.get(info.pipeline_class)
     try:
-        pipe = DiffusionPipeline.from_pretrained(
-            str(info.path), local_files_only=True, **dict.fromkeys(info.null_components), **_dtype_kwarg(choice)
-        )
+        if native is not None:  # a family stock diffusers lacks (Hotshot-XL): Clipcast's own loader
+            pipe = native.load(info.path, choice.dtype)
+        else:
+            pipe = DiffusionPipeline.from_pretrained(
+                str(info.path), local_files_only=True, **dict.fromkeys(info.null_components), **_dtype_kwarg(choice),
+                **extra,
+            )
     except (OSError, ValueError, KeyError) as exc:
         raise ModelIncomplete(
             f"Model {info.key!r} at {info.path} could not be loaded: {exc}. Re-save it with save_pretrained."
@@ -70,13 +76,13 @@ def load_pipeline(info: ModelInfo, choice: DeviceChoice) -> LoadedPipeline:
         ) from exc
     if callable(getattr(pipe, "set_progress_bar_config", None)):
         pipe.set_progress_bar_config(disable=True)
-    savers = place_pipeline(pipe, choice)
+    savers, in_effect = tuning.prepare_pipeline(pipe, info, choice)
     load_s = time.perf_counter() - started
     log.info(
         "engine.pipeline_loaded model=%s class=%s device=%s dtype=%s load_s=%.2f savers=%s",
         info.key, type(pipe).__name__, choice.device, choice.dtype_name, load_s, ",".join(savers) or "-",
     )
-    return LoadedPipeline(pipe=pipe, info=info, choice=choice, load_s=load_s, savers=savers)
+    return LoadedPipeline(pipe=pipe, info=info, choice=choice, load_s=load_s, savers=savers, performance=in_effect)
 
 
 class PipelineCache:

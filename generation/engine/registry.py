@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from generation.engine.errors import ModelIncomplete, ModelNotFound, UnsupportedModel
+from generation.engine.hotshot_xl import NATIVE_FAMILIES
+from generation.engine.hub import HubModel, cached_snapshot, hub_cache_dir
 from generation.engine.vocabulary import Vocabulary, parse_vocabulary
 
 BUNDLED_KEY = "bundled"
@@ -31,7 +33,6 @@ BUNDLED_PATH = Path(__file__).resolve().parent.parent / "bundled"
 FALLBACK_MAX_FRAMES = 240
 FALLBACK_FPS = 8
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".safetensors.index.json", ".bin.index.json")
-HOTSHOT_CLASSES = {"HotshotXLPipeline"}
 # The fps each family was trained for, where neither its configs nor its `__call__` say (LTX-Video's
 # `frame_rate` default does). From each family's model card / diffusers docs.
 FAMILY_FPS = {"WanPipeline": 16, "HunyuanVideoPipeline": 15, "CogVideoXPipeline": 8}
@@ -42,6 +43,8 @@ RESERVED_CALL_ARGS = {
     "return_dict", "latents", "prompt_embeds", "negative_prompt_embeds", "num_videos_per_prompt",
 }
 TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "spiece.model", "tokenizer_config.json")
+# What an operator runs to put a hub model into the cache; `{key}` is the model's key (or its hub id).
+FETCH_COMMAND = "python manage.py fetch_model {key}"
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,8 @@ class ModelInfo:
     call_args: dict[str, Any] = field(default_factory=dict)
     # A closed-vocabulary model's words and their groups (colours, shapes...); None for an open-vocabulary model.
     closed_vocabulary: Vocabulary | None = None
+    # For a family Clipcast loads with its own code (Hotshot-XL): one sentence saying so; None for stock diffusers.
+    route: str | None = None
 
     @property
     def vocabulary(self) -> frozenset[str] | None:
@@ -97,37 +102,59 @@ class ModelInfo:
 
 
 class ModelRegistry:
-    """Maps model keys to folders. `bundled` is always known; the glue passes the rest from settings.
+    """Maps model keys to folders, or to hub ids read from the Hugging Face cache (never downloaded here).
+    `bundled` is always known; the glue passes the rest from settings.
 
-    `allow_paths` lets a key be a folder path (the CLI and `CLIPCAST_MODEL_PATH`); keep it off for keys that
-    come from web users, so they cannot probe the worker's filesystem.
+    `allow_paths` lets a key be a folder path or a hub id (the CLI and `CLIPCAST_MODEL_PATH`); keep it off for
+    keys that come from web users, so they cannot probe the worker's filesystem.
     """
 
     def __init__(
         self, models: Mapping[str, str | os.PathLike[str]] | None = None, *, default: str = BUNDLED_KEY,
-        allow_paths: bool = True,
+        allow_paths: bool = True, fetch_command: str = FETCH_COMMAND,
     ) -> None:
-        self.models: dict[str, Path] = {BUNDLED_KEY: BUNDLED_PATH}
-        self.models.update({k: Path(v).expanduser() for k, v in (models or {}).items()})
+        self.models: dict[str, Path | HubModel] = {BUNDLED_KEY: BUNDLED_PATH}
+        self.models.update({k: _source(v) for k, v in (models or {}).items()})
         if default not in self.models:
             raise ModelNotFound(f"The default model key {default!r} is not configured: use one of {self._known()}.")
         self.default = default
         self.allow_paths = allow_paths
+        self.fetch_command = fetch_command
 
     def _known(self) -> str:
         return ", ".join(sorted(self.models))
 
-    def path_for(self, key: str | None) -> tuple[str, Path]:
+    def source_for(self, key: str | None) -> tuple[str, Path | HubModel]:
+        """The key and what it names: a folder, or a hub model (which may not be in the cache yet)."""
         key = (key or "").strip() or self.default
         if key in self.models:
             return key, self.models[key]
         if self.allow_paths and _looks_like_path(key):
-            return key, Path(key).expanduser()
+            return key, _source(key)
         raise ModelNotFound(f"Unknown model {key!r}: use one of {self._known()}.")
 
+    def path_for(self, key: str | None) -> tuple[str, Path]:
+        name, source = self.source_for(key)
+        if not isinstance(source, HubModel):
+            return name, source
+        folder = cached_snapshot(source)
+        if folder is None:
+            raise ModelNotFound(
+                f"Model {name!r} ({source}) is not in this machine's Hugging Face cache ({hub_cache_dir()}), and "
+                f"workers never download at render time. Run: {self.fetch_command.format(key=name)}"
+            )
+        return name, folder
+
     def resolve(self, key: str | None = None) -> ModelInfo:
-        name, path = self.path_for(key)
-        return inspect_model(path, key=name)
+        name, source = self.source_for(key)
+        if not isinstance(source, HubModel):
+            return inspect_model(source, key=name)
+        path = self.path_for(name)[1]
+        try:
+            return inspect_model(path, key=name, default_name=source.repo_id)
+        except ModelIncomplete as exc:
+            raise ModelIncomplete(f"{exc} Its download may have been cut short. "
+                                  f"Run: {self.fetch_command.format(key=name)}") from exc
 
     def vocabulary(self, key: str | None = None) -> tuple[str, Vocabulary | None]:
         """The model's name and closed vocabulary (None: open), from clipcast.json alone: cheap enough to ask on
@@ -143,7 +170,19 @@ def _looks_like_path(key: str) -> bool:
     return os.sep in key or "/" in key or key.startswith(("~", "."))
 
 
-def inspect_model(path: str | os.PathLike[str], key: str | None = None) -> ModelInfo:
+def _source(value: str | os.PathLike[str]) -> Path | HubModel:
+    """`Org/Name` (or `Org/Name@revision`) is a hub id unless such a folder exists here; anything else is a
+    folder. Write a relative folder as `./models/ltx` to make it unmistakable."""
+    text = os.fspath(value)
+    hub = HubModel.parse(text) if isinstance(value, str) and not text.startswith((".", "~")) else None
+    if hub is not None and not Path(text).is_dir():
+        return hub
+    return Path(text).expanduser()
+
+
+def inspect_model(
+    path: str | os.PathLike[str], key: str | None = None, default_name: str | None = None
+) -> ModelInfo:
     """Check a diffusers folder is complete and read its render limits and defaults. Opens configs only."""
     folder = Path(path).expanduser()
     label = key or str(folder)
@@ -158,14 +197,9 @@ def inspect_model(path: str | os.PathLike[str], key: str | None = None) -> Model
         )
     index = _read_json(index_file, label)
     pipeline_class = str(index.get("_class_name", ""))
-    if pipeline_class in HOTSHOT_CLASSES:
-        raise UnsupportedModel(
-            f"Model {label!r} is a Hotshot-XL folder: its model_index.json names {pipeline_class}, which stock "
-            "diffusers cannot load. Use an AnimateDiff-SDXL folder instead (an SDXL base and an SDXL motion "
-            "adapter saved together with AnimateDiffSDXLPipeline.save_pretrained), or load Hotshot-XL with its "
-            "own hotshot_xl package outside Clipcast."
-        )
     components = _check_components(folder, index, label)
+    if pipeline_class in NATIVE_FAMILIES:
+        NATIVE_FAMILIES[pipeline_class].check(folder)
     configs = {name: _component_config(folder / name) for name in components}
     defaults = _defaults(folder, pipeline_class, configs, label)
     size_factor, frame_step = _factors(configs)
@@ -175,7 +209,7 @@ def inspect_model(path: str | os.PathLike[str], key: str | None = None) -> Model
         key=label,
         path=folder.resolve(),
         pipeline_class=pipeline_class,
-        name=str(override.get("name") or folder.resolve().name),
+        name=str(override.get("name") or default_name or folder.resolve().name),
         defaults=defaults,
         size_factor=int(override.get("size_factor", size_factor)),
         frame_step=int(override.get("frame_step", frame_step)),
@@ -186,6 +220,7 @@ def inspect_model(path: str | os.PathLike[str], key: str | None = None) -> Model
         ),
         call_args=call_args,
         closed_vocabulary=parse_vocabulary(override.get("vocabulary"), label),
+        route=NATIVE_FAMILIES[pipeline_class].route if pipeline_class in NATIVE_FAMILIES else None,
     )
 
 
@@ -252,6 +287,8 @@ def _call_params(pipeline_class: str) -> dict[str, inspect.Parameter] | None:
     import diffusers
 
     cls = getattr(diffusers, pipeline_class, None)
+    if cls is None and pipeline_class in NATIVE_FAMILIES:
+        cls = NATIVE_FAMILIES[pipeline_class].pipeline_type()
     if cls is None:
         return None
     return dict(inspect.signature(cls.__call__).parameters)
@@ -305,7 +342,9 @@ def _defaults(folder: Path, pipeline_class: str, configs: dict[str, dict], label
     call = _call_defaults(pipeline_class)
     vae = configs.get("vae", {})
     denoiser = configs.get("unet") or configs.get("transformer") or {}
-    max_frames = own.get("max_frames") or denoiser.get("motion_max_seq_length") or FALLBACK_MAX_FRAMES
+    native = NATIVE_FAMILIES.get(pipeline_class)
+    max_frames = (own.get("max_frames") or denoiser.get("motion_max_seq_length") or (native and native.max_frames)
+                  or FALLBACK_MAX_FRAMES)
     factor = _vae_spatial(vae)
     native_h, native_w = _native_size(configs, factor)
     height = own.get("height") or call.get("height") or native_h
@@ -343,7 +382,8 @@ def _native_size(configs: dict[str, dict], factor: int) -> tuple[int | None, int
 def _family_fps(pipeline_class: str, denoiser: dict[str, Any]) -> int:
     if pipeline_class == "CogVideoXPipeline" and denoiser.get("patch_size_t"):
         return 16  # CogVideoX 1.5 (temporal patches) was trained at 16 fps, 1.0 at 8
-    return FAMILY_FPS.get(pipeline_class, FALLBACK_FPS)
+    native = NATIVE_FAMILIES.get(pipeline_class)
+    return FAMILY_FPS.get(pipeline_class, native.fps if native else FALLBACK_FPS)
 
 
 def _vae_spatial(vae: dict[str, Any]) -> int:

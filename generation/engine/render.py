@@ -55,6 +55,7 @@ class RenderResult:
     versions: dict[str, str] = field(default_factory=dict)
     frame_step: int = 1  # the model's frame granularity (num_frames = frame_step * k + 1)
     call_args: dict[str, Any] = field(default_factory=dict)  # pipeline-specific arguments it was called with
+    performance: dict[str, Any] = field(default_factory=dict)  # attention, compile, offload... in effect
 
     @property
     def frames_hash(self) -> str:
@@ -83,7 +84,7 @@ class RenderResult:
             "frames_hash": self.frames_hash, "pipeline_class": self.pipeline_class,
             "device": self.device, "dtype": self.dtype, "warm": self.warm, "batch_size": self.batch_size,
             "savers": list(self.savers), "timings": dict(self.timings), "versions": dict(self.versions),
-            "request": self.request.as_params(),
+            "request": self.request.as_params(), "performance": dict(self.performance),
         }
 
 
@@ -188,7 +189,7 @@ def render_batch(
             dtype=choice.dtype_name, model_id=info.model_id, weights_hash=weights,
             pipeline_class=type(entry.pipe).__name__, warm=not loaded_now, batch_size=len(resolved),
             savers=list(entry.savers), versions=library_versions(), frame_step=info.frame_step,
-            call_args=_jsonable(entry.info.call_args),
+            call_args=_jsonable(entry.info.call_args), performance=dict(entry.performance),
         )
         for r, clip in zip(resolved, frames, strict=True)
     ]

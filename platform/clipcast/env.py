@@ -70,6 +70,17 @@ def env_float(name: str, default: float) -> float:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from exc
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...] | list[str]) -> str:
+    """One of a fixed set of words (case-insensitive); anything else fails naming the variable and the choices."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not allowed: use one of {', '.join(choices)}.")
+    return value
+
+
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -145,3 +156,21 @@ def cache_from_url(url: str) -> dict:
     raise ImproperlyConfigured(
         f"CACHE_URL scheme {scheme!r} is not supported: use redis://host:6379/1, file:///path or locmem://."
     )
+
+
+def env_models(name: str) -> dict[str, str]:
+    """`key=/path/to/folder,other=Org/Name`: model keys and where each model is (a folder or a hub id)."""
+    models: dict[str, str] = {}
+    for item in env_list(name):
+        key, sep, source = (part.strip() for part in item.partition("="))
+        if not sep or not key or not source:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not key=model; write e.g. {name}=ltx=Lightricks/LTX-Video,mine=/srv/models/mine."
+            )
+        if len(key) > 64 or not key.replace("-", "").replace("_", "").replace(".", "").isalnum():
+            raise ImproperlyConfigured(f"{name}: model key {key!r} must be at most 64 letters, digits, '-', '_' "
+                                       "or '.'.")
+        if key in models:
+            raise ImproperlyConfigured(f"{name}: model key {key!r} is given twice; keep one.")
+        models[key] = source
+    return models

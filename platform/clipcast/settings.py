@@ -12,14 +12,17 @@ from clipcast.env import (
     cache_from_url,
     database_from_url,
     env_bool,
+    env_choice,
     env_float,
     env_int,
     env_list,
+    env_models,
     env_networks,
     env_secret,
     env_str,
 )
 from clipcast.storage import LOCAL_BACKEND, s3_storage
+from generation.engine import performance
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("CLIPCAST_VAR_DIR", str(BASE_DIR / "var")))
@@ -62,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.audit.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -194,11 +198,26 @@ X_MADE_WITH_AI = env_bool("X_MADE_WITH_AI", True)
 
 # Rendering.
 CLIPCAST_MODEL_PATH = env_str("CLIPCAST_MODEL_PATH", "")
-# Extra model keys a campaign may pick: "key=/path/to/diffusers/folder,other=/path".
-CLIPCAST_MODELS = dict(item.split("=", 1) for item in env_list("CLIPCAST_MODELS", []) if "=" in item)
+# Extra model keys a campaign may pick: "key=/path/to/diffusers/folder,other=Org/Name" (a Hugging Face hub id).
+CLIPCAST_MODELS = env_models("CLIPCAST_MODELS")
 CLIPCAST_DEVICE = env_str("CLIPCAST_DEVICE", "auto")
 CLIPCAST_DTYPE = env_str("CLIPCAST_DTYPE", "auto")
 CLIPCAST_CPU_OFFLOAD = env_bool("CLIPCAST_CPU_OFFLOAD", False)
+# GPU performance settings (generation/engine/performance.py; docs/MODELS.md), applied once per worker process.
+CLIPCAST_ATTENTION = env_choice("CLIPCAST_ATTENTION", "sdpa", performance.ATTENTION)
+CLIPCAST_COMPILE = env_choice("CLIPCAST_COMPILE", "off", performance.COMPILE)
+# CLIPCAST_CPU_OFFLOAD=1 is the older spelling of CLIPCAST_OFFLOAD=model.
+CLIPCAST_OFFLOAD = env_choice("CLIPCAST_OFFLOAD", "model" if CLIPCAST_CPU_OFFLOAD else "none", performance.OFFLOAD)
+CLIPCAST_LAYERWISE_CASTING = env_choice("CLIPCAST_LAYERWISE_CASTING", "off", performance.LAYERWISE_CASTING)
+CLIPCAST_QUANTIZATION = env_choice("CLIPCAST_QUANTIZATION", "none", performance.QUANTIZATION)
+CLIPCAST_VAE_TILING = env_choice("CLIPCAST_VAE_TILING", "auto", performance.SWITCH)
+CLIPCAST_VAE_SLICING = env_choice("CLIPCAST_VAE_SLICING", "auto", performance.SWITCH)
+CLIPCAST_VAE_FP32 = env_choice("CLIPCAST_VAE_FP32", "auto", performance.SWITCH)
+if CLIPCAST_LAYERWISE_CASTING != "off" and CLIPCAST_QUANTIZATION != "none":
+    raise ImproperlyConfigured(
+        "CLIPCAST_LAYERWISE_CASTING and CLIPCAST_QUANTIZATION both change how the denoiser's weights are stored: "
+        "set one of them (the other to off / none)."
+    )
 # CPU threads for torch in a render process (0: torch's default, one per core). More threads than free cores
 # make OpenMP spin against other processes: a render worker sharing a small machine is faster with fewer.
 CLIPCAST_TORCH_THREADS = env_int("CLIPCAST_TORCH_THREADS", 0, minimum=0)

@@ -2,7 +2,22 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dashboard.views import accounts, calendar, campaigns, clips, editor, generate, home, loras, members, posts
+from dashboard.views import (
+    accounts,
+    audit,
+    best_times,
+    calendar,
+    campaigns,
+    clips,
+    conversation,
+    editor,
+    experiments,
+    generate,
+    home,
+    loras,
+    members,
+    posts,
+)
 
 app_name = "dashboard"
 
@@ -34,6 +49,10 @@ urlpatterns = [
     path("clips/<int:pk>/retry/", clips.clip_retry, name="clip_retry"),
     path("clips/<int:pk>/cancel/", clips.clip_cancel, name="clip_cancel"),
     path("clips/<int:pk>/review/", clips.clip_review, name="clip_review"),
+    path("clips/<int:pk>/comment/", conversation.clip_comment, name="clip_comment"),
+    path("notifications/", conversation.notification_list, name="notifications"),
+    path("notifications/<int:pk>/open/", conversation.notification_open, name="notification_open"),
+    path("notifications/read-all/", conversation.notification_read_all, name="notification_read_all"),
     # Scheduling and posts
     path("clips/<int:clip_pk>/schedule/", posts.schedule, name="schedule"),
     path("posts/", posts.post_list, name="posts"),
@@ -43,9 +62,17 @@ urlpatterns = [
     path("posts/<int:pk>/cancel/", posts.post_cancel, name="post_cancel"),
     path("posts/<int:pk>/post-now/", posts.post_publish_now, name="post_publish_now"),
     path("calendar/", calendar.calendar, name="calendar"),
+    # A/B experiments
+    path("experiments/", experiments.experiment_list, name="experiments"),
+    path("campaigns/<int:campaign_pk>/experiments/new/", experiments.experiment_create, name="experiment_create"),
+    path("experiments/<int:pk>/", experiments.experiment_detail, name="experiment"),
+    path("experiments/<int:pk>/fill/", experiments.experiment_fill, name="experiment_fill"),
+    path("experiments/<int:pk>/decide/", experiments.experiment_decide, name="experiment_decide"),
+    path("experiments/<int:pk>/stop/", experiments.experiment_stop, name="experiment_stop"),
     # X accounts
     path("accounts/", accounts.account_list, name="accounts"),
     path("accounts/new/", accounts.account_add, name="account_add"),
+    path("accounts/<int:pk>/best-times/", best_times.best_times, name="account_best_times"),
     path("accounts/<int:pk>/tokens/", accounts.account_tokens, name="account_tokens"),
     path("accounts/connect/", accounts.x_connect, name="x_connect"),
     path("accounts/connect/callback/", accounts.x_callback, name="x_callback"),  # = settings.X_OAUTH2_REDIRECT_URI
@@ -59,4 +86,5 @@ urlpatterns = [
     path("invitations/", members.my_invitations, name="my_invitations"),
     path("invitations/<int:pk>/answer/", members.invitation_answer, name="invitation_answer"),
     path("invitations/<str:token>/", members.invitation_link, name="invitation_link"),  # the emailed link
+    path("audit/", audit.audit_log, name="audit_log"),
 ]

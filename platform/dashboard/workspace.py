@@ -18,7 +18,7 @@ from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts.models import Membership, Role
+from accounts.models import Membership, Notification, Role
 
 SESSION_KEY = "dashboard_workspace_id"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -119,10 +119,13 @@ SECTIONS = (
     ("clips", ("clip",)),
     ("calendar", ("calendar",)),
     ("posts", ("post", "schedule")),
+    ("experiments", ("experiment",)),
+    ("notifications", ("notification",)),
     ("accounts", ("account", "x_")),
     ("members", ("member", "invitation_revoke")),
     ("loras", ("lora",)),
     ("invitations", ("my_invitations", "invitation_")),
+    ("audit", ("audit_",)),
 )
 
 
@@ -145,6 +148,8 @@ def nav_context(request: HttpRequest) -> dict[str, Any]:
         "memberships": memberships_of(request),
         "can": Abilities.of(membership),
         "section": section_of(request),
+        "unread_notifications": Notification.objects.filter(
+            user=request.user, workspace=membership.workspace).unread().count(),
     }
 
 

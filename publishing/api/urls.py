@@ -1,9 +1,13 @@
 from rest_framework.routers import SimpleRouter
 
+from publishing.api.best_times import BestTimesViewSet
+from publishing.api.experiments import ExperimentViewSet
 from publishing.api.views import MetricsViewSet, PostViewSet, XAccountViewSet
 
 router = SimpleRouter()
 router.register("x-accounts", XAccountViewSet)
 router.register("posts", PostViewSet)
+router.register("experiments", ExperimentViewSet)
+router.register("best-times", BestTimesViewSet, basename="best-times")
 router.register("metrics", MetricsViewSet, basename="metrics")
 urlpatterns = router.urls

@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from publishing.sandbox.api_media import ID_RE, current_state
-from publishing.sandbox.config import Config
+from publishing.sandbox.config import Audience, Config
 from publishing.sandbox.store import Store
 from publishing.sandbox.web import ApiError, Request, Response, not_found_error
+
+DEFAULT_AUDIENCE = Audience()
 
 CREATE_FIELDS = {
     "card_uri", "community_id", "direct_message_deep_link", "edit_options", "for_super_followers_only", "geo",
@@ -117,13 +119,14 @@ def create(store: Store, request: Request, config: Config) -> Response:
     return Response(201, {"data": {"id": post_id, "text": shown, "edit_history_tweet_ids": [post_id]}}, headers)
 
 
-def public_metrics(row: sqlite3.Row, now: float) -> dict[str, int]:
+def public_metrics(row: sqlite3.Row, now: float, audience: Audience = DEFAULT_AUDIENCE) -> dict[str, int]:
     """Deterministic numbers that only grow with the post's age, so metric refreshes see progress."""
     age = max(0.0, now - row["created_at"])
-    impressions = int(age * 3) + int(row["id"]) % 97
+    impressions = int(age * audience.impressions_per_sec) + int(row["id"]) % 97
     reposts = impressions // 200
     return {
-        "impression_count": impressions, "like_count": impressions // 25, "reply_count": impressions // 300,
+        "impression_count": impressions, "like_count": int(impressions * audience.like_rate_for(row["text"])),
+        "reply_count": impressions // 300,
         "retweet_count": reposts, "repost_count": reposts, "quote_count": impressions // 1000,
         "bookmark_count": impressions // 150,
     }
@@ -136,7 +139,7 @@ def shown_text(text: str, post_id: str, media_key: str | None) -> str:
 
 
 def post_json(row: sqlite3.Row, fields: set[str], now: float,
-              expansions: frozenset[str] = frozenset()) -> dict[str, Any]:
+              expansions: frozenset[str] = frozenset(), audience: Audience = DEFAULT_AUDIENCE) -> dict[str, Any]:
     # X answers `edit_history_tweet_ids` (tweepy needs it); spec 2.167 renames it, so send both.
     text = shown_text(row["text"], row["id"], row["media_key"])
     data: dict[str, Any] = {"id": row["id"], "text": text, "edit_history_tweet_ids": [row["id"]],
@@ -146,7 +149,7 @@ def post_json(row: sqlite3.Row, fields: set[str], now: float,
     if "created_at" in fields:
         data["created_at"] = iso(row["created_at"])
     if "public_metrics" in fields:
-        data["public_metrics"] = public_metrics(row, now)
+        data["public_metrics"] = public_metrics(row, now, audience)
     if ("attachments" in fields or "attachments.media_keys" in expansions) and row["media_key"]:
         data["attachments"] = {"media_keys": [row["media_key"]]}
     return data
@@ -184,18 +187,18 @@ def _with_includes(body: dict[str, Any], rows: list[sqlite3.Row], request: Reque
     return body
 
 
-def get_post(store: Store, request: Request, post_id: str) -> Response:
+def get_post(store: Store, request: Request, post_id: str, audience: Audience = DEFAULT_AUDIENCE) -> Response:
     if not ID_RE.match(post_id):
         raise ApiError.invalid_request(f"The `id` query parameter value [{post_id}] is not valid.", "id")
     with store.tx() as db:
         row = db.execute("SELECT * FROM posts WHERE id = ? AND deleted_at IS NULL", (post_id,)).fetchone()
     if row is None:
         return Response(200, {"errors": [not_found_error("tweet", post_id)]})
-    body = {"data": post_json(row, _fields(request), time.time(), _expansions(request))}
+    body = {"data": post_json(row, _fields(request), time.time(), _expansions(request), audience)}
     return Response(200, _with_includes(body, [row], request))
 
 
-def get_posts(store: Store, request: Request) -> Response:
+def get_posts(store: Store, request: Request, audience: Audience = DEFAULT_AUDIENCE) -> Response:
     """GET /2/tweets?ids=1,2,3 (up to 100): found posts in `data`, missing ones as partial `errors`."""
     ids = [i for i in request.query.get("ids", "").split(",") if i]
     if not 1 <= len(ids) <= 100 or not all(ID_RE.match(i) for i in ids):
@@ -206,7 +209,7 @@ def get_posts(store: Store, request: Request) -> Response:
             f"SELECT * FROM posts WHERE id IN ({marks}) AND deleted_at IS NULL", ids).fetchall()}  # noqa: S608
     now, fields, expansions = time.time(), _fields(request), _expansions(request)
     body: dict[str, Any] = {}
-    found = [post_json(rows[i], fields, now, expansions) for i in ids if i in rows]
+    found = [post_json(rows[i], fields, now, expansions, audience) for i in ids if i in rows]
     missing = [not_found_error("tweet", i, "ids") for i in ids if i not in rows]
     if found:
         body["data"] = found
@@ -215,7 +218,8 @@ def get_posts(store: Store, request: Request) -> Response:
     return Response(200, _with_includes(body, [rows[i] for i in ids if i in rows], request))
 
 
-def user_posts(store: Store, request: Request, user_id: str, extra_lag: float = 0.0) -> Response:
+def user_posts(store: Store, request: Request, user_id: str, extra_lag: float = 0.0,
+               audience: Audience = DEFAULT_AUDIENCE) -> Response:
     """GET /2/users/{id}/tweets, newest first; posts younger than the account's timeline lag (or `extra_lag`, from
     a stale_timeline fault) are not in it yet."""
     query = request.query
@@ -252,7 +256,7 @@ def user_posts(store: Store, request: Request, user_id: str, extra_lag: float = 
         meta["next_token"] = page[-1]["id"]
     body: dict[str, Any] = {"meta": meta}
     if page:
-        body["data"] = [post_json(r, fields, now, expansions) for r in page]
+        body["data"] = [post_json(r, fields, now, expansions, audience) for r in page]
     return Response(200, _with_includes(body, page, request))
 
 

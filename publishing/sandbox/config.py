@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -32,3 +32,56 @@ class Config:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class EngagementRule:
+    text_contains: str
+    like_rate: float
+
+
+@dataclass
+class Audience:
+    """How the sandbox's pretend audience reacts: impressions grow with a post's age, likes are a share of them.
+    Rules favour posts whose text contains a phrase (the first matching rule wins), so a test can make one variant
+    of an experiment the better one. Adjustable through POST /_sandbox/audience; DELETE restores the defaults."""
+
+    impressions_per_sec: float = 3.0
+    like_rate: float = 0.04
+    rules: list[EngagementRule] = field(default_factory=list)
+
+    def like_rate_for(self, text: str) -> float:
+        for rule in self.rules:
+            if rule.text_contains in text:
+                return rule.like_rate
+        return self.like_rate
+
+    def update(self, values: dict[str, Any]) -> None:
+        known = {"impressions_per_sec", "like_rate", "rules"}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"Unknown audience field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}.")
+        for name in ("impressions_per_sec", "like_rate"):
+            if name in values:
+                setattr(self, name, _rate(name, values[name], upper=None if name == "impressions_per_sec" else 1))
+        if "rules" in values:
+            rules = values["rules"]
+            if not isinstance(rules, list):
+                raise ValueError("rules must be a list of {text_contains, like_rate}.")
+            parsed = []
+            for rule in rules:
+                if not isinstance(rule, dict) or not isinstance(rule.get("text_contains"), str) \
+                        or not rule["text_contains"]:
+                    raise ValueError("Each rule needs a non-empty text_contains and a like_rate.")
+                parsed.append(EngagementRule(rule["text_contains"], _rate("like_rate", rule.get("like_rate"), 1)))
+            self.rules = parsed
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _rate(name: str, value: object, upper: float | None) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0 or (upper and value > upper):
+        bound = f" and at most {upper}" if upper else ""
+        raise ValueError(f"{name} must be a non-negative number{bound}.")
+    return float(value)

@@ -10,7 +10,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from publishing.sandbox.api_posts import iso
-from publishing.sandbox.config import Config
+from publishing.sandbox.config import Audience, Config
 from publishing.sandbox.store import Store, token
 from publishing.sandbox.web import ApiError, Request, Response
 
@@ -196,6 +196,23 @@ def update_config(request: Request, config: Config) -> Response:
         except ValueError as exc:
             raise _bad(str(exc)) from exc
     return Response(200, config.as_dict())
+
+
+def update_audience(request: Request, audience: Audience) -> Response:
+    """GET reads, POST changes (only the fields given), DELETE restores the defaults."""
+    if request.method == "DELETE":
+        fresh = Audience()
+        audience.impressions_per_sec, audience.like_rate, audience.rules = (
+            fresh.impressions_per_sec, fresh.like_rate, fresh.rules)
+    elif request.method == "POST":
+        body = request.json()
+        if not isinstance(body, dict):
+            raise _bad("The body must be a JSON object.")
+        try:
+            audience.update(body)
+        except ValueError as exc:
+            raise _bad(str(exc)) from exc
+    return Response(200, audience.as_dict())
 
 
 def media_bytes(store: Store, request: Request, media_id: str) -> Response:

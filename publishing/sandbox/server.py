@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from publishing.sandbox import api_media, api_posts, control, oauth1, oauth2
-from publishing.sandbox.config import Config
+from publishing.sandbox.config import Audience, Config
 from publishing.sandbox.store import Store
 from publishing.sandbox.web import ApiError, Request, Response
 
@@ -41,9 +41,10 @@ class Sandbox:
     def __init__(self, db_path: str | Path, config: Config | None = None) -> None:
         self.store = Store(db_path)
         self.config = config or Config()
+        self.audience = Audience()
         # The latest X API calls (/2/...), for tests that count requests per minute (no retry storms).
         self.api_calls: deque[ApiCall] = deque(maxlen=200_000)
-        s, c = self.store, self.config
+        s, c, a = self.store, self.config, self.audience
         # (method, path regex, scopes needed or None for unauthenticated, handler taking (request, *groups))
         self.routes: list[tuple[str, re.Pattern[str], frozenset[str] | None, Handler]] = [
             ("POST", re.compile(r"/2/media/upload/initialize"), MEDIA, lambda r: api_media.initialize(s, r, c)),
@@ -51,8 +52,8 @@ class Sandbox:
             ("POST", re.compile(r"/2/media/upload/([^/]+)/finalize"), MEDIA, self._finalize),
             ("GET", re.compile(r"/2/media/upload"), MEDIA, lambda r: api_media.status(s, r, c)),
             ("POST", re.compile(r"/2/tweets"), WRITE, lambda r: api_posts.create(s, r, c)),
-            ("GET", re.compile(r"/2/tweets"), READ, lambda r: api_posts.get_posts(s, r)),
-            ("GET", re.compile(r"/2/tweets/([^/]+)"), READ, lambda r, i: api_posts.get_post(s, r, i)),
+            ("GET", re.compile(r"/2/tweets"), READ, lambda r: api_posts.get_posts(s, r, a)),
+            ("GET", re.compile(r"/2/tweets/([^/]+)"), READ, lambda r, i: api_posts.get_post(s, r, i, a)),
             ("DELETE", re.compile(r"/2/tweets/([^/]+)"), WRITE, lambda r, i: api_posts.delete(s, r, i)),
             ("GET", re.compile(r"/2/users/me"), READ, lambda r: api_posts.me(s, r)),
             ("GET", re.compile(r"/2/users/([^/]+)/tweets"), READ, self._user_posts),
@@ -67,6 +68,9 @@ class Sandbox:
             ("GET", re.compile(r"/_sandbox/posts"), None, lambda r: control.list_posts(s, r)),
             ("GET", re.compile(r"/_sandbox/config"), None, lambda r: control.update_config(r, c)),
             ("POST", re.compile(r"/_sandbox/config"), None, lambda r: control.update_config(r, c)),
+            ("GET", re.compile(r"/_sandbox/audience"), None, lambda r: control.update_audience(r, a)),
+            ("POST", re.compile(r"/_sandbox/audience"), None, lambda r: control.update_audience(r, a)),
+            ("DELETE", re.compile(r"/_sandbox/audience"), None, lambda r: control.update_audience(r, a)),
             ("GET", re.compile(r"/_sandbox/media/([0-9]+)"), None, lambda r, i: control.media_bytes(s, r, i)),
             ("GET", re.compile(r"/([A-Za-z0-9_]{1,15})/status/([0-9]+)"), None,
              lambda r, u, i: control.post_page(s, u, i)),
@@ -82,7 +86,7 @@ class Sandbox:
         stale = control.take_faults(self.store, request.user_id or "", request.path, {"stale_timeline"},
                                     request.method)
         return api_posts.user_posts(self.store, request, user_id, extra_lag=max((f["delay"] for f in stale),
-                                                                               default=0.0))
+                                                                               default=0.0), audience=self.audience)
 
     def handle(self, request: Request) -> Response:
         try:

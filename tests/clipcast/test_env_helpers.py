@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from clipcast.env import database_from_url, env_bool, env_int, env_list, env_secret
+from clipcast.env import database_from_url, env_bool, env_choice, env_int, env_list, env_secret
 
 
 def test_env_bool_reads_common_spellings_and_refuses_others(monkeypatch):
@@ -25,6 +25,15 @@ def test_env_int_checks_type_and_bounds(monkeypatch):
     monkeypatch.setenv("N", "0")
     with pytest.raises(ImproperlyConfigured, match="below the minimum"):
         env_int("N", 1, minimum=1)
+
+
+def test_env_choice_accepts_any_case_and_names_the_choices_otherwise(monkeypatch):
+    assert env_choice("MODE", "off", ("off", "on")) == "off"
+    monkeypatch.setenv("MODE", " On ")
+    assert env_choice("MODE", "off", ("off", "on")) == "on"
+    monkeypatch.setenv("MODE", "sideways")
+    with pytest.raises(ImproperlyConfigured, match="is not allowed: use one of off, on"):
+        env_choice("MODE", "off", ("off", "on"))
 
 
 def test_env_secret_reads_a_file(monkeypatch, tmp_path):

@@ -117,7 +117,8 @@ def test_the_change_form_shows_poster_video_and_read_only_provenance(client, sup
                                                                      tmp_path):
     settings.MEDIA_ROOT = tmp_path
     clip = make_clip(device="cuda:0", worker="gpu-7@host", model_id="clipcast/bundled", weights_hash="ab" * 32,
-                     timings={"denoise_s": 1.5}, versions={"torch": "2.13.0"})
+                     timings={"denoise_s": 1.5}, versions={"torch": "2.13.0"},
+                     performance={"compile": "regional", "offload": "group"})
     clip.poster.save("poster.jpg", ContentFile(b"\xff\xd8jpeg"), save=False)
     clip.video.save("clip.mp4", ContentFile(b"mp4"), save=True)
     client.force_login(superuser)
@@ -127,9 +128,9 @@ def test_the_change_form_shows_poster_video_and_read_only_provenance(client, sup
     assert f'<img src="/clips/{clip.pk}/media/poster"' in page
     assert f'href="/clips/{clip.pk}/media/video"' in page
     assert "/media/clips/" not in page
-    for value in ("cuda:0", "gpu-7@host", "clipcast/bundled", "ab" * 32, "denoise_s", "2.13.0"):
+    for value in ("cuda:0", "gpu-7@host", "clipcast/bundled", "ab" * 32, "denoise_s", "2.13.0", "regional"):
         assert value in page
-    assert 'name="device"' not in page and 'name="status"' not in page
+    assert 'name="device"' not in page and 'name="status"' not in page and 'name="performance"' not in page
 
 
 def test_the_changelist_filters_and_searches(client, superuser, make_clip):

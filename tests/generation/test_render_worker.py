@@ -71,6 +71,17 @@ def test_a_worker_renders_an_x_ready_mp4_with_rising_progress(render_worker, med
     assert clip.timings["load_s"] == 0.0, "the pipeline should have been warm from worker start"
     assert clip.weights_hash and clip.model_id and clip.worker and clip.device.startswith("cpu")
     assert clip.versions["diffusers"]
+    assert (clip.performance["attention"], clip.performance["compile"], clip.performance["offload"]) == (
+        "sdpa", "off", "none")
+
+
+def test_the_workers_performance_settings_are_applied_and_recorded_on_the_clip(render_worker, media_root):
+    render_worker(CLIPCAST_LAYERWISE_CASTING="fp8_e4m3", CLIPCAST_VAE_TILING="on", CLIPCAST_VAE_SLICING="on")
+    clip = wait_for(submit(make_template(), steps=2), {ClipStatus.SUCCEEDED, ClipStatus.FAILED})
+    assert clip.status == ClipStatus.SUCCEEDED, clip.error
+    perf = clip.performance
+    assert (perf["layerwise_casting"], perf["vae_tiling"], perf["vae_slicing"]) == ("fp8_e4m3", True, True)
+    assert perf["requested"]["layerwise_casting"] == "fp8_e4m3"
 
 
 def test_the_same_seed_gives_the_same_frames(render_worker, media_root):

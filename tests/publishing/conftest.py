@@ -28,6 +28,7 @@ def sandbox(sandbox_server: SandboxServer) -> Iterator[SandboxControl]:
     defaults = dict(sandbox_server.sandbox.config.as_dict())
     yield control
     sandbox_server.sandbox.config.update(defaults)
+    control.reset_audience()
 
 
 def _encode(path: Path, *args: str) -> Path:

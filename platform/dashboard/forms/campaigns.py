@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from campaigns import templating
 from campaigns.models import Campaign, CaptionTemplate, PostingSlot, PromptTemplate, Weekday, validate_variables
 from core.timezones import canonical_timezones
+from generation.rendering import model_keys
 
 
 @cache
@@ -23,11 +24,15 @@ class CampaignForm(forms.ModelForm):
     timezone = forms.ChoiceField(
         label="Time zone", choices=timezone_choices, help_text="Posting times are entered and shown in this time zone."
     )
+    # Optional in a post: a form (or client) that leaves it out keeps the campaign's model.
+    model_key = forms.ChoiceField(
+        label="Model", required=False, help_text="Which configured text-to-video model renders this campaign's clips."
+    )
 
     class Meta:
         model = Campaign
         fields = [
-            "name", "status", "timezone", "approval_required",
+            "name", "status", "timezone", "approval_required", "model_key",
             "frames", "fps", "width", "height", "output_width", "output_height", "steps", "guidance", "negative_prompt",
         ]
         labels = {
@@ -53,6 +58,14 @@ class CampaignForm(forms.ModelForm):
             self.fields["timezone"].choices = [(current, f"{current} (not a canonical zone)"), *timezone_choices()]
         for name in RANGED_FIELDS:
             one_range_message(self.fields[name], Campaign._meta.get_field(name))
+        keys = model_keys()
+        stored = self.instance.model_key
+        self.fields["model_key"].choices = [(key, key) for key in keys] + (
+            [(stored, f"{stored} (no longer configured)")] if stored and stored not in keys else []
+        )
+
+    def clean_model_key(self) -> str:
+        return self.cleaned_data.get("model_key") or self.instance.model_key or "default"
 
 
 

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 
+from accounts.audit import audited_save
 from accounts.models import Role
 from dashboard.forms.accounts import OAuth1AccountForm, OAuth1TokensForm
 from dashboard.workspace import page, scoped, workspace_view
@@ -31,7 +32,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
 def account_add(request: HttpRequest) -> HttpResponse:
     form = OAuth1AccountForm(request.POST or None, workspace=request.workspace)
     if request.method == "POST" and form.is_valid():
-        account = form.save()
+        account = audited_save(None, form.save, action="account_connected")
         messages.success(request, f"@{account.handle} connected with OAuth 1.0a tokens.")
         return redirect("dashboard:accounts")
     return page(request, "dashboard/accounts/form.html", {"form": form, "account": None})
@@ -42,8 +43,12 @@ def account_tokens(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(scoped(XAccount, request), pk=pk)
     form = OAuth1TokensForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        fields = account.set_oauth1_tokens(form.cleaned_data["access_token"], form.cleaned_data["access_token_secret"])
-        account.save(update_fields=fields)
+        def save_tokens() -> XAccount:
+            tokens = form.cleaned_data["access_token"], form.cleaned_data["access_token_secret"]
+            account.save(update_fields=account.set_oauth1_tokens(*tokens))
+            return account
+
+        audited_save(account, save_tokens, action="tokens_replaced")
         messages.success(request, f"New tokens saved for @{account.handle}; it can post again.")
         return redirect("dashboard:accounts")
     return page(request, "dashboard/accounts/form.html", {"form": form, "account": account})

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_POST
 
+from accounts.audit import audited_delete, audited_save
 from accounts.models import Role
 from campaigns.models import Campaign, CampaignStatus, PostingSlot
 from dashboard.forms.campaigns import CampaignForm, PostingSlotForm
@@ -16,7 +17,8 @@ from dashboard.forms.loras import CampaignLorasForm
 from dashboard.insights import campaign_charts, with_counts
 from dashboard.onboarding import first_steps
 from dashboard.workspace import page, scoped, workspace_view
-from publishing.models import Post, PostStatus
+from publishing.best_time import heat_map
+from publishing.models import AccountStatus, Post, PostStatus, XAccount
 from publishing.services import archive_campaign
 
 
@@ -45,7 +47,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and lora_form.is_valid():
         form.instance.workspace = request.workspace
         with transaction.atomic():
-            campaign = form.save()
+            campaign = audited_save(form.instance, form.save)
             lora_form.save(campaign)
         messages.success(request, f"Campaign “{campaign.name}” created. Add a prompt template to start generating.")
         return redirect("dashboard:campaign", pk=campaign.pk)
@@ -59,7 +61,7 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     lora_form = CampaignLorasForm(request.POST or None, workspace=request.workspace, campaign=campaign)
     if request.method == "POST" and form.is_valid() and lora_form.is_valid():
         with transaction.atomic():
-            form.save()
+            audited_save(campaign, form.save)
             lora_form.save(campaign)
         messages.success(request, "Campaign saved.")
         return redirect("dashboard:campaign", pk=campaign.pk)
@@ -95,8 +97,21 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "totals": rollup["totals"],
             "posted_with_metrics": rollup["posts"],
             "charts": charts,
+            "best_hours": best_hours_for(campaign),
         },
     )
+
+
+def best_hours_for(campaign: Campaign, per_account: int = 3) -> list[tuple[XAccount, list]]:
+    """Each active account's best hours so far, in the campaign's time zone, to offer as posting slots."""
+    taken = set(campaign.posting_slots.values_list("weekday", "local_time__hour"))
+    offers = []
+    for account in XAccount.objects.filter(workspace_id=campaign.workspace_id, status=AccountStatus.ACTIVE):
+        best = [c for c in heat_map(account, campaign.timezone).best(per_account + len(taken))
+                if (c.weekday, c.hour) not in taken][:per_account]
+        if best:
+            offers.append((account, best))
+    return offers
 
 
 @workspace_view()
@@ -105,7 +120,7 @@ def slot_add(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(scoped(Campaign, request), pk=pk)
     form = PostingSlotForm(request.POST, campaign=campaign)
     if form.is_valid():
-        slot = form.save()
+        slot = audited_save(form.instance, form.save)
         messages.success(request, f"Posting slot {slot} ({campaign.timezone}) added.")
     else:
         errors = "; ".join(e for errs in form.errors.values() for e in errs)
@@ -117,6 +132,6 @@ def slot_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def slot_delete(request: HttpRequest, pk: int) -> HttpResponse:
     slot = get_object_or_404(scoped(PostingSlot, request).select_related("campaign"), pk=pk)
-    slot.delete()
+    audited_delete(slot)
     messages.success(request, f"Posting slot {slot} removed; posts already scheduled keep their time.")
     return redirect("dashboard:campaign", pk=slot.campaign_id)

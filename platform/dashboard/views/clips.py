@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
 from campaigns.models import Campaign, PromptTemplate
+from dashboard.forms.conversation import CommentForm
 from dashboard.preview import messages_of
 from dashboard.workspace import page, scoped, workspace_view
 from generation import services
@@ -67,11 +68,17 @@ def clip_list(request: HttpRequest) -> HttpResponse:
 
 @workspace_view()
 def clip_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    clip = get_object_or_404(_clips(request).select_related("reviewed_by"), pk=pk)
+    return clip_page(request, get_object_or_404(_clips(request).select_related("reviewed_by"), pk=pk))
+
+
+def clip_page(request: HttpRequest, clip: Clip, comment_form: CommentForm | None = None,
+              status: int = 200) -> HttpResponse:
     posts = clip.posts.select_related("x_account").order_by("-scheduled_at")
     return page(
         request, "dashboard/clips/detail.html",
-        {"clip": clip, "posts": posts, "polling": clip.status in ACTIVE, "detail": True},
+        {"clip": clip, "posts": posts, "polling": clip.status in ACTIVE, "detail": True,
+         "notes": clip.notes.select_related("author"), "comment_form": comment_form or CommentForm()},
+        status=status,
     )
 
 

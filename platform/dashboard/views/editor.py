@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.audit import audited_delete, audited_save
 from accounts.models import Role
 from campaigns.models import Campaign, CaptionTemplate, PromptTemplate
 from dashboard.forms.campaigns import CaptionTemplateForm, PromptTemplateForm, format_variables
@@ -28,7 +29,7 @@ def _editor(request: HttpRequest, campaign: Campaign, kind: str, instance=None) 
         instance = (CaptionTemplate if kind == "caption" else PromptTemplate)(campaign=campaign)
     form = form_class(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
-        template = form.save()
+        template = audited_save(form.instance, form.save)
         messages.success(request, f"{'Caption' if kind == 'caption' else 'Prompt'} template “{template.name}” saved.")
         if kind == "prompt":
             for warning in prompt_template_warnings(template):
@@ -96,7 +97,7 @@ def template_delete(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     template = get_object_or_404(scoped(model, request).select_related("campaign"), pk=pk)
     clip_count = template.clips.count() if kind == "prompt" else 0
     if request.method == "POST":
-        template.delete()
+        audited_delete(template)
         kept = f" Its {clip_count} clip(s) keep their prompt and variables." if clip_count else ""
         messages.success(request, f"{kind.capitalize()} template “{template.name}” deleted.{kept}")
         return redirect("dashboard:campaign", pk=template.campaign_id)

@@ -1,8 +1,7 @@
-"""Model registry: keys and paths, incomplete folders, Hotshot-XL, defaults and the weights hash."""
+"""Model registry: keys and paths, incomplete folders, defaults and the weights hash (Hotshot-XL: its own file)."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -14,7 +13,6 @@ from generation.engine import (
     ModelIncomplete,
     ModelNotFound,
     ModelRegistry,
-    UnsupportedModel,
     inspect_model,
     weights_hash,
 )
@@ -100,18 +98,6 @@ def test_a_missing_scheduler_config_is_named(copy_of) -> None:
     (folder / "scheduler" / "scheduler_config.json").unlink()
     with pytest.raises(ModelIncomplete, match=r"'scheduler' .* lacks scheduler_config\.json"):
         inspect_model(folder)
-
-
-def test_hotshot_xl_gets_a_message_saying_what_to_do(tmp_path: Path) -> None:
-    (tmp_path / "model_index.json").write_text(
-        json.dumps({"_class_name": "HotshotXLPipeline", "unet": ["hotshot_xl.models.unet", "UNet3DConditionModel"]})
-    )
-    with pytest.raises(UnsupportedModel) as err:
-        inspect_model(tmp_path, key="hotshot")
-    message = str(err.value)
-    assert "HotshotXLPipeline" in message
-    assert "stock diffusers cannot load" in message
-    assert "AnimateDiff-SDXL" in message
 
 
 def test_weights_hash_is_stable_and_follows_the_bytes(copy_of, animatediff_dir: Path) -> None:

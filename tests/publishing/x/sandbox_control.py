@@ -37,6 +37,15 @@ class SandboxControl:
         response.raise_for_status()
         return response.json()
 
+    def audience(self, **values: Any) -> dict[str, Any]:
+        """How the pretend audience reacts (impressions_per_sec, like_rate, rules: [{text_contains, like_rate}])."""
+        response = self.http.post(f"{self.url}/_sandbox/audience", json=values, timeout=5)
+        response.raise_for_status()
+        return response.json()
+
+    def reset_audience(self) -> None:
+        self.http.delete(f"{self.url}/_sandbox/audience", timeout=5).raise_for_status()
+
     def client(self, account: dict[str, Any], **kwargs: Any) -> XClient:
         kwargs.setdefault("timeout", 5.0)
         return XClient(oauth1=oauth1_of(account), api_base_url=self.url, upload_base_url=self.url, **kwargs)

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0002_invitations'),
         ('campaigns', '0003_unique_template_names_per_campaign'),
-        ('generation', '0006_clip_out_of_vocabulary'),
+        ('generation', '0009_clip_frames_note'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
