@@ -160,7 +160,7 @@ class CampaignLoraInline(admin.TabularInline):
 
 
 @admin.register(BrandLora)
-class BrandLoraAdmin(admin.ModelAdmin):
+class BrandLoraAdmin(AuditedModelAdmin):
     list_display = ["id", "name", "workspace", "model_key", "short_sha", "size", utc_column("created_at", "Uploaded")]
     list_filter = ["workspace", "model_key"]
     search_fields = ["name", "=sha256"]
@@ -185,8 +185,8 @@ class BrandLoraAdmin(admin.ModelAdmin):
         return ["name", *self.readonly_fields]
 
     def save_model(self, request: HttpRequest, obj: BrandLora, form, change: bool) -> None:
-        if change:
-            obj.save(update_fields=["name"])
+        if change:  # only the name can change here
+            super().save_model(request, obj, form, change)
             return
         data = form.cleaned_data
         created = loras.upload_lora(workspace=data["workspace"], name=data["name"], model_key=data["model_key"],
@@ -221,7 +221,7 @@ class CampaignLoraForm(forms.ModelForm):
 
 
 @admin.register(CampaignLora)
-class CampaignLoraAdmin(admin.ModelAdmin):
+class CampaignLoraAdmin(AuditedModelAdmin):
     form = CampaignLoraForm
     list_display = ["id", "campaign", "lora", "weight"]
     list_filter = [("campaign", WorkspaceCampaignFilter)]

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
+from accounts import audit
 from campaigns.models import Campaign
 from generation import engine
 from generation.engine.lora import MAX_LORAS_PER_RENDER, MAX_WEIGHT, MIN_WEIGHT
@@ -90,6 +91,7 @@ def upload_lora(*, workspace, name: str, model_key: str, upload: UploadedFile, u
         with transaction.atomic():
             lora.file.save("lora.safetensors", upload, save=False)
             lora.save()
+            audit.record("uploaded", lora, audit.created(lora))
     except IntegrityError as exc:  # the same file uploaded twice at once
         lora.delete_file()
         raise ValidationError("This file was just uploaded in this workspace: use that one.") from exc
@@ -101,8 +103,10 @@ def upload_lora(*, workspace, name: str, model_key: str, upload: UploadedFile, u
 def delete_lora(lora: BrandLora) -> None:
     """Remove the LoRA and its file; campaigns that used it render without it from now on (clips already made
     keep their record, and fail with a clear message if they render again)."""
-    lora.delete_file()
-    lora.delete()
+    name = lora.file.name
+    audit.audited_delete(lora)
+    if name:
+        lora.file.storage.delete(name)
 
 
 def check_link(campaign: Campaign, lora: BrandLora, weight: float, *, link: CampaignLora | None = None) -> None:
@@ -131,15 +135,22 @@ def set_campaign_loras(campaign: Campaign, chosen: dict[BrandLora, float]) -> No
     if len(chosen) > MAX_LORAS_PER_RENDER:
         raise ValidationError(f"A campaign can use at most {MAX_LORAS_PER_RENDER} LoRAs; {len(chosen)} are chosen.")
     with transaction.atomic():
-        CampaignLora.objects.filter(campaign=campaign).exclude(lora__in=list(chosen)).delete()
+        for dropped in CampaignLora.objects.filter(campaign=campaign).exclude(lora__in=list(chosen)):
+            audit.audited_delete(dropped)
         for lora, weight in chosen.items():
             link = CampaignLora.objects.filter(campaign=campaign, lora=lora).first()
             check_link(campaign, lora, weight, link=link)
             if link is None:
-                CampaignLora.objects.create(campaign=campaign, lora=lora, weight=weight)
+                audit.audited_save(None, lambda lora=lora, weight=weight: CampaignLora.objects.create(
+                    campaign=campaign, lora=lora, weight=weight))
             elif link.weight != weight:
                 link.weight = weight
-                link.save(update_fields=["weight"])
+                audit.audited_save(link, lambda link=link: _saved(link))
+
+
+def _saved(link: CampaignLora) -> CampaignLora:
+    link.save(update_fields=["weight"])
+    return link
 
 
 def campaign_loras(campaign: Campaign, model_key: str | None = None) -> list[dict]:

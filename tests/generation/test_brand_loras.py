@@ -359,3 +359,46 @@ def test_the_admin_uploads_through_the_same_checks(client, superuser, mine, lora
     assert (lora.name, lora.uploaded_by) == ("Admin look", superuser)
     assert client.get(reverse("admin:generation_brandlora_change", args=[lora.pk])).status_code == 200
     assert client.get(reverse("admin:generation_campaignlora_add")).status_code == 200
+
+
+# --- audit log ----------------------------------------------------------------------------------------------
+
+
+def test_uploading_attaching_and_deleting_a_lora_each_write_one_audit_event(api_as, mine, lora_bytes):
+    from accounts.models import AuditEvent
+
+    client = api_as(Role.EDITOR)
+    lora_id = upload(client, mine.workspace, lora_bytes).json()["id"]
+    link_id = client.post("/api/campaign-loras/", {"campaign": mine.campaign.pk, "lora": lora_id, "weight": 0.8},
+                          format="json").json()["id"]
+    client.patch(f"/api/campaign-loras/{link_id}/", {"weight": 0.5}, format="json")
+    client.delete(f"/api/brand-loras/{lora_id}/")
+
+    events = list(AuditEvent.objects.filter(object_type__in=["generation.brandlora", "generation.campaignlora"])
+                  .order_by("pk").values_list("action", "object_type", "object_id", "workspace_id"))
+    assert events == [
+        ("uploaded", "generation.brandlora", str(lora_id), mine.workspace.pk),
+        ("created", "generation.campaignlora", str(link_id), mine.workspace.pk),
+        ("updated", "generation.campaignlora", str(link_id), mine.workspace.pk),
+        ("deleted", "generation.brandlora", str(lora_id), mine.workspace.pk),
+    ]
+    assert AuditEvent.objects.get(action="updated", object_type="generation.campaignlora").changes == {
+        "weight": [0.8, 0.5]}
+
+
+def test_the_campaign_form_records_each_lora_it_adds_changes_or_removes(editor, mine, lora_bytes):
+    from accounts.models import AuditEvent
+
+    lora = make_lora(mine.workspace, lora_bytes)
+    url = reverse("dashboard:campaign_edit", args=[mine.campaign.pk])
+    fields = {"name": mine.campaign.name, "status": mine.campaign.status, "timezone": "UTC",
+              "approval_required": "on", "frames": 8, "fps": 8, "width": 64, "height": 64, "output_width": 720,
+              "output_height": 720, "steps": 20, "guidance": 7.5, "negative_prompt": ""}
+    start = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+    for weight in ("0.6", "0.9", ""):
+        assert editor.post(url, {**fields, f"loras-lora_{lora.pk}": weight}).status_code == 302
+
+    actions = list(AuditEvent.objects.filter(pk__gt=start, object_type="generation.campaignlora")
+                   .order_by("pk").values_list("action", flat=True))
+    assert actions == ["created", "updated", "deleted"]
