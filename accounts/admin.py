@@ -51,7 +51,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Workspace)
 class WorkspaceAdmin(AuditedModelAdmin):
-    list_display = ["name", "slug", "timezone", "created_at"]
+    list_display = ["name", "slug", "timezone", "monthly_render_quota_seconds", "created_at"]
     list_filter = ["timezone"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}

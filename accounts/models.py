@@ -47,6 +47,10 @@ class Workspace(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    # Set by a site admin only (Django admin): members cannot raise their own limit. Empty means no limit.
+    monthly_render_quota_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Render device seconds this workspace may use per calendar month (UTC); "
+        "empty for no limit. A batch that would go over it is refused.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -271,14 +271,15 @@ def bench_query(folder: Path) -> None:
 
 
 def make_world_for_rows(folder: Path):
-    from generation.models import Clip, ClipStatus
+    from generation.models import Clip, ClipStatus, ReviewStatus
     from publishing.models import AuthKind, XAccount
     from tests.factories import PromptTemplateFactory
 
     template = PromptTemplateFactory(campaign__workspace__slug=f"bench-publish-{uuid.uuid4().hex[:8]}")
     account = XAccount.objects.create(workspace=template.campaign.workspace, handle="bench_rows",
                                       auth_kind=AuthKind.OAUTH1, min_post_gap=timedelta(0))
-    clip = Clip.objects.create(campaign=template.campaign, prompt="rows", seed=1, status=ClipStatus.SUCCEEDED)
+    clip = Clip.objects.create(campaign=template.campaign, prompt="rows", seed=1, status=ClipStatus.SUCCEEDED,
+                               review_status=ReviewStatus.APPROVED)
     return clip, account
 
 

@@ -17,7 +17,7 @@ from generation import loras, services
 from generation.models import BrandLora, CampaignLora, Clip, ClipNote, ReviewStatus
 
 PROVENANCE_FIELDS = [
-    "fingerprint", "timings", "device", "worker", "model_id", "weights_hash", "frames_hash", "versions",
+    "fingerprint", "timings", "gpu_seconds", "device", "worker", "model_id", "weights_hash", "frames_hash", "versions",
     "performance", "out_of_vocabulary", "frames_note", "loras",
     "created_at", "started_at", "heartbeat_at", "finished_at", "attempts",
 ]

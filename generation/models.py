@@ -44,6 +44,22 @@ class ClipQuerySet(WorkspaceScopedQuerySet):
             models.Q(enqueued_at__lt=now - age) | models.Q(enqueued_at__isnull=True, created_at__lt=now - age)
         )
 
+    def with_post_due_at(self) -> ClipQuerySet:
+        """Annotate `post_due_at`: the earliest time a post still waiting to go out needs this clip (or None).
+
+        Posts live in `publishing`, a layer above this one, so they are reached through the reverse relation and
+        the stored value of PostStatus.SCHEDULED rather than an import."""
+        earliest = (Clip.objects.filter(pk=models.OuterRef("pk"), posts__status="scheduled")
+                    .order_by("posts__scheduled_at").values("posts__scheduled_at")[:1])
+        return self.annotate(post_due_at=models.Subquery(earliest, output_field=models.DateTimeField()))
+
+    def in_render_order(self) -> ClipQuerySet:
+        """Queued clips in the order render workers take them: the clip whose post is due soonest first, then the
+        rest first come, first served. "First come" is when the clip was made, not `enqueued_at`: the reaper
+        re-sends the message of a clip that waits long behind a backlog, and that must not send it to the back."""
+        return self.filter(status=ClipStatus.QUEUED, cancel_requested=False).with_post_due_at().order_by(
+            models.F("post_due_at").asc(nulls_last=True), "created_at", "pk")
+
     def stuck(self, silence: timedelta, now=None) -> ClipQuerySet:
         """Rendering clips whose worker has not written a heartbeat for `silence`."""
         now = now or timezone.now()
@@ -88,6 +104,8 @@ class Clip(models.Model):
     # Provenance: enough to tell how, where and with what this clip was made.
     timings = models.JSONField(default=dict, blank=True)
     device = models.CharField(max_length=64, blank=True)
+    # Device time the render held its worker (denoise + decode + export), what a workspace's render quota counts.
+    gpu_seconds = models.FloatField(null=True, blank=True)
     worker = models.CharField(max_length=255, blank=True)
     model_id = models.CharField(max_length=255, blank=True)
     weights_hash = models.CharField(max_length=64, blank=True)
@@ -130,18 +148,43 @@ class Clip(models.Model):
             models.Index(fields=["status", "heartbeat_at"], name="clip_status_heartbeat_idx"),
             models.Index(fields=["status", "enqueued_at"], name="clip_status_enqueued_idx"),
             models.Index(fields=["campaign", "review_status"], name="clip_campaign_review_idx"),
+            # Render estimates read the latest measured renders (generation.costs.Estimator).
+            models.Index(fields=["-finished_at"], name="clip_rendered_recent_idx",
+                         condition=models.Q(status="succeeded", gpu_seconds__isnull=False)),
         ]
 
     def __str__(self) -> str:
         return f"Clip {self.pk}: {self.prompt[:60]}"
 
     def why_not_schedulable(self) -> str | None:
-        """Why this clip cannot be scheduled yet (a message for the marketer), or None when it can."""
+        """Why this clip cannot be scheduled yet (a message for the marketer), or None when it can.
+
+        A clip still queued or rendering can be scheduled: its post waits for it (and renders first, see
+        ClipQuerySet.in_render_order). It is reviewed once rendered, and `why_not_postable` holds the post back until
+        then. A rendered clip is judged as it stands: a campaign that requires approval wants it approved first."""
+        if self.status in (ClipStatus.QUEUED, ClipStatus.RENDERING) and not self.cancel_requested:
+            return None
+        return self.why_not_postable(scheduling=True)
+
+    def why_not_postable(self, scheduling: bool = False) -> str | None:
+        """Why a post of this clip cannot go out now (a message for the marketer), or None when it can."""
+        if self.status in (ClipStatus.QUEUED, ClipStatus.RENDERING) and not self.cancel_requested:
+            return f"Its clip is still {self.get_status_display().lower()}."
         if self.status != ClipStatus.SUCCEEDED:
-            return "Only a clip that rendered successfully can be posted."
+            return "Only a clip that rendered successfully, or is still queued or rendering, can be posted."
         if self.campaign.approval_required and self.review_status != ReviewStatus.APPROVED:
-            return "This campaign requires approval: approve the clip before scheduling it."
+            if scheduling:
+                return "This campaign requires approval: approve the clip before scheduling it."
+            return "This campaign requires approval and its clip is not approved: approve the clip, then retry."
         return None
+
+    @property
+    def can_wait_to_be_postable(self) -> bool:
+        """Whether time alone can make this clip postable: a render to finish, or a review still to come."""
+        if self.status in (ClipStatus.QUEUED, ClipStatus.RENDERING):
+            return not self.cancel_requested
+        return (self.status == ClipStatus.SUCCEEDED and self.campaign.approval_required
+                and self.review_status == ReviewStatus.PENDING)
 
     @property
     def can_be_scheduled(self) -> bool:

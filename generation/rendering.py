@@ -129,6 +129,24 @@ def claim(clip_id: int, me: str) -> bool:
     return False
 
 
+def claim_next(clip_id: int, me: str) -> int | None:
+    """Claim the clip this render message should make, and return its id (None: nothing left to render).
+
+    Broker queues are first in, first out, but a clip whose post is due soonest must render first: so a message
+    is a turn on a render worker, not an order for its own clip. The turn goes first to a clip an attempt on this
+    host left behind (see `claim`), then to the most urgent queued clip (`in_render_order`). Every clip has its
+    own message, so every queued clip still gets a turn; a message that finds nothing queued does nothing."""
+    left_here = Clip.objects.filter(status=ClipStatus.RENDERING, worker__startswith=f"{socket.gethostname()}:")
+    for pk in sorted(left_here.values_list("pk", flat=True), key=lambda pk: pk != clip_id):
+        if claim(pk, me):
+            return pk
+    with transaction.atomic():
+        first = Clip.objects.in_render_order().select_for_update(skip_locked=True, of=("self",)).only("pk").first()
+        if first is not None and claim(first.pk, me):
+            return first.pk
+    return None
+
+
 class _Lost(Exception):
     """Another worker or the reaper took the clip: stop without writing anything."""
 
@@ -221,11 +239,13 @@ def lora_weights_for(clip: Clip) -> tuple[engine.LoraWeights, ...]:
 def run_render(clip_id: int) -> str:
     """Render one clip end to end. Returns the final status (or 'skipped' when there was nothing to do)."""
     me = worker_identity()
-    if not claim(clip_id, me):
+    clip_id = claim_next(clip_id, me)
+    if clip_id is None:
         return "skipped"
     clip = Clip.objects.select_related("campaign").get(pk=clip_id)
     progress = _Progress(clip_id, me)
     queue_wait = (clip.started_at - clip.created_at).total_seconds() if clip.started_at else None
+    started = time.perf_counter()
     try:
         request = engine.RenderRequest.from_params(clip.prompt, clip.seed, clip.render_params, clip.negative_prompt)
         request = dataclasses.replace(request, loras=lora_weights_for(clip))
@@ -241,10 +261,11 @@ def run_render(clip_id: int) -> str:
                 "gif": _store(clip, exported.gif, "clip.gif"),
                 "poster": _store(clip, exported.poster, "poster.png"),
             }
-        timings = {"queue_wait_s": queue_wait, **result.timings, "encode_s": exported.encode_s}
+            wall_s = time.perf_counter() - started
+        timings = {"queue_wait_s": queue_wait, **result.timings, "encode_s": exported.encode_s, "wall_s": wall_s}
         finished = progress.mine().update(
             status=ClipStatus.SUCCEEDED, progress=100, stage="done", finished_at=timezone.now(),
-            duration_s=exported.video.duration_s, **names,
+            duration_s=exported.video.duration_s, **names, gpu_seconds=device_seconds(timings),
             timings=timings, device=f"{result.device} ({result.dtype})", model_id=result.model_id,
             weights_hash=result.weights_hash, frames_hash=result.frames_hash, versions=result.versions, error="",
             performance=result.performance,
@@ -258,13 +279,19 @@ def run_render(clip_id: int) -> str:
         log.warning("render.lost clip=%s worker=%s", clip_id, me)
         return "lost"
     except engine.RenderCancelled as exc:
+        # The steps done before the cancel held the device too: they count against the workspace's quota.
         progress.mine().update(status=ClipStatus.CANCELLED, stage="cancelled", finished_at=timezone.now(),
-                               error=str(exc))
+                               error=str(exc), gpu_seconds=time.perf_counter() - started)
         return ClipStatus.CANCELLED
     except engine.InvalidRequest as exc:
         return _fail(progress, "This clip's settings cannot be rendered: " + " ".join(exc.problems))
     except engine.EngineError as exc:
         return _fail(progress, str(exc))
+
+
+def device_seconds(timings: dict) -> float:
+    """The seconds a render held its device: loading the model (0 when warm), denoising, decoding, exporting."""
+    return sum(timings.get(stage) or 0.0 for stage in ("load_s", "denoise_s", "decode_s", "encode_s"))
 
 
 def frames_note(result: engine.RenderResult) -> dict:

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts import audit
 from campaigns.models import Campaign, PromptTemplate
-from generation import conversation
+from generation import conversation, costs
 from generation.loras import campaign_loras
 from generation.models import Clip, ClipStatus, ReviewStatus
 from generation.rendering import validate_render_params as validate_render_params  # re-exported for the web side
@@ -118,13 +118,14 @@ def create_clips(
             .values_list("fingerprint", flat=True)
         )
         fresh = [clip for key, clip in planned.items() if key not in existing]
+        quota_warnings = costs.check_quota(campaign.workspace_id, resolved, len(fresh))
         created = Clip.objects.bulk_create(fresh)
         audit.record_many("created", created, audit.created)
         ids = [clip.pk for clip in created]
         transaction.on_commit(lambda: enqueue_renders(ids))
     log.info("clips.created campaign=%s count=%s duplicates=%s", campaign.pk, len(created), len(rows) - len(created))
     return BatchResult(clips=created, duplicates=len(rows) - len(created),
-                       warnings=warnings_for(resolved.get("model_key"), prompts))
+                       warnings=warnings_for(resolved.get("model_key"), prompts) + quota_warnings)
 
 
 RENDER_TASK = "generation.tasks.render_clip"
@@ -169,9 +170,13 @@ def review_clip(clip: Clip, user, *, approve: bool) -> Clip:
 
 
 def retry_clip(clip: Clip) -> bool:
-    """Put a failed or cancelled clip back in the queue (same seed and settings, so the same frames)."""
+    """Put a failed or cancelled clip back in the queue (same seed and settings, so the same frames).
+
+    Raises ValidationError when the render would take the workspace over its monthly render quota."""
     with transaction.atomic():
         before = Clip.objects.filter(pk=clip.pk).values_list("status", flat=True).first()
+        if before in (ClipStatus.FAILED, ClipStatus.CANCELLED):
+            costs.check_quota(clip.campaign.workspace_id, clip.render_params, 1)
         updated = Clip.objects.filter(pk=clip.pk, status__in=[ClipStatus.FAILED, ClipStatus.CANCELLED]).update(
             status=ClipStatus.QUEUED, progress=0, stage="", error="", cancel_requested=False, attempts=0,
             started_at=None, finished_at=None, heartbeat_at=None, worker="",
@@ -192,6 +197,7 @@ def rerender_clip(clip: Clip) -> Clip | None:
     if clip.status != ClipStatus.SUCCEEDED:
         return None
     with transaction.atomic():
+        costs.check_quota(clip.campaign.workspace_id, clip.render_params, 1)
         copy = Clip.objects.create(
             campaign_id=clip.campaign_id, prompt_template_id=clip.prompt_template_id, variables=clip.variables,
             prompt=clip.prompt, negative_prompt=clip.negative_prompt, render_params=clip.render_params,

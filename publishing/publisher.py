@@ -103,6 +103,9 @@ def _run(post: Post, account: XAccount, client: XClient, resumed_in_posting: boo
             log.warning("post.reconciled_on_retry post=%s x_post=%s", post.pk, found.id)
             _advance(post, PostStatus.UPLOADING, PostStatus.POSTING)
             return _mark_posted(post, account, found)
+    if post.status == PostStatus.UPLOADING and (problem := post.clip.why_not_postable()):
+        # The dispatcher checked, but the clip may have changed since (a re-review, a retried render).
+        return _fail(post, f"Not posted: {problem}")
     if post.status == PostStatus.UPLOADING:
         # Streamed from media storage (a local file, or range reads of the bucket object) into X's chunked upload.
         with open_stream(post.clip.video.storage, post.clip.video.name) as video:

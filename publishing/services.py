@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -13,7 +14,8 @@ from django.utils import timezone
 from accounts import audit
 from accounts.models import Workspace
 from campaigns.models import Campaign, CaptionTemplate
-from generation.models import Clip
+from generation.costs import shared_forecast
+from generation.models import Clip, ClipStatus
 from publishing import gateway
 from publishing.captions import validate_caption
 from publishing.models import AccountStatus, Post, PostStatus, XAccount
@@ -93,6 +95,24 @@ def caption_warnings(post: Post) -> list[str]:
         warnings.append(f"@{handle} already has this exact caption scheduled (post {pending.pk}, "
                         f"{pending.scheduled_at:%Y-%m-%d %H:%M} UTC). X refuses the same text twice on one account: "
                         "change one of the captions, or the later post will likely fail.")
+    return warnings
+
+
+def clip_warnings(post: Post) -> list[str]:
+    """What to tell whoever just scheduled a post of a clip that is not rendered yet: it waits for the clip, and
+    whether the render queue says the clip will be ready in time."""
+    clip = post.clip
+    if clip.status not in (ClipStatus.QUEUED, ClipStatus.RENDERING):
+        return []
+    grace = settings.POST_CLIP_GRACE // 60
+    warnings = [f"Clip {clip.pk} is still {clip.get_status_display().lower()}: it renders ahead of clips needed later, "
+                f"and the post waits up to {grace} min past its time for it (approved, where the campaign requires "
+                "it), then fails."]
+    predicted = shared_forecast().get(clip.pk)
+    if predicted is not None and predicted.late:
+        ready = f"{predicted.ready_at:%Y-%m-%d %H:%M} UTC"
+        warnings.append(f"Clip {clip.pk} is not expected to be ready before its post ({ready}, from the render queue "
+                        "ahead of it): schedule the post later.")
     return warnings
 
 

@@ -18,13 +18,15 @@ from campaigns.models import (
 class CampaignSerializer(serializers.ModelSerializer):
     workspace = VisibleRelatedField(queryset=Workspace.objects.all())
     clip_count = serializers.IntegerField(read_only=True)
+    gpu_seconds = serializers.FloatField(
+        read_only=True, help_text="Render device seconds of all the campaign's clips (per month: /api/render-usage/).")
 
     class Meta:
         model = Campaign
         fields = [
             "id", "workspace", "name", "status", "timezone", "approval_required", "model_key", "frames", "fps",
             "width", "height", "output_width", "output_height", "steps", "guidance", "negative_prompt",
-            "clip_count", "created_at", "updated_at",
+            "clip_count", "gpu_seconds", "created_at", "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
 

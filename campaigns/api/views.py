@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, FloatField, Sum
+from django.db.models.functions import Coalesce
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
@@ -27,7 +28,9 @@ class CrudViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
 
 
 class CampaignViewSet(CrudViewSet):
-    queryset = Campaign.objects.annotate(clip_count=Count("clips")).order_by("-created_at", "-id")
+    queryset = Campaign.objects.annotate(
+        clip_count=Count("clips"), gpu_seconds=Coalesce(Sum("clips__gpu_seconds"), 0.0, output_field=FloatField()),
+    ).order_by("-created_at", "-id")
     serializer_class = CampaignSerializer
     filterset_fields = ["workspace", "status"]
 

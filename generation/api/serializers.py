@@ -9,10 +9,11 @@ from accounts.models import Workspace
 from campaigns.api.serializers import PromptTemplateSerializer
 from campaigns.models import Campaign, PromptTemplate
 from core.serializers import ColumnReadMixin
+from generation import costs
 from generation.engine.lora import MAX_WEIGHT, MIN_WEIGHT
 from generation.loras import check_link
 from generation.media import media_url
-from generation.models import BrandLora, CampaignLora, Clip
+from generation.models import BrandLora, CampaignLora, Clip, ClipStatus
 from generation.services import SeedPolicy
 
 
@@ -29,6 +30,35 @@ class MediaURLField(serializers.Field):
         return media_url(clip, self.field_name, self.context.get("request"))
 
 
+class _ForecastField(serializers.Field):
+    """A value of the render forecast of a queued or rendering clip; one forecast per response, kept in the
+    serializer context so a page of clips plays the render queue forward once."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def predicted(self, clip: Clip) -> costs.RenderForecast | None:
+        if clip.status not in (ClipStatus.QUEUED, ClipStatus.RENDERING):
+            return None
+        if "render_forecast" not in self.context:
+            self.context["render_forecast"] = costs.shared_forecast()
+        return self.context["render_forecast"].get(clip.pk)
+
+
+@extend_schema_field({"type": "string", "format": "date-time", "nullable": True})
+class ExpectedReadyField(_ForecastField):
+    def to_representation(self, clip: Clip) -> str | None:
+        predicted = self.predicted(clip)
+        return serializers.DateTimeField().to_representation(predicted.ready_at) if predicted else None
+
+
+@extend_schema_field({"type": "boolean"})
+class LateForPostField(_ForecastField):
+    def to_representation(self, clip: Clip) -> bool:
+        predicted = self.predicted(clip)
+        return bool(predicted and predicted.late)
+
+
 class ClipSerializer(ColumnReadMixin, serializers.ModelSerializer):
     reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     out_of_vocabulary = serializers.ListField(
@@ -43,14 +73,23 @@ class ClipSerializer(ColumnReadMixin, serializers.ModelSerializer):
     video = MediaURLField()
     gif = MediaURLField()
     poster = MediaURLField()
+    gpu_seconds = serializers.FloatField(
+        read_only=True, allow_null=True,
+        help_text="Device seconds the render took (model load when cold, denoise, decode, export): what the "
+                  "workspace's monthly render quota counts.")
+    expected_ready_at = ExpectedReadyField(
+        help_text="Queued or rendering clips: when the render is expected to finish, from the queue ahead of it and "
+                  "measured render times (null otherwise).")
+    late_for_post = LateForPostField(
+        help_text="True when the clip is not expected to be ready before its earliest scheduled post is due.")
 
     class Meta:
         model = Clip
         fields = [
             "id", "campaign", "prompt_template", "variables", "prompt", "negative_prompt", "render_params", "seed",
             "status", "progress", "stage", "error", "attempts", "video", "gif", "poster", "duration_s", "timings",
-            "device", "worker", "model_id", "weights_hash", "frames_hash", "versions", "performance",
-            "out_of_vocabulary", "frames_note", "loras",
+            "gpu_seconds", "expected_ready_at", "late_for_post", "device", "worker", "model_id", "weights_hash",
+            "frames_hash", "versions", "performance", "out_of_vocabulary", "frames_note", "loras",
             "review_status", "reviewed_by", "reviewed_at", "created_at", "started_at", "finished_at",
         ]
         read_only_fields = fields

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
@@ -11,10 +12,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api.base import WorkspaceScopedViewSet, require_role
-from accounts.models import Role, workspace_id_of
+from accounts.models import Role, Workspace, workspace_id_of
 from campaigns.api.views import PromptTemplateViewSet
 from campaigns.models import PromptTemplate
-from generation import loras, services
+from generation import costs, loras, services
 from generation.api.serializers import (
     BrandLoraSerializer,
     CampaignLoraSerializer,
@@ -88,7 +89,11 @@ class ClipViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk=None) -> Response:
-        return self._act(services.retry_clip(self.get_object()), "Only a failed or cancelled clip can be retried.")
+        try:
+            retried = services.retry_clip(self.get_object())
+        except ValidationError as exc:  # over the workspace's render quota
+            raise as_drf_error(exc) from exc
+        return self._act(retried, "Only a failed or cancelled clip can be retried.")
 
     def _review(self, approve: bool) -> Response:
         clip = self.get_object()
@@ -136,6 +141,31 @@ class PromptTemplateWarningViewSet(PromptTemplateViewSet):
     @extend_schema(responses=PromptTemplateWithWarningsSerializer)
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
         return self.update(request, *args, partial=True, **kwargs)
+
+
+class RenderUsageViewSet(WorkspaceScopedViewSet):
+    """A workspace's render cost: device seconds this month against its quota, per month, and per campaign."""
+
+    queryset = Workspace.objects.all()
+
+    @extend_schema(responses={200: dict})
+    def retrieve(self, request: Request, pk=None) -> Response:
+        """Render device seconds of a workspace: this calendar month (UTC) used and queued against its monthly quota
+        (set by a site admin; null for none), the last 12 months, and each campaign's totals."""
+        workspace = self.get_object()
+        now = timezone.now()
+        current = costs.usage(workspace, now)
+        return Response({
+            "workspace": workspace.pk,
+            "month": costs.month_start(now).strftime("%Y-%m"),
+            "gpu_seconds": round(current.used, 3),
+            "queued_seconds": round(current.committed, 3),
+            "quota_seconds": current.quota,
+            "quota_percent": None if current.percent is None else round(current.percent, 1),
+            "warning": current.warning(),
+            "months": costs.monthly_totals(workspace),
+            "campaigns": costs.campaign_totals(workspace, now),
+        })
 
 
 class BrandLoraViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,

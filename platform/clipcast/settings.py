@@ -236,6 +236,14 @@ RENDER_REQUEUE_AFTER = env_int("RENDER_REQUEUE_AFTER", 1800, minimum=5)
 DATABASE_RETRY_DELAY = env_int("DATABASE_RETRY_DELAY", 5, minimum=1)
 if RENDER_HARD_TIME_LIMIT <= RENDER_SOFT_TIME_LIMIT:
     raise ImproperlyConfigured("RENDER_HARD_TIME_LIMIT must be greater than RENDER_SOFT_TIME_LIMIT.")
+# Render cost and render-aware scheduling. A clip's cost is estimated from measured renders of its model and size;
+# with none yet, from this default (device seconds per clip).
+RENDER_DEFAULT_ESTIMATE_SECONDS = env_float("RENDER_DEFAULT_ESTIMATE_SECONDS", 60.0)
+RENDER_QUOTA_WARN_PERCENT = env_int("RENDER_QUOTA_WARN_PERCENT", 80, minimum=1, maximum=100)
+# Clips the render workers make at once, all together: the late-clip forecast shares the queue among them.
+RENDER_WORKER_SLOTS = env_int("RENDER_WORKER_SLOTS", 1, minimum=1)
+# A due post whose clip is not rendered (or approved) yet waits this many seconds for it, then fails with the reason.
+POST_CLIP_GRACE = env_int("POST_CLIP_GRACE", 1800, minimum=0)
 
 # Celery: Redis/RabbitMQ in production; an embedded filesystem broker for zero-setup `make run`.
 BROKER_DIR = VAR_DIR / "broker"

@@ -17,6 +17,7 @@ from dashboard.views import (
     loras,
     members,
     posts,
+    usage,
 )
 
 app_name = "dashboard"
@@ -87,4 +88,6 @@ urlpatterns = [
     path("invitations/<int:pk>/answer/", members.invitation_answer, name="invitation_answer"),
     path("invitations/<str:token>/", members.invitation_link, name="invitation_link"),  # the emailed link
     path("audit/", audit.audit_log, name="audit_log"),
+    # Render cost
+    path("usage/", usage.usage, name="usage"),
 ]

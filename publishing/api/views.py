@@ -34,12 +34,13 @@ class PostViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
     filterset_fields = ["x_account", "status", "clip", "clip__campaign"]
 
     def _with_warnings(self, post: Post, status_code: int = status.HTTP_200_OK) -> Response:
-        post.warnings = services.caption_warnings(post)
+        post.warnings = services.caption_warnings(post) + services.clip_warnings(post)
         return Response(PostWithWarningsSerializer(post, context=self.get_serializer_context()).data, status_code)
 
     @extend_schema(request=PostSerializer, responses={201: PostWithWarningsSerializer})
     def create(self, request: Request) -> Response:
-        """Schedule an approved clip: at a UTC instant, at a local time of the campaign, or in the next slot."""
+        """Schedule a clip (approved, or still queued or rendering: the post waits for it, see `warnings`): at a UTC
+        instant, at a local time of the campaign, or in the next slot."""
         data = PostSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         v = data.validated_data

@@ -110,7 +110,10 @@ def test_render_messages_sent_by_name_reach_the_render_task_on_the_gpu_queue():
     ("succeeded", "approved", True, None),
     ("succeeded", "pending", False, None),
     ("succeeded", "pending", True, "This campaign requires approval: approve the clip before scheduling it."),
-    ("failed", "approved", False, "Only a clip that rendered successfully can be posted."),
+    ("failed", "approved", False,
+     "Only a clip that rendered successfully, or is still queued or rendering, can be posted."),
+    ("queued", "pending", True, None),
+    ("rendering", "pending", False, None),
 ])
 def test_one_rule_says_whether_a_clip_can_be_scheduled(status, review, approval_required, problem):
     campaign = CampaignFactory(approval_required=approval_required)

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from generation.models import Clip, ClipStatus
+from generation.models import Clip, ClipStatus, ReviewStatus
 from publishing.dispatch import claim_due_posts
 from publishing.models import Post, PostStatus, XAccount
 from tests.factories import PromptTemplateFactory
@@ -18,7 +18,8 @@ def account():
     template = PromptTemplateFactory()
     account = XAccount.objects.create(workspace=template.campaign.workspace, handle="brand",
                                       min_post_gap=timedelta(minutes=5), max_lateness=timedelta(hours=3))
-    account.clip = Clip.objects.create(campaign=template.campaign, prompt="p", seed=1, status=ClipStatus.SUCCEEDED)
+    account.clip = Clip.objects.create(campaign=template.campaign, prompt="p", seed=1, status=ClipStatus.SUCCEEDED,
+                                       review_status=ReviewStatus.APPROVED)
     return account
 
 

@@ -17,6 +17,7 @@ from dashboard.forms.loras import CampaignLorasForm
 from dashboard.insights import campaign_charts, with_counts
 from dashboard.onboarding import first_steps
 from dashboard.workspace import page, scoped, workspace_view
+from generation.costs import campaign_usage, seconds_text
 from publishing.best_time import heat_map
 from publishing.models import AccountStatus, Post, PostStatus, XAccount
 from publishing.services import archive_campaign
@@ -98,6 +99,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "posted_with_metrics": rollup["posts"],
             "charts": charts,
             "best_hours": best_hours_for(campaign),
+            "render_time": {key: seconds_text(value) for key, value in campaign_usage(campaign.pk).items()},
         },
     )
 

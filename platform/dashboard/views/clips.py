@@ -16,6 +16,7 @@ from dashboard.forms.conversation import CommentForm
 from dashboard.preview import messages_of
 from dashboard.workspace import page, scoped, workspace_view
 from generation import services
+from generation.costs import attach_forecasts
 from generation.models import Clip, ClipStatus, ReviewStatus
 
 PAGE_SIZE = 24
@@ -52,6 +53,7 @@ def clip_list(request: HttpRequest) -> HttpResponse:
     if filters["review"]:
         clips = clips.filter(review_status=filters["review"])
     page_obj = Paginator(clips, PAGE_SIZE).get_page(request.GET.get("page"))
+    attach_forecasts(page_obj.object_list)
     campaigns = scoped(Campaign, request).only("pk", "name", "status")
     templates = scoped(PromptTemplate, request).select_related("campaign").only("pk", "name", "campaign__name")
     if filters["campaign"]:
@@ -73,6 +75,7 @@ def clip_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def clip_page(request: HttpRequest, clip: Clip, comment_form: CommentForm | None = None,
               status: int = 200) -> HttpResponse:
+    attach_forecasts([clip])
     posts = clip.posts.select_related("x_account").order_by("-scheduled_at")
     return page(
         request, "dashboard/clips/detail.html",
@@ -87,7 +90,7 @@ def clip_page(request: HttpRequest, clip: Clip, comment_form: CommentForm | None
 def clip_progress(request: HttpRequest) -> HttpResponse:
     """Fresh cards for the clips a page is watching, swapped in out-of-band; 286 tells htmx to stop polling."""
     ids = [i for i in (_int(raw) for raw in request.GET.getlist("ids")[:MAX_POLLED]) if i]
-    clips = list(_clips(request).filter(pk__in=ids))
+    clips = attach_forecasts(list(_clips(request).filter(pk__in=ids)))
     polling = any(clip.status in ACTIVE for clip in clips)
     response = page(
         request, "dashboard/clips/_progress.html",
@@ -120,7 +123,12 @@ def _after_action(request: HttpRequest, clip: Clip) -> HttpResponse:
 @require_POST
 def clip_retry(request: HttpRequest, pk: int) -> HttpResponse:
     clip = get_object_or_404(_clips(request), pk=pk)
-    if services.retry_clip(clip):
+    try:
+        retried = services.retry_clip(clip)
+    except ValidationError as exc:  # over the workspace's render quota
+        messages.error(request, messages_of(exc))
+        return _after_action(request, clip)
+    if retried:
         messages.success(request, f"Clip {clip.pk} is queued again with the same seed and settings.")
     else:
         messages.error(request, f"Clip {clip.pk} is {clip.get_status_display().lower()}: only a failed or "

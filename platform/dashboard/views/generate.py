@@ -14,6 +14,7 @@ from accounts.models import Role
 from campaigns.models import Campaign, PromptTemplate
 from dashboard.forms.generate import FPS, GenerateForm
 from dashboard.workspace import page, scoped, workspace_view
+from generation import costs
 from generation.services import SeedPolicy, create_clips
 from generation.vocabulary import prompt_template_warnings
 
@@ -56,6 +57,7 @@ def generate(request: HttpRequest, campaign_pk: int) -> HttpResponse:
             "campaign": campaign, "template": template, "templates": campaign.prompt_templates.all(), "form": form,
             "counted": request.method == "POST" and form is not None and not form.errors,
             "vocabulary_warnings": prompt_template_warnings(template) if template is not None else [],
+            "quota_warning": costs.usage(campaign.workspace).warning(),
         },
     )
 

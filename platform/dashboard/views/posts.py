@@ -14,6 +14,7 @@ from campaigns.models import Campaign, CaptionTemplate
 from dashboard.forms.posts import RescheduleForm, ScheduleForm
 from dashboard.preview import messages_of
 from dashboard.workspace import page, scoped, workspace_view
+from generation.costs import attach_forecasts
 from generation.models import Clip
 from publishing import services
 from publishing.captions import measure
@@ -66,7 +67,7 @@ def schedule(request: HttpRequest, clip_pk: int) -> HttpResponse:
                 messages.success(request, f"Posting now on @{account.handle}: {GOES_OUT}")
             else:
                 messages.success(request, f"Scheduled on @{account.handle} for {_when_text(post)}.")
-            for warning in services.caption_warnings(post):
+            for warning in services.caption_warnings(post) + services.clip_warnings(post):
                 messages.warning(request, warning)
             return redirect("dashboard:post", pk=post.pk)
     caption = form["caption"].value() or ""
@@ -134,6 +135,7 @@ def _post(request: HttpRequest, pk: int) -> Post:
 @workspace_view()
 def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
     post = _post(request, pk)
+    attach_forecasts([post.clip])
     tz_name = post.clip.campaign.timezone
     form = RescheduleForm(
         initial={"when": utc_to_local(post.scheduled_at, tz_name).replace(tzinfo=None), "caption": post.caption},
@@ -171,6 +173,7 @@ def _post_page(request: HttpRequest, post: Post, form: RescheduleForm, status: i
 @require_POST
 def post_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     post = _post(request, pk)
+    attach_forecasts([post.clip])
     tz_name = post.clip.campaign.timezone
     form = RescheduleForm(request.POST, tz_name=tz_name)
     if form.is_valid():

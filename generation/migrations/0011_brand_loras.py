@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0002_invitations'),
         ('campaigns', '0003_unique_template_names_per_campaign'),
-        ('generation', '0009_clip_frames_note'),
+        ('generation', '0010_clip_gpu_seconds'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
