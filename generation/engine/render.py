@@ -25,6 +25,7 @@ import torch
 
 from generation.engine.device import DeviceChoice, choose_device
 from generation.engine.errors import EngineError, InvalidRequest, RenderCancelled, RenderFailed
+from generation.engine.lora import apply_loras
 from generation.engine.pipeline_cache import LoadedPipeline, PipelineCache, default_cache
 from generation.engine.registry import ModelInfo, ModelRegistry
 from generation.engine.request import RenderRequest, validate
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 ProgressFn = Callable[[int, int], None]  # (steps done, total steps)
 CancelFn = Callable[[], bool]
 # The settings that must match for clips to share one batched pipeline call.
-BATCH_SHARED = ("num_frames", "fps", "width", "height", "steps", "guidance_scale", "model")
+BATCH_SHARED = ("num_frames", "fps", "width", "height", "steps", "guidance_scale", "model", "loras")
 
 
 @dataclass
@@ -177,6 +178,7 @@ def render_batch(
     started = time.perf_counter()
     entry, loaded_now = (cache or default_cache).get(info, choice)
     load_s = entry.load_s if loaded_now else 0.0
+    apply_loras(entry.pipe, resolved[0].loras)
     frames, timings, steps_done = _call_pipeline(entry, resolved, on_progress, should_cancel)
     timings = {"load_s": load_s, **timings, "total_s": time.perf_counter() - started}
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from generation.engine.errors import InvalidRequest
+from generation.engine.lora import LoraWeights, weight_problems
 from generation.engine.registry import ModelInfo
 
 MIN_STEPS, MAX_STEPS = 1, 150
@@ -56,6 +57,8 @@ class RenderRequest:
     # Set by `validate` when the asked-for frame count was not one the model can render (e.g. 8 for a 4k + 1
     # family): what was asked for, while `num_frames` holds what is rendered.
     frames_requested: int | None = None
+    # LoRAs to apply, in order (none: the base model alone). Not a render_params key: the glue adds them.
+    loras: tuple[LoraWeights, ...] = ()
 
     @classmethod
     def from_params(
@@ -87,7 +90,9 @@ class RenderRequest:
         )
 
     def as_params(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        params = {f.name: getattr(self, f.name) for f in fields(self)}
+        params["loras"] = [lora.record() for lora in self.loras]
+        return params
 
     @property
     def duration_s(self) -> float:
@@ -179,6 +184,8 @@ def validate(request: RenderRequest, info: ModelInfo) -> RenderRequest:
         problems.append(
             f"Guidance must be a number from {MIN_GUIDANCE:g} to {MAX_GUIDANCE:g}; got {r.guidance_scale!r}."
         )
+
+    problems.extend(weight_problems(r.loras))
 
     if problems:
         raise InvalidRequest(problems)

@@ -14,6 +14,7 @@ from dashboard.views import (
     experiments,
     generate,
     home,
+    loras,
     members,
     planner,
     posts,
@@ -78,6 +79,9 @@ urlpatterns = [
     path("accounts/connect/", accounts.x_connect, name="x_connect"),
     path("accounts/connect/callback/", accounts.x_callback, name="x_callback"),  # = settings.X_OAUTH2_REDIRECT_URI
     path("accounts/<int:pk>/reconnect/", accounts.x_reconnect, name="x_reconnect"),
+    # Brand LoRAs
+    path("loras/", loras.lora_list, name="loras"),
+    path("loras/<int:pk>/delete/", loras.lora_delete, name="lora_delete"),
     # Members and invitations
     path("members/", members.member_list, name="members"),
     path("members/invitations/<int:pk>/revoke/", members.invitation_revoke, name="invitation_revoke"),
