@@ -1,0 +1,318 @@
+"""Clips longer than a model's native window: overlapping context windows denoised together (FreeNoise).
+
+FreeNoise (Qiu et al., 2023, "FreeNoise: Tuning-Free Longer Video Diffusion via Noise Rescheduling") makes a
+short-window video model render long clips with two moves: the denoiser sees the clip through overlapping
+windows no longer than its native length, whose predictions are fused frame by frame with weights that fall
+towards each window's edges; and the initial noise of later frames re-uses (a shuffle of) the first window's
+noise, so every window starts from the same content and the subject keeps its identity.
+
+Where diffusers implements it (`enable_free_noise` on `AnimateDiffPipeline` and its relatives) the engine uses
+diffusers' own. Elsewhere, for a UNet that takes frames on axis 2 (`UNetMotionModel` of AnimateDiff-SDXL, the
+bundled model's family; `UNet3DConditionModel`), this module windows the whole denoiser call:
+
+- `overlap` (the paper's plan): windows of the native length every `stride` frames, the last one aligned to the
+  clip's end, pyramid fusion weights, the noise of each new block a seeded shuffle of the window before it;
+- `mirror` (for models trained on clips in which motion spans the whole window, like the bundled model's shape
+  crossing the frame in 3 s): windows that share one frame, every other one read backwards in time, and the
+  noise of every window the first window's noise in its own time. Each window renders the same clip, forwards or
+  backwards, so the subject turns back at each shared frame (a moving shape bounces, a growing one shrinks
+  back) and no two windows disagree about where it is. Two overlapping windows of the overlap plan would each
+  start the crossing at their own first frame, and their fusion draws two half-shapes.
+
+Families whose VAE compresses time (LTX-Video, Wan, CogVideoX) have long native windows and are never windowed.
+A model folder chooses in its clipcast.json: `"windowing": {"mode": "mirror" | "overlap", "stride": N,
+"max_frames": N}`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from generation.engine.errors import InvalidRequest
+from generation.engine.registry import ModelInfo
+
+MODES = ("mirror", "overlap")
+WEIGHTINGS = ("pyramid", "flat")
+# Families whose denoiser takes (batch, channels, frames, height, width) and holds no state across frames
+# outside its temporal layers, so a call on a window of frames is a call on a shorter clip.
+WINDOWABLE = {"AnimateDiffPipeline", "AnimateDiffSDXLPipeline", "TextToVideoSDPipeline"}
+# diffusers' own FreeNoise: `enable_free_noise(context_length, context_stride, weighting_scheme, noise_type)`.
+DIFFUSERS_FREE_NOISE = {"AnimateDiffPipeline"}
+WINDOWED_LIMIT_FACTOR = 10  # without a "max_frames" of its own, a windowed model renders up to 10 native windows
+WindowFn = Callable[[int, int], None]  # (windows done in this step, windows per step)
+
+
+@dataclass(frozen=True)
+class Window:
+    start: int
+    length: int
+    backwards: bool = False  # the denoiser reads this window's frames in reverse order
+
+    @property
+    def stop(self) -> int:
+        return self.start + self.length
+
+
+@dataclass(frozen=True)
+class WindowPlan:
+    """How a clip of `num_frames` is denoised through windows of at most `native` frames."""
+
+    mode: str
+    num_frames: int  # what the request asked for (the frames returned)
+    rendered_frames: int  # what the windows cover (>= num_frames; the extra frames are cropped after decoding)
+    native: int
+    stride: int
+    windows: tuple[Window, ...]
+    weighting: str = "pyramid"
+    implementation: str = "clipcast"  # or "diffusers" (enable_free_noise)
+
+    @property
+    def window_frames(self) -> int:
+        """Frames the denoiser processes per step, over all windows (its cost against one native window)."""
+        return sum(w.length for w in self.windows)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode, "implementation": self.implementation, "native_window": self.native,
+            "window": max(w.length for w in self.windows), "stride": self.stride, "windows": len(self.windows),
+            "weighting": self.weighting, "rendered_frames": self.rendered_frames,
+            "noise": "first window's noise mirrored" if self.mode == "mirror" else "shuffled re-use",
+            "starts": [w.start for w in self.windows], "backwards": [w.backwards for w in self.windows],
+        }
+
+
+@dataclass(frozen=True)
+class WindowSettings:
+    mode: str
+    stride: int | None
+    max_frames: int
+    weighting: str
+
+
+def settings_for(info: ModelInfo) -> WindowSettings | None:
+    """The model's windowing settings, or None when it renders every length it accepts in one native window."""
+    if info.frame_step > 1 or info.pipeline_class not in WINDOWABLE:
+        return None
+    own = _clipcast_section(info)
+    native = info.defaults.max_frames
+    mode = own.get("mode", "overlap")
+    weighting = own.get("weighting", "pyramid")
+    stride = own.get("stride")
+    max_frames = own.get("max_frames", native * WINDOWED_LIMIT_FACTOR)
+    problems = []
+    if mode not in MODES:
+        problems.append(f"mode {mode!r} (use {' or '.join(MODES)})")
+    if weighting not in WEIGHTINGS:
+        problems.append(f"weighting {weighting!r} (use {' or '.join(WEIGHTINGS)})")
+    if stride is not None and (not _is_int(stride) or not 1 <= stride <= native):
+        problems.append(f"stride {stride!r} (a whole number from 1 to {native})")
+    if not _is_int(max_frames) or max_frames < native:
+        problems.append(f"max_frames {max_frames!r} (a whole number of at least {native})")
+    if problems:
+        raise InvalidRequest([f"Model {info.key!r}: clipcast.json's \"windowing\" has a bad {', '.join(problems)}."])
+    return WindowSettings(mode=mode, stride=stride, max_frames=int(max_frames), weighting=weighting)
+
+
+def frame_limit(info: ModelInfo) -> int:
+    """The longest clip the model renders: its native window, or more when the engine windows it."""
+    settings = settings_for(info)
+    return settings.max_frames if settings else info.defaults.max_frames
+
+
+def plan_for(info: ModelInfo, num_frames: int) -> WindowPlan | None:
+    """The plan for a request of `num_frames`, or None when one native window holds it."""
+    settings = settings_for(info)
+    native = info.defaults.max_frames
+    if settings is None or num_frames <= native:
+        return None
+    if settings.mode == "mirror":
+        return plan_mirror(num_frames, native)
+    plan = plan_overlap(num_frames, native, settings.stride or max(1, native // 4), settings.weighting)
+    if info.pipeline_class in DIFFUSERS_FREE_NOISE:
+        return WindowPlan(**{**plan.__dict__, "implementation": "diffusers"})
+    return plan
+
+
+def plan_overlap(num_frames: int, native: int, stride: int, weighting: str = "pyramid") -> WindowPlan:
+    """Windows of `native` frames every `stride` frames; the last is moved back to end at the clip's end."""
+    if num_frames <= native:
+        return WindowPlan("overlap", num_frames, num_frames, native, stride, (Window(0, num_frames),), weighting)
+    starts = list(range(0, num_frames - native + 1, stride))
+    if starts[-1] + native < num_frames:
+        starts.append(num_frames - native)
+    windows = tuple(Window(s, native) for s in starts)
+    return WindowPlan("overlap", num_frames, num_frames, native, stride, windows, weighting)
+
+
+def plan_mirror(num_frames: int, native: int) -> WindowPlan:
+    """As few windows as cover the clip, all of one length <= `native`, each sharing its last frame with the
+    next; every other window runs backwards. The windows may cover a few frames past the clip (cropped)."""
+    if num_frames <= native:
+        return WindowPlan("mirror", num_frames, num_frames, native, native, (Window(0, num_frames),))
+    count = math.ceil((num_frames - 1) / (native - 1))
+    length = math.ceil((num_frames - 1) / count) + 1
+    stride = length - 1
+    windows = tuple(Window(i * stride, length, backwards=bool(i % 2)) for i in range(count))
+    return WindowPlan("mirror", num_frames, count * stride + 1, native, stride, windows)
+
+
+def fusion_weights(length: int, weighting: str = "pyramid") -> torch.Tensor:
+    """Per-frame weight of one window's prediction: pyramid rises 1, 2, ... to the middle and falls back, so a
+    frame is decided by the windows that see it most centrally (FreeNoise's fusion); flat weighs all alike."""
+    if weighting == "flat":
+        return torch.ones(length)
+    if weighting != "pyramid":
+        raise ValueError(f"Unknown weighting {weighting!r}: use pyramid or flat.")
+    ramp = torch.arange(1, length + 1, dtype=torch.float32)
+    return torch.minimum(ramp, ramp.flip(0))
+
+
+def mirror_index(frame: int, period: int) -> int:
+    """The first window's frame that `frame` re-uses in a mirror plan of windows `period + 1` frames long."""
+    if period <= 0:
+        return 0
+    phase = frame % (2 * period)
+    return phase if phase <= period else 2 * period - phase
+
+
+def initial_noise(plan: WindowPlan, base: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """The clip's initial noise (B, C, rendered_frames, H, W) from the first window's noise `base`
+    (B, C, first window's length, H, W): mirrored in a mirror plan; in an overlap plan every new block of `stride`
+    frames is a seeded shuffle of the `native` frames before it (FreeNoise's noise rescheduling)."""
+    frames = plan.rendered_frames
+    if plan.mode == "mirror":
+        index = [mirror_index(t, plan.stride) for t in range(frames)]
+        return base[:, :, index].clone()
+    noise = torch.empty((*base.shape[:2], frames, *base.shape[3:]), dtype=base.dtype, device=base.device)
+    first = min(plan.native, frames)
+    noise[:, :, :first] = base[:, :, :first]
+    for start in range(first, frames, plan.stride):
+        before = torch.arange(start - plan.native, start)
+        shuffled = before[torch.randperm(plan.native, generator=generator)]
+        stop = min(start + plan.stride, frames)
+        noise[:, :, start:stop] = noise[:, :, shuffled[: stop - start]]
+    return noise
+
+
+def fuse(plan: WindowPlan, sample: torch.Tensor, predict: Callable[[torch.Tensor, Window], torch.Tensor],
+         on_window: WindowFn | None = None) -> torch.Tensor:
+    """Run `predict` on each window of `sample` (frames on axis 2), reversed where the window runs backwards, and
+    average the predictions frame by frame with the fusion weights."""
+    total = torch.zeros_like(sample, dtype=torch.float32)
+    weight = torch.zeros(sample.shape[2], dtype=torch.float32, device=sample.device)
+    for i, window in enumerate(plan.windows):
+        part = sample[:, :, window.start:window.stop]
+        if window.backwards:
+            part = part.flip(2)
+        out = predict(part, window)
+        if window.backwards:
+            out = out.flip(2)
+        w = fusion_weights(window.length, plan.weighting).to(sample.device)
+        total[:, :, window.start:window.stop] += out.float() * w.view(1, 1, -1, 1, 1)
+        weight[window.start:window.stop] += w
+        if on_window is not None:
+            on_window(i + 1, len(plan.windows))
+    return (total / weight.view(1, 1, -1, 1, 1)).to(sample.dtype)
+
+
+@contextmanager
+def windowed_denoiser(denoiser: torch.nn.Module, plan: WindowPlan, on_window: WindowFn | None = None) -> Iterator[None]:
+    """Within the block, every call of `denoiser` (the pipeline's UNet) sees the clip through the plan's windows."""
+    own = denoiser.__dict__.get("forward")  # e.g. an offload hook's wrapper: put back as it was
+    original = denoiser.forward
+
+    def forward(sample: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
+        holder: list[Any] = []
+
+        batch, frames = sample.shape[0], sample.shape[2]
+
+        def predict(part: torch.Tensor, window: Window) -> torch.Tensor:
+            local = {k: _frames_of(v, batch, frames, window) for k, v in kwargs.items()}
+            result = original(part, *args, **local)
+            holder[:] = [result]
+            return result[0] if isinstance(result, tuple) else result.sample
+
+        fused = fuse(plan, sample, predict, on_window)
+        result = holder[0]
+        if isinstance(result, tuple):
+            return (fused, *result[1:])
+        return type(result)(sample=fused)
+
+    denoiser.forward = forward  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        if own is None:
+            del denoiser.forward  # the class's forward shows through again
+        else:
+            denoiser.forward = own
+
+
+@contextmanager
+def prepared_call(
+    pipe: Any, plan: WindowPlan | None, kwargs: dict[str, Any], generators: list[torch.Generator],
+    on_window: WindowFn | None = None,
+) -> Iterator[None]:
+    """Set up the pipeline call in `kwargs` for `plan` (num_frames, initial noise) and window the denoiser for the
+    duration of the block. Nothing changes when `plan` is None."""
+    if plan is None:
+        yield
+        return
+    if plan.implementation == "diffusers":
+        pipe.enable_free_noise(
+            context_length=plan.native, context_stride=plan.stride, weighting_scheme=plan.weighting,
+            noise_type="shuffle_context",
+        )
+        try:
+            yield
+        finally:
+            pipe.disable_free_noise()
+        return
+    kwargs["num_frames"] = plan.rendered_frames
+    kwargs["latents"] = torch.cat([_noise_for(pipe, plan, kwargs, g) for g in generators])
+    with windowed_denoiser(pipe.unet, plan, on_window):
+        yield
+
+
+def _frames_of(value: Any, batch: int, frames: int, window: Window) -> Any:
+    """A per-frame conditioning input (first axis batch x frames, as AnimateDiff-SDXL repeats its prompt
+    embeddings) cut to the window's frames; anything else as it is."""
+    if isinstance(value, dict):
+        return {k: _frames_of(v, batch, frames, window) for k, v in value.items()}
+    if not isinstance(value, torch.Tensor) or value.ndim == 0 or value.shape[0] != batch * frames or frames == 1:
+        return value
+    per_frame = value.reshape(batch, frames, *value.shape[1:])[:, window.start:window.stop]
+    if window.backwards:
+        per_frame = per_frame.flip(1)
+    return per_frame.reshape(batch * window.length, *value.shape[1:])
+
+
+def _noise_for(pipe: Any, plan: WindowPlan, kwargs: Mapping[str, Any], generator: torch.Generator) -> torch.Tensor:
+    factor = int(getattr(pipe, "vae_scale_factor", 8))
+    channels = int(pipe.unet.config.in_channels)
+    first = plan.windows[0].length
+    shape = (1, channels, first, int(kwargs["height"]) // factor, int(kwargs["width"]) // factor)
+    base = torch.randn(shape, generator=generator, dtype=torch.float32)
+    return initial_noise(plan, base, generator)
+
+
+def _clipcast_section(info: ModelInfo) -> dict[str, Any]:
+    import json
+
+    path = info.path / "clipcast.json"
+    try:
+        data = json.loads(path.read_text()) if path.is_file() else {}
+    except (OSError, ValueError):
+        return {}  # the registry already refuses an unreadable clipcast.json when it reads the folder
+    section = data.get("windowing", {}) if isinstance(data, dict) else {}
+    return section if isinstance(section, dict) else {}
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
