@@ -34,18 +34,18 @@ def run(frames: int, every: int, out: Path, seed: int, batch: int, keep: Path | 
             if "prompt" in row:
                 done[row["prompt"]] = row
     out.parent.mkdir(parents=True, exist_ok=True)
-    todo = [s for s in specs if s.canonical() not in done]
+    todo = [s for s in specs if s.canonical not in done]
     for i in range(0, len(todo), batch):
         group = todo[i:i + batch]
         started = time.perf_counter()
-        results = render_batch([RenderRequest(prompt=s.canonical(), seed=seed, num_frames=frames) for s in group])
+        results = render_batch([RenderRequest(prompt=s.canonical, seed=seed, num_frames=frames) for s in group])
         seconds = (time.perf_counter() - started) / len(group)
         with out.open("a") as fh:
             for spec, result in zip(group, results, strict=True):
                 plan = result.windowing or {}
-                boundaries = plan.get("starts", [])[1:]
+                boundaries = plan.get("boundaries", [])
                 verdict = judge(result.frames, spec.colour, spec.shape, spec.motion, spec.background, boundaries)
-                row = {"prompt": spec.canonical(), "seed": seed, "frames": frames, "seconds_per_clip": seconds,
+                row = {"prompt": spec.canonical, "seed": seed, "frames": frames, "seconds_per_clip": seconds,
                        "windowing": plan, **verdict.as_dict()}
                 done[row["prompt"]] = row
                 if keep is not None:  # the frames, to judge again without rendering (not committed: 1 MB a clip)
@@ -53,18 +53,24 @@ def run(frames: int, every: int, out: Path, seed: int, batch: int, keep: Path | 
                     np.save(keep / f"{row['prompt'].replace(' ', '_')}.npy", result.frames)
                 fh.write(json.dumps(row) + "\n")
                 print(f"{'ok ' if verdict.right else 'BAD'} seam {verdict.seam or 0:.2f} {row['prompt']}", flush=True)
-    rows = [done[s.canonical()] for s in specs]
-    n = len(rows)
+        summarise([done[s.canonical] for s in specs if s.canonical in done], len(specs), frames, seed, out)
+    return summarise([done[s.canonical] for s in specs if s.canonical in done], len(specs), frames, seed, out)
+
+
+def summarise(rows: list[dict], planned: int, frames: int, seed: int, out: Path) -> dict:
+    """The shares of clips right in every window, seamless, and both; appended to `out` as its last line."""
+    n = max(1, len(rows))
     summary = {
-        "summary": True, "clips": n, "frames": frames, "seed": seed,
+        "summary": True, "clips": len(rows), "planned": planned, "frames": frames, "seed": seed,
         "every_window_right": sum(r["every_window_right"] for r in rows) / n,
         "seamless": sum(r["seamless"] for r in rows) / n,
         "right": sum(r["right"] for r in rows) / n,
-        "max_seam": max((r["seam"] or 0.0) for r in rows),
+        "max_seam": max([r["seam"] or 0.0 for r in rows] or [0.0]),
         "per_slot_all_windows": {
             slot: sum(all(w["slots"][slot] for w in r["windows"]) for r in rows) / n
             for slot in ("colour", "shape", "background", "axis")
         },
+        "seconds_per_clip": sum(r["seconds_per_clip"] for r in rows) / n,
     }
     with out.open("a") as fh:
         fh.write(json.dumps(summary) + "\n")
@@ -76,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--frames", type=int, default=80)
     parser.add_argument("--every", type=int, default=3, help="take every Nth of the 108 held-out prompts")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--batch", type=int, default=4, help="clips per pipeline call")
+    parser.add_argument("--batch", type=int, default=2, help="clips per pipeline call")
     parser.add_argument("--out", type=Path, default=Path("training/results/long_clips_eval.jsonl"))
     parser.add_argument("--keep-frames", type=Path, help="also save each clip's frames (.npy) in this folder")
     args = parser.parse_args(argv)

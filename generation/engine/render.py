@@ -264,7 +264,7 @@ def _call_pipeline(
             output = pipe(**kwargs)  # type: ignore[operator]
         frames = _to_uint8(output, batch)
         if plan is not None:
-            frames = [clip[: plan.num_frames] for clip in frames]  # the windows may cover a few frames more
+            frames = [clip[list(plan.shown)] for clip in frames]  # without lead-in frames and any past the end
     except EngineError:
         raise
     except Exception as exc:  # a raw pipeline traceback means nothing to a marketer

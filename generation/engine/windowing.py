@@ -50,25 +50,34 @@ WindowFn = Callable[[int, int], None]  # (windows done in this step, windows per
 
 @dataclass(frozen=True)
 class Window:
-    start: int
-    length: int
-    backwards: bool = False  # the denoiser reads this window's frames in reverse order
+    """The latent frames one denoiser call sees, in the order it sees them (its own time): a window that runs
+    backwards lists its frames in reverse."""
+
+    frames: tuple[int, ...]
 
     @property
-    def stop(self) -> int:
-        return self.start + self.length
+    def length(self) -> int:
+        return len(self.frames)
+
+    @property
+    def backwards(self) -> bool:
+        return len(self.frames) > 1 and self.frames[-2] > self.frames[-1]  # (a lead-in frame may come first)
 
 
 @dataclass(frozen=True)
 class WindowPlan:
-    """How a clip of `num_frames` is denoised through windows of at most `native` frames."""
+    """How a clip of `num_frames` is denoised through windows of at most `native` frames.
+
+    The pipeline denoises `rendered_frames` latent frames; `shown[i]` is the latent frame that becomes the clip's
+    frame i (a mirror plan keeps a few lead-in frames that no clip frame shows)."""
 
     mode: str
-    num_frames: int  # what the request asked for (the frames returned)
-    rendered_frames: int  # what the windows cover (>= num_frames; the extra frames are cropped after decoding)
+    num_frames: int
+    rendered_frames: int
     native: int
     stride: int
     windows: tuple[Window, ...]
+    shown: tuple[int, ...]
     weighting: str = "pyramid"
     implementation: str = "clipcast"  # or "diffusers" (enable_free_noise)
 
@@ -77,13 +86,24 @@ class WindowPlan:
         """Frames the denoiser processes per step, over all windows (its cost against one native window)."""
         return sum(w.length for w in self.windows)
 
+    @property
+    def boundaries(self) -> list[int]:
+        """Clip frames where one window hands over to the next: the first clip frame each later window shows."""
+        position = {latent: i for i, latent in enumerate(self.shown)}
+        found = []
+        for window in self.windows[1:]:
+            shown = [position[f] for f in window.frames if f in position]
+            found.append(min(shown))
+        return found
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "mode": self.mode, "implementation": self.implementation, "native_window": self.native,
             "window": max(w.length for w in self.windows), "stride": self.stride, "windows": len(self.windows),
-            "weighting": self.weighting, "rendered_frames": self.rendered_frames,
-            "noise": "first window's noise mirrored" if self.mode == "mirror" else "shuffled re-use",
-            "starts": [w.start for w in self.windows], "backwards": [w.backwards for w in self.windows],
+            "weighting": self.weighting, "rendered_frames": self.rendered_frames, "boundaries": self.boundaries,
+            "backwards": [w.backwards for w in self.windows],
+            "noise": "each window the first window's noise in its own time" if self.mode == "mirror"
+            else "FreeNoise: each new block a seeded shuffle of the window before it",
         }
 
 
@@ -141,25 +161,57 @@ def plan_for(info: ModelInfo, num_frames: int) -> WindowPlan | None:
 
 def plan_overlap(num_frames: int, native: int, stride: int, weighting: str = "pyramid") -> WindowPlan:
     """Windows of `native` frames every `stride` frames; the last is moved back to end at the clip's end."""
-    if num_frames <= native:
-        return WindowPlan("overlap", num_frames, num_frames, native, stride, (Window(0, num_frames),), weighting)
-    starts = list(range(0, num_frames - native + 1, stride))
-    if starts[-1] + native < num_frames:
-        starts.append(num_frames - native)
-    windows = tuple(Window(s, native) for s in starts)
-    return WindowPlan("overlap", num_frames, num_frames, native, stride, windows, weighting)
+    length = min(native, num_frames)
+    starts = list(range(0, num_frames - length + 1, stride))
+    if starts[-1] + length < num_frames:
+        starts.append(num_frames - length)
+    windows = tuple(Window(tuple(range(s, s + length))) for s in starts)
+    return WindowPlan("overlap", num_frames, num_frames, native, stride, windows, tuple(range(num_frames)), weighting)
 
 
 def plan_mirror(num_frames: int, native: int) -> WindowPlan:
-    """As few windows as cover the clip, all of one length <= `native`, each sharing its last frame with the
-    next; every other window runs backwards. The windows may cover a few frames past the clip (cropped)."""
+    """Windows that each render the same crossing, forwards and backwards in turn, as few as cover the clip and
+    all of one length <= `native`.
+
+    Where a window ends and the next one runs back, they share that frame (the end of the crossing, where the
+    model slows into the frame's edge). Where they meet at their first frame, they share their second frame
+    instead, and each keeps its first frame to itself as a lead-in that the clip does not show: the model's
+    first step is its largest (3 px where the others are 1.65 px at 64x64), and a turn through it reads as a seam.
+    """
     if num_frames <= native:
-        return WindowPlan("mirror", num_frames, num_frames, native, native, (Window(0, num_frames),))
-    count = math.ceil((num_frames - 1) / (native - 1))
-    length = math.ceil((num_frames - 1) / count) + 1
-    stride = length - 1
-    windows = tuple(Window(i * stride, length, backwards=bool(i % 2)) for i in range(count))
-    return WindowPlan("mirror", num_frames, count * stride + 1, native, stride, windows)
+        return WindowPlan("mirror", num_frames, num_frames, native, native, (Window(tuple(range(num_frames))),),
+                          tuple(range(num_frames)))
+    count, length = _mirror_shape(num_frames, native)
+    shown_total = length + (count - 1) * (length - 2)
+    next_clip, next_lead_in = length, shown_total  # lead-in latents are numbered after every shown frame
+    windows = [Window(tuple(range(length)))]
+    last = length - 1  # the clip frame the next window shares
+    for i in range(1, count):
+        if i % 2:  # backwards: own frame L-1 is the shared one, own 0 the lead-in, own L-2 .. 1 new clip frames
+            new = list(range(next_clip, next_clip + length - 2))  # clip order = own time L-2 .. 1
+            own = [next_lead_in, *new[::-1], last]
+            last = new[-1]
+        else:  # forwards: own 0 the lead-in, own 1 the shared one, own 2 .. L-1 new clip frames
+            new = list(range(next_clip, next_clip + length - 2))
+            own = [next_lead_in, last, *new]
+            last = new[-1]
+        next_clip += length - 2
+        next_lead_in += 1
+        windows.append(Window(tuple(own)))
+    return WindowPlan("mirror", num_frames, next_lead_in, native, length - 2, tuple(windows),
+                      tuple(range(num_frames)))
+
+
+def _mirror_shape(num_frames: int, native: int) -> tuple[int, int]:
+    """The fewest windows, then the shortest length, whose mirror plan shows at least `num_frames` frames: the
+    first window shows all of its frames, every later one two fewer (one shared, one lead-in)."""
+    if native < 4:
+        raise ValueError(f"A mirror plan needs windows of at least 4 frames; the model's is {native}.")
+    count = 2
+    while native + (count - 1) * (native - 2) < num_frames:
+        count += 1
+    length = next(n for n in range(4, native + 1) if n + (count - 1) * (n - 2) >= num_frames)
+    return count, length
 
 
 def fusion_weights(length: int, weighting: str = "pyramid") -> torch.Tensor:
@@ -173,23 +225,17 @@ def fusion_weights(length: int, weighting: str = "pyramid") -> torch.Tensor:
     return torch.minimum(ramp, ramp.flip(0))
 
 
-def mirror_index(frame: int, period: int) -> int:
-    """The first window's frame that `frame` re-uses in a mirror plan of windows `period + 1` frames long."""
-    if period <= 0:
-        return 0
-    phase = frame % (2 * period)
-    return phase if phase <= period else 2 * period - phase
-
-
 def initial_noise(plan: WindowPlan, base: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """The clip's initial noise (B, C, rendered_frames, H, W) from the first window's noise `base`
-    (B, C, first window's length, H, W): mirrored in a mirror plan; in an overlap plan every new block of `stride`
-    frames is a seeded shuffle of the `native` frames before it (FreeNoise's noise rescheduling)."""
+    (B, C, first window's length, H, W). Mirror plan: every window starts from `base` in its own time (a frame two
+    windows share has the same own-time index in both). Overlap plan: every new block of `stride` frames is a
+    seeded shuffle of the `native` frames before it (FreeNoise's noise rescheduling)."""
     frames = plan.rendered_frames
-    if plan.mode == "mirror":
-        index = [mirror_index(t, plan.stride) for t in range(frames)]
-        return base[:, :, index].clone()
     noise = torch.empty((*base.shape[:2], frames, *base.shape[3:]), dtype=base.dtype, device=base.device)
+    if plan.mode == "mirror":
+        for window in plan.windows:
+            noise[:, :, list(window.frames)] = base[:, :, : window.length]
+        return noise
     first = min(plan.native, frames)
     noise[:, :, :first] = base[:, :, :first]
     for start in range(first, frames, plan.stride):
@@ -202,20 +248,16 @@ def initial_noise(plan: WindowPlan, base: torch.Tensor, generator: torch.Generat
 
 def fuse(plan: WindowPlan, sample: torch.Tensor, predict: Callable[[torch.Tensor, Window], torch.Tensor],
          on_window: WindowFn | None = None) -> torch.Tensor:
-    """Run `predict` on each window of `sample` (frames on axis 2), reversed where the window runs backwards, and
-    average the predictions frame by frame with the fusion weights."""
+    """Run `predict` on each window's frames of `sample` (frames on axis 2, in the window's own order) and average
+    the predictions frame by frame with the fusion weights."""
     total = torch.zeros_like(sample, dtype=torch.float32)
     weight = torch.zeros(sample.shape[2], dtype=torch.float32, device=sample.device)
     for i, window in enumerate(plan.windows):
-        part = sample[:, :, window.start:window.stop]
-        if window.backwards:
-            part = part.flip(2)
-        out = predict(part, window)
-        if window.backwards:
-            out = out.flip(2)
+        index = torch.tensor(window.frames, device=sample.device)
+        out = predict(sample.index_select(2, index), window)
         w = fusion_weights(window.length, plan.weighting).to(sample.device)
-        total[:, :, window.start:window.stop] += out.float() * w.view(1, 1, -1, 1, 1)
-        weight[window.start:window.stop] += w
+        total.index_add_(2, index, out.float() * w.view(1, 1, -1, 1, 1))
+        weight.index_add_(0, index, w)
         if on_window is not None:
             on_window(i + 1, len(plan.windows))
     return (total / weight.view(1, 1, -1, 1, 1)).to(sample.dtype)
@@ -287,9 +329,7 @@ def _frames_of(value: Any, batch: int, frames: int, window: Window) -> Any:
         return {k: _frames_of(v, batch, frames, window) for k, v in value.items()}
     if not isinstance(value, torch.Tensor) or value.ndim == 0 or value.shape[0] != batch * frames or frames == 1:
         return value
-    per_frame = value.reshape(batch, frames, *value.shape[1:])[:, window.start:window.stop]
-    if window.backwards:
-        per_frame = per_frame.flip(1)
+    per_frame = value.reshape(batch, frames, *value.shape[1:])[:, list(window.frames)]
     return per_frame.reshape(batch * window.length, *value.shape[1:])
 
 
