@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -26,6 +27,9 @@ from training.long_clips import judge
 
 
 def run(frames: int, every: int, out: Path, seed: int, batch: int, keep: Path | None = None) -> dict:
+    # One thread: on a shared 2-core machine, torch's default two threads spin against other jobs (an 80-frame
+    # clip took minutes instead of 30 s).
+    torch.set_num_threads(int(os.environ.get("CLIPCAST_THREADS", "1")))
     specs = held_out_prompts()[::every]
     done: dict[str, dict] = {}
     if out.exists():

@@ -26,7 +26,6 @@ A model folder chooses in its clipcast.json: `"windowing": {"mode": "mirror" | "
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -265,13 +264,14 @@ def fuse(plan: WindowPlan, sample: torch.Tensor, predict: Callable[[torch.Tensor
 
 @contextmanager
 def windowed_denoiser(denoiser: torch.nn.Module, plan: WindowPlan, on_window: WindowFn | None = None) -> Iterator[None]:
-    """Within the block, every call of `denoiser` (the pipeline's UNet) sees the clip through the plan's windows."""
+    """Within the block, every call of `denoiser` (the pipeline's UNet) sees the clip through the plan's windows,
+    one call per window. (Stacking the windows on the batch axis in one call measured no faster on a CPU: the
+    bundled UNet's time is linear in frames, 4 x 81 ms against 328 ms stacked.)"""
     own = denoiser.__dict__.get("forward")  # e.g. an offload hook's wrapper: put back as it was
     original = denoiser.forward
 
     def forward(sample: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
         holder: list[Any] = []
-
         batch, frames = sample.shape[0], sample.shape[2]
 
         def predict(part: torch.Tensor, window: Window) -> torch.Tensor:
