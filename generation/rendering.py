@@ -172,6 +172,7 @@ def run_render(clip_id: int) -> str:
             duration_s=exported.video.duration_s, **names,
             timings=timings, device=f"{result.device} ({result.dtype})", model_id=result.model_id,
             weights_hash=result.weights_hash, frames_hash=result.frames_hash, versions=result.versions, error="",
+            windowing=result.windowing,
         )
         if not finished:
             raise _Lost

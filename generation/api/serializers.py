@@ -40,7 +40,7 @@ class ClipSerializer(ColumnReadMixin, serializers.ModelSerializer):
             "id", "campaign", "prompt_template", "variables", "prompt", "negative_prompt", "render_params", "seed",
             "status", "progress", "stage", "error", "attempts", "video", "gif", "poster", "duration_s", "timings",
             "device", "worker", "model_id", "weights_hash", "frames_hash", "versions", "out_of_vocabulary",
-            "review_status", "reviewed_by", "reviewed_at", "created_at", "started_at", "finished_at",
+            "windowing", "review_status", "reviewed_by", "reviewed_at", "created_at", "started_at", "finished_at",
         ]
         read_only_fields = fields
 

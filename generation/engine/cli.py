@@ -10,6 +10,7 @@ non-zero. Exit codes: 0 done, 2 bad input, model or a failure inside the pipelin
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
@@ -32,7 +33,7 @@ def _size(text: str) -> tuple[int, int]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("prompt", help='e.g. "a red circle moving left on a black background"')
-    parser.add_argument("--output", "-o", required=True, help="MP4 file to write")
+    parser.add_argument("--output", "-o", help="MP4 file to write (default: the prompt's words joined by '-', .mp4)")
     parser.add_argument("--gif", help="also write a looping GIF here")
     parser.add_argument("--poster", help="also write a PNG of the middle frame here")
     parser.add_argument("--model", help="model key or folder (default: the configured default model)")
@@ -48,6 +49,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (overrides settings)")
     parser.add_argument("--dtype", help="auto, fp32, fp16 or bf16 (overrides settings)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def default_output(prompt: str) -> str:
+    """`a blue square moving left` -> `a-blue-square-moving-left.mp4` (letters and digits only, at most 80)."""
+    words = re.findall(r"[a-z0-9]+", prompt.lower())
+    return ("-".join(words)[:80].strip("-") or "clip") + ".mp4"
 
 
 def request_from(options: Mapping[str, Any]) -> RenderRequest:
@@ -80,6 +87,7 @@ def run(
                 opts.get("dtype") or (device.dtype_name if device else "auto"),
                 device.cpu_offload if device else False,
             )
+        opts["output"] = opts.get("output") or default_output(opts["prompt"])
         request = request_from(opts)
         # Before rendering: a closed-vocabulary model renders words it never saw as something else, silently.
         warning = (registry or ModelRegistry()).resolve(request.model).vocabulary_warning(request.prompt)
