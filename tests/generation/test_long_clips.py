@@ -35,12 +35,12 @@ def test_manage_py_render_writes_ten_seconds_right_in_every_window_and_without_s
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # two threads spin against the other jobs of a shared 2-core machine
     try:
-        call_command("render", PROMPT, "--frames", "80", "--fps", "8", "--output-size", "64x64", "-o", str(out),
-                     "--no-progress")
+        call_command("render", PROMPT, "--frames", "80", "--fps", "8", "--output", str(out), "--no-progress")
     finally:
         torch.set_num_threads(threads)
 
     video = probe_video(out)
+    assert (video.width, video.height) == (64, 64)  # the render size: the analyser reads 64x64 frames
     assert (video.frames, video.fps, video.duration_s) == (80, 8.0, 10.0) and not video.x_problems()
     plan = plan_for(ModelRegistry().resolve("bundled"), 80)
     verdict = judge(decode(out), "blue", "square", "moving left", "yellow", plan.boundaries)
