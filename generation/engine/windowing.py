@@ -43,7 +43,9 @@ WEIGHTINGS = ("pyramid", "flat")
 WINDOWABLE = {"AnimateDiffPipeline", "AnimateDiffSDXLPipeline", "TextToVideoSDPipeline"}
 # diffusers' own FreeNoise: `enable_free_noise(context_length, context_stride, weighting_scheme, noise_type)`.
 DIFFUSERS_FREE_NOISE = {"AnimateDiffPipeline"}
-WINDOWED_LIMIT_FACTOR = 10  # without a "max_frames" of its own, a windowed model renders up to 10 native windows
+# Without a "max_frames" of its own, a windowed model renders up to 10 native windows, at most 240 frames (30 s at 8
+# fps; a model that declares no window at all already gets 240 in one).
+WINDOWED_LIMIT_FACTOR, WINDOWED_MAX_FRAMES = 10, 240
 WindowFn = Callable[[int, int], None]  # (windows done in this step, windows per step)
 
 
@@ -123,7 +125,7 @@ def settings_for(info: ModelInfo) -> WindowSettings | None:
     mode = own.get("mode", "overlap")
     weighting = own.get("weighting", "pyramid")
     stride = own.get("stride")
-    max_frames = own.get("max_frames", native * WINDOWED_LIMIT_FACTOR)
+    max_frames = own.get("max_frames", max(native, min(native * WINDOWED_LIMIT_FACTOR, WINDOWED_MAX_FRAMES)))
     problems = []
     if mode not in MODES:
         problems.append(f"mode {mode!r} (use {' or '.join(MODES)})")

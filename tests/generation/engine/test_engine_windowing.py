@@ -153,6 +153,21 @@ def test_a_long_clip_renders_through_windows_with_progress_over_every_window(
     assert [d for d, _ in progress] == list(range(1, total + 1))  # one report per window of every step
 
 
+def test_a_text_to_video_sd_unet3d_is_windowed_by_the_engine_too(
+    text_to_video_sd_dir: Path, tmp_path: Path, cpu, warm_cache
+) -> None:
+    folder = tmp_path / "t2v"
+    shutil.copytree(text_to_video_sd_dir, folder)
+    (folder / "clipcast.json").write_text(json.dumps({"max_frames": 8}))  # a native window of 8 frames
+    registry = ModelRegistry({"t2v": folder})
+
+    result = render(RenderRequest(prompt="a red circle", seed=1, num_frames=12, steps=1, model="t2v", fps=8),
+                    registry=registry, device=cpu, cache=warm_cache)
+
+    assert result.frames.shape[0] == 12 and result.windowing["implementation"] == "clipcast"
+    assert result.windowing["windows"] == 3 and frame_limit(registry.resolve("t2v")) == 80
+
+
 def test_animatediff_uses_diffusers_own_free_noise_and_turns_it_off_after(
     registry: ModelRegistry, cpu, warm_cache
 ) -> None:
