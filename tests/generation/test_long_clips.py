@@ -15,6 +15,7 @@ from generation import services
 from generation.engine import ModelRegistry, probe_video, write_mp4
 from generation.engine.windowing import plan_for
 from generation.models import Clip, ClipStatus
+from publishing.sandbox.mp4 import validate_video
 from tests.factories import PromptTemplateFactory
 from training.long_clips import judge
 
@@ -68,6 +69,8 @@ def test_the_export_upscales_to_720p_in_either_orientation_as_x_accepts(tmp_path
     video = write_mp4(frames, tmp_path / "clip.mp4", 8, size=size)
 
     assert (video.width, video.height) == size and not video.x_problems()
+    checked = validate_video((tmp_path / "clip.mp4").read_bytes(), 512 * 1024 * 1024)  # the X sandbox's checks
+    assert (checked.width, checked.height) == size
 
 
 @pytest.mark.django_db
