@@ -26,7 +26,8 @@ from training.data import held_out_prompts
 from training.long_clips import judge
 
 
-def run(frames: int, every: int, out: Path, seed: int, batch: int, keep: Path | None = None) -> dict:
+def run(frames: int, every: int, out: Path, seed: int, batch: int, keep: Path | None = None,
+        model: str | None = None) -> dict:
     # One thread: on a shared 2-core machine, torch's default two threads spin against other jobs (an 80-frame
     # clip took minutes instead of 30 s).
     torch.set_num_threads(int(os.environ.get("CLIPCAST_THREADS", "1")))
@@ -42,7 +43,8 @@ def run(frames: int, every: int, out: Path, seed: int, batch: int, keep: Path | 
     for i in range(0, len(todo), batch):
         group = todo[i:i + batch]
         started = time.perf_counter()
-        results = render_batch([RenderRequest(prompt=s.canonical, seed=seed, num_frames=frames) for s in group])
+        results = render_batch([RenderRequest(prompt=s.canonical, seed=seed, num_frames=frames, model=model)
+                                for s in group])
         seconds = (time.perf_counter() - started) / len(group)
         with out.open("a") as fh:
             for spec, result in zip(group, results, strict=True):
@@ -88,9 +90,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch", type=int, default=2, help="clips per pipeline call")
     parser.add_argument("--out", type=Path, default=Path("training/results/long_clips_eval.jsonl"))
+    parser.add_argument("--model", help="model key or folder (default: the bundled model); e.g. a copy of the bundled "
+                        "folder whose clipcast.json says \"windowing\": {\"mode\": \"overlap\"}")
     parser.add_argument("--keep-frames", type=Path, help="also save each clip's frames (.npy) in this folder")
     args = parser.parse_args(argv)
-    summary = run(args.frames, args.every, args.out, args.seed, args.batch, args.keep_frames)
+    summary = run(args.frames, args.every, args.out, args.seed, args.batch, args.keep_frames, args.model)
     print(json.dumps(summary, indent=2))
 
 

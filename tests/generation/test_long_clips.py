@@ -51,6 +51,9 @@ def test_manage_py_render_writes_ten_seconds_right_in_every_window_and_without_s
 
 def test_a_ground_truth_bounce_is_judged_right_and_seamless_and_a_jump_is_a_seam() -> None:
     from training.data import ClipSpec, render_clip
+    from training.long_clips import eval_windows
+
+    assert eval_windows(80) == [(0, 24), (24, 48), (48, 72), (56, 80)]
 
     clip = render_clip(ClipSpec(colour="red", shape="circle", motion="moving up", background="white"), 24)
     there_and_back = np.concatenate([clip, clip[-2::-1], clip[1:]])[:60]
