@@ -128,3 +128,15 @@ def test_a_worker_renders_ten_seconds_with_progress_through_every_window(render_
     assert seen == sorted(seen) and len(set(seen)) > 2 and seen[-1] == 100
     assert clip.duration_s == 10.0 and decode(media_root / clip.video.name).shape == (80, 128, 128, 3)
     assert clip.windowing["windows"] == 4 and clip.windowing["mode"] == "mirror"
+
+
+@pytest.mark.django_db
+def test_the_clip_page_says_how_a_long_clip_was_windowed(viewer, mine) -> None:
+    from tests.worlds import make_clip
+
+    clip = make_clip(mine.campaign, mine.template, seed=40, render_params={"frames": 80, "fps": 8},
+                     windowing={"mode": "mirror", "windows": 4, "window": 22})
+
+    body = viewer.get(reverse("dashboard:clip", args=[clip.pk])).content.decode()
+
+    assert "4 windows of 22 frames (mirror)" in body
