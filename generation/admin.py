@@ -18,7 +18,7 @@ from generation.models import BrandLora, CampaignLora, Clip, ClipNote, ReviewSta
 
 PROVENANCE_FIELDS = [
     "fingerprint", "timings", "gpu_seconds", "device", "worker", "model_id", "weights_hash", "frames_hash", "versions",
-    "performance", "out_of_vocabulary", "frames_note", "loras",
+    "performance", "out_of_vocabulary", "frames_note", "loras", "windowing",
     "created_at", "started_at", "heartbeat_at", "finished_at", "attempts",
 ]
 STATE_FIELDS = ["status", "progress", "stage", "error", "cancel_requested", "review_status", "reviewed_by",

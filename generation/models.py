@@ -115,6 +115,8 @@ class Clip(models.Model):
     versions = models.JSONField(default=dict, blank=True)
     # The GPU performance settings in effect (attention backend, compile, offload, fp8/quantization, VAE savers).
     performance = models.JSONField(default=dict, blank=True)
+    # A clip longer than the model's native window: how the engine windowed it (mode, windows, length, noise).
+    windowing = models.JSONField(null=True, blank=True)
     # Prompt words the clip's model was never trained on (closed-vocabulary models only), found before rendering:
     # such a clip renders and may succeed, but does not show what those words say.
     out_of_vocabulary = models.JSONField(default=list, blank=True)

@@ -270,6 +270,7 @@ def run_render(clip_id: int) -> str:
             weights_hash=result.weights_hash, frames_hash=result.frames_hash, versions=result.versions, error="",
             performance=result.performance,
             frames_note=frames_note(result),
+            windowing=result.windowing,
         )
         if not finished:
             raise _Lost

@@ -12,6 +12,7 @@ from campaigns.models import (
     CaptionTemplate,
     PostingSlot,
     PromptTemplate,
+    output_size_problem,
 )
 
 
@@ -29,6 +30,16 @@ class CampaignSerializer(serializers.ModelSerializer):
             "clip_count", "gpu_seconds", "created_at", "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+
+    def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
+        current = self.instance
+        width = attrs.get("output_width", current.output_width if current else 720)
+        height = attrs.get("output_height", current.output_height if current else 720)
+        problem = output_size_problem(width, height)
+        if problem:
+            raise serializers.ValidationError({"output_height": [problem]})
+        return attrs
 
 
 class ModelCleanMixin:

@@ -89,7 +89,7 @@ class ClipSerializer(ColumnReadMixin, serializers.ModelSerializer):
             "id", "campaign", "prompt_template", "variables", "prompt", "negative_prompt", "render_params", "seed",
             "status", "progress", "stage", "error", "attempts", "video", "gif", "poster", "duration_s", "timings",
             "gpu_seconds", "expected_ready_at", "late_for_post", "device", "worker", "model_id", "weights_hash",
-            "frames_hash", "versions", "performance", "out_of_vocabulary", "frames_note", "loras",
+            "frames_hash", "versions", "performance", "out_of_vocabulary", "frames_note", "loras", "windowing",
             "review_status", "reviewed_by", "reviewed_at", "created_at", "started_at", "finished_at",
         ]
         read_only_fields = fields

@@ -10,6 +10,7 @@ non-zero. Exit codes: 0 done, 2 bad input, model or a failure inside the pipelin
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
@@ -43,7 +44,7 @@ def _lora(text: str) -> tuple[str, float]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("prompt", help='e.g. "a red circle moving left on a black background"')
-    parser.add_argument("--output", "-o", required=True, help="MP4 file to write")
+    parser.add_argument("--output", "-o", help="MP4 file to write (default: the prompt's words joined by '-', .mp4)")
     parser.add_argument("--gif", help="also write a looping GIF here")
     parser.add_argument("--poster", help="also write a PNG of the middle frame here")
     parser.add_argument("--model", help="model key or folder (default: the configured default model)")
@@ -61,6 +62,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (overrides settings)")
     parser.add_argument("--dtype", help="auto, fp32, fp16 or bf16 (overrides settings)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def default_output(prompt: str) -> str:
+    """`a blue square moving left` -> `a-blue-square-moving-left.mp4` (letters and digits only, at most 80)."""
+    words = re.findall(r"[a-z0-9]+", prompt.lower())
+    return ("-".join(words)[:80].strip("-") or "clip") + ".mp4"
 
 
 def request_from(options: Mapping[str, Any]) -> RenderRequest:
@@ -95,6 +102,7 @@ def run(
                 device.cpu_offload if device else False,
                 device.performance if device else None,
             )
+        opts["output"] = opts.get("output") or default_output(opts["prompt"])
         request = request_from(opts)
         info = (registry or ModelRegistry()).resolve(request.model)
         for lora in request.loras:  # a LoRA for another model fails here with its keys named, not mid-render

@@ -14,6 +14,7 @@ from typing import Any
 from generation.engine.errors import InvalidRequest
 from generation.engine.lora import LoraWeights, weight_problems
 from generation.engine.registry import ModelInfo
+from generation.engine.windowing import frame_limit
 
 MIN_STEPS, MAX_STEPS = 1, 150
 MIN_GUIDANCE, MAX_GUIDANCE = 0.0, 50.0
@@ -149,7 +150,7 @@ def validate(request: RenderRequest, info: ModelInfo) -> RenderRequest:
     if not _is_int(r.seed) or not 0 <= r.seed <= MAX_SEED:
         problems.append(f"Seed must be a whole number from 0 to 2^63-1; got {r.seed!r}.")
 
-    limit = info.defaults.max_frames
+    limit = frame_limit(info)
     if not _is_int(r.num_frames) or not 1 <= r.num_frames <= limit:
         problems.append(f"Frames must be a whole number from 1 to {limit} (this model's limit); got {r.num_frames!r}.")
     elif info.frame_step > 1 and (r.num_frames - 1) % info.frame_step:
