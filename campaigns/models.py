@@ -22,11 +22,24 @@ from core.xtext import X_TEXT_LIMIT
 MAX_VARIABLES_PER_TEMPLATE = 20
 MAX_VALUES_PER_VARIABLE = 100
 MAX_TEMPLATE_COMBINATIONS = 100_000
+MAX_OUTPUT_SHORT_SIDE = 1024  # X's limit on a video's shorter side (its longer one: 1280)
+# The output sizes a campaign offers by name: X's square, landscape and portrait 720p.
+OUTPUT_SHAPES = {"square": (720, 720), "landscape": (1280, 720), "portrait": (720, 1280)}
 
 
 def not_a_value(value: str, name: str, allowed: list[str]) -> str:
     """Says which values `{name}` takes, as a marketer would write them (not as a Python list)."""
     return f"“{value}” is not a value of {{{name}}}: use one of {', '.join(allowed)}."
+
+
+def output_size_problem(width: int | None, height: int | None) -> str | None:
+    """Why X would refuse a video of this size (each side is already within 32-1280 px), or None."""
+    if width and height and min(width, height) > MAX_OUTPUT_SHORT_SIDE:
+        return (
+            f"Output video {width}x{height} is larger than X takes: the short side may be at most "
+            f"{MAX_OUTPUT_SHORT_SIDE} px. Use 720x720, 1280x720 (landscape) or 720x1280 (portrait)."
+        )
+    return None
 
 
 class CampaignStatus(models.TextChoices):
@@ -67,8 +80,10 @@ class Campaign(models.Model):
     output_width = models.PositiveSmallIntegerField(
         default=720, validators=[MinValueValidator(32), MaxValueValidator(1280)]
     )
+    # X takes 32 to 1280 px on the long side and up to 1024 on the short one, in either orientation (1280x720
+    # landscape, 720x1280 portrait): each side up to 1280 here, the short side checked in clean().
     output_height = models.PositiveSmallIntegerField(
-        default=720, validators=[MinValueValidator(32), MaxValueValidator(1024)]
+        default=720, validators=[MinValueValidator(32), MaxValueValidator(1280)]
     )
     steps = models.PositiveSmallIntegerField(default=20, validators=[MinValueValidator(1), MaxValueValidator(150)])
     guidance = models.FloatField(default=7.5, validators=[MinValueValidator(0.0), MaxValueValidator(50.0)])
@@ -85,6 +100,11 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        problem = output_size_problem(self.output_width, self.output_height)
+        if problem:
+            raise ValidationError({"output_height": problem})
 
     def render_defaults(self) -> dict:
         return {

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -11,12 +13,12 @@ from accounts.admin import AuditedModelAdmin
 from campaigns.admin import WorkspaceCampaignFilter
 from core.admin_actions import Skip, report, tally_each
 from core.admin_display import short, utc_column
-from generation import services
-from generation.models import Clip, ClipNote, ReviewStatus
+from generation import loras, services
+from generation.models import BrandLora, CampaignLora, Clip, ClipNote, ReviewStatus
 
 PROVENANCE_FIELDS = [
     "fingerprint", "timings", "gpu_seconds", "device", "worker", "model_id", "weights_hash", "frames_hash", "versions",
-    "performance", "out_of_vocabulary", "frames_note",
+    "performance", "out_of_vocabulary", "frames_note", "loras", "windowing",
     "created_at", "started_at", "heartbeat_at", "finished_at", "attempts",
 ]
 STATE_FIELDS = ["status", "progress", "stage", "error", "cancel_requested", "review_status", "reviewed_by",
@@ -122,3 +124,106 @@ class ClipNoteAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+class BrandLoraAddForm(forms.ModelForm):
+    """The admin's upload: the same checks as the API and the dashboard (file type, size, the model's keys)."""
+
+    upload = forms.FileField(label="LoRA file", help_text="The LoRA's .safetensors file.")
+
+    class Meta:
+        model = BrandLora
+        fields = ["workspace", "name", "model_key"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        upload, model_key, workspace = data.get("upload"), data.get("model_key"), data.get("workspace")
+        if upload and model_key and workspace:
+            try:
+                loras.check_upload(upload, model_key)
+                loras.check_not_uploaded(workspace, upload)
+            except ValidationError as exc:
+                self.add_error("upload", exc)
+        return data
+
+
+class CampaignLoraInline(admin.TabularInline):
+    model = CampaignLora
+    fields = ["campaign", "weight"]
+    readonly_fields = ["campaign", "weight"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # attached from the campaign LoRA page, where the link is checked
+
+
+@admin.register(BrandLora)
+class BrandLoraAdmin(AuditedModelAdmin):
+    list_display = ["id", "name", "workspace", "model_key", "short_sha", "size", utc_column("created_at", "Uploaded")]
+    list_filter = ["workspace", "model_key"]
+    search_fields = ["name", "=sha256"]
+    readonly_fields = ["workspace", "model_key", "sha256", "size", "file", "uploaded_by", "created_at"]
+    inlines = [CampaignLoraInline]
+
+    @admin.display(description="sha256")
+    def short_sha(self, lora: BrandLora) -> str:
+        return lora.sha256[:12]
+
+    def get_form(self, request: HttpRequest, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = BrandLoraAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        return self.readonly_fields if obj is not None else []
+
+    def get_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        if obj is None:
+            return ["workspace", "name", "model_key", "upload"]
+        return ["name", *self.readonly_fields]
+
+    def save_model(self, request: HttpRequest, obj: BrandLora, form, change: bool) -> None:
+        if change:  # only the name can change here
+            super().save_model(request, obj, form, change)
+            return
+        data = form.cleaned_data
+        created = loras.upload_lora(workspace=data["workspace"], name=data["name"], model_key=data["model_key"],
+                                    upload=data["upload"], user=request.user)
+        for field in BrandLora._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(created, field.attname))
+        obj._state = created._state
+
+    def delete_model(self, request: HttpRequest, obj: BrandLora) -> None:
+        loras.delete_lora(obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[BrandLora]) -> None:
+        for lora in queryset:
+            loras.delete_lora(lora)
+
+
+class CampaignLoraForm(forms.ModelForm):
+    class Meta:
+        model = CampaignLora
+        fields = ["campaign", "lora", "weight"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        campaign = data.get("campaign") or getattr(self.instance, "campaign", None)
+        lora = data.get("lora") or getattr(self.instance, "lora", None)
+        if campaign is not None and lora is not None:
+            try:
+                loras.check_link(campaign, lora, data.get("weight"), link=self.instance if self.instance.pk else None)
+            except ValidationError as exc:
+                raise forms.ValidationError(exc.messages) from exc
+        return data
+
+
+@admin.register(CampaignLora)
+class CampaignLoraAdmin(AuditedModelAdmin):
+    form = CampaignLoraForm
+    list_display = ["id", "campaign", "lora", "weight"]
+    list_filter = [("campaign", WorkspaceCampaignFilter)]
+    autocomplete_fields = ["campaign", "lora"]
+    list_select_related = ["campaign", "lora"]

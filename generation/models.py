@@ -115,12 +115,17 @@ class Clip(models.Model):
     versions = models.JSONField(default=dict, blank=True)
     # The GPU performance settings in effect (attention backend, compile, offload, fp8/quantization, VAE savers).
     performance = models.JSONField(default=dict, blank=True)
+    # A clip longer than the model's native window: how the engine windowed it (mode, windows, length, noise).
+    windowing = models.JSONField(null=True, blank=True)
     # Prompt words the clip's model was never trained on (closed-vocabulary models only), found before rendering:
     # such a clip renders and may succeed, but does not show what those words say.
     out_of_vocabulary = models.JSONField(default=list, blank=True)
     # What the model made of the asked-for length: {"frames_requested", "frames_rendered", "notes"}. Families
     # with a temporal VAE render only 4k+1 (or 8k+1) frames, so 24 asked for becomes 25, said in `notes`.
     frames_note = models.JSONField(default=dict, blank=True)
+    # The campaign's LoRAs when the clip was made ([{name, sha256, weight}]): what the worker applies and what
+    # the clip's provenance shows. Part of the fingerprint, so the same seed with and without them are two clips.
+    loras = models.JSONField(default=list, blank=True)
 
     review_status = models.CharField(max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.PENDING)
     reviewed_by = models.ForeignKey(
@@ -229,3 +234,71 @@ class ClipNote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on clip {self.clip_id}"
+
+
+class BrandLoraQuerySet(WorkspaceScopedQuerySet):
+    workspace_path = "workspace"
+
+
+def lora_upload_to(instance: BrandLora, filename: str) -> str:
+    """loras/<workspace>/<sha256>-<128 random bits>.safetensors: never guessable, never the uploader's filename."""
+    return f"loras/{instance.workspace_id}/{instance.sha256}-{secrets.token_hex(16)}.safetensors"
+
+
+class BrandLora(models.Model):
+    """A LoRA a workspace uploaded for one model, checked against that model's keys before it was accepted. The
+    file lives in media storage (a bucket in production), so a render worker on any host can fetch it."""
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="brand_loras")
+    name = models.CharField(max_length=120)
+    model_key = models.CharField(max_length=64, help_text="The model it was checked against and is for.")
+    file = models.FileField(upload_to=lora_upload_to, max_length=300)
+    size = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="brand_loras"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = BrandLoraQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = "brand LoRA"
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "sha256"], name="brand_lora_unique_file_per_workspace"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.model_key})"
+
+    def delete_file(self) -> None:
+        if self.file.name:
+            self.file.storage.delete(self.file.name)
+
+
+class CampaignLoraQuerySet(WorkspaceScopedQuerySet):
+    workspace_path = "campaign__workspace"
+
+
+class CampaignLora(models.Model):
+    """A campaign renders with this LoRA at this weight (both in the same workspace)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="lora_links")
+    lora = models.ForeignKey(BrandLora, on_delete=models.CASCADE, related_name="campaign_links")
+    weight = models.FloatField(default=1.0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CampaignLoraQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["campaign", "id"]
+        verbose_name = "campaign LoRA"
+        constraints = [models.UniqueConstraint(fields=["campaign", "lora"], name="campaign_lora_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.lora.name} at {self.weight:g} on {self.campaign}"
+
+    def record(self) -> dict:
+        """What a clip records of it: enough to find the file again and to say what was applied."""
+        return {"name": self.lora.name, "sha256": self.lora.sha256, "weight": self.weight}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import logging
 import os
 import socket
@@ -21,7 +23,7 @@ from django.utils import timezone
 from accounts import audit
 from campaigns.models import configured_model_keys
 from generation import engine
-from generation.models import Clip, ClipStatus, clip_upload_to
+from generation.models import BrandLora, Clip, ClipStatus, clip_upload_to
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +188,55 @@ def _store(clip: Clip, local: Path, name: str) -> str:
         return default_storage.save(target, File(handle, name=name))
 
 
+class LoraUnavailable(engine.EngineError):
+    """A clip's LoRA was deleted, or its stored file is not the one that was checked."""
+
+
+def fetch_lora(lora: BrandLora) -> Path:
+    """The LoRA's file on this host: downloaded from media storage once into the worker's cache (named by sha256,
+    checked while streaming, moved into place whole), then reused by every later render."""
+    cache_dir = Path(settings.CLIPCAST_LORA_CACHE_DIR)
+    target = cache_dir / f"{lora.sha256}.safetensors"
+    if target.is_file() and (not lora.size or target.stat().st_size == lora.size):
+        return target
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    with tempfile.NamedTemporaryFile(dir=cache_dir, prefix=".fetch-", delete=False) as partial:
+        try:
+            with default_storage.open(lora.file.name, "rb") as source:
+                for chunk in iter(lambda: source.read(1 << 20), b""):
+                    digest.update(chunk)
+                    partial.write(chunk)
+        except OSError as exc:
+            os.unlink(partial.name)
+            raise LoraUnavailable(f"LoRA “{lora.name}” could not be read from media storage ({exc}): upload it "
+                                  "again.") from exc
+    if digest.hexdigest() != lora.sha256:
+        os.unlink(partial.name)
+        raise LoraUnavailable(f"LoRA “{lora.name}”'s stored file is not the one that was uploaded (its sha256 "
+                              "differs): upload it again.")
+    os.replace(partial.name, target)
+    log.info("render.lora_fetched lora=%s sha=%s", lora.pk, lora.sha256[:12])
+    return target
+
+
+def lora_weights_for(clip: Clip) -> tuple[engine.LoraWeights, ...]:
+    """The engine's LoRA list for the snapshot the clip was made with; its files fetched to this host."""
+    if not clip.loras:
+        return ()
+    shas = [entry["sha256"] for entry in clip.loras]
+    found = {lora.sha256: lora for lora in BrandLora.objects.filter(workspace_id=clip.campaign.workspace_id,
+                                                                     sha256__in=shas)}
+    weights = []
+    for entry in clip.loras:
+        lora = found.get(entry["sha256"])
+        if lora is None:
+            raise LoraUnavailable(f"LoRA “{entry.get('name')}” was deleted after this clip was made: upload it "
+                                  "again, or render a new clip without it.")
+        weights.append(engine.LoraWeights(fetch_lora(lora), lora.sha256, float(entry["weight"]), entry.get("name", "")))
+    return tuple(weights)
+
+
 def run_render(clip_id: int) -> str:
     """Render one clip end to end. Returns the final status (or 'skipped' when there was nothing to do)."""
     me = worker_identity()
@@ -198,6 +249,7 @@ def run_render(clip_id: int) -> str:
     started = time.perf_counter()
     try:
         request = engine.RenderRequest.from_params(clip.prompt, clip.seed, clip.render_params, clip.negative_prompt)
+        request = dataclasses.replace(request, loras=lora_weights_for(clip))
         result = engine.render(request, progress.on_step, progress.should_cancel, registry=registry(),
                                device=device_choice())
         if not progress.mine().update(progress=DENOISE_SHARE, stage="encoding", heartbeat_at=timezone.now()):
@@ -219,6 +271,7 @@ def run_render(clip_id: int) -> str:
             weights_hash=result.weights_hash, frames_hash=result.frames_hash, versions=result.versions, error="",
             performance=result.performance,
             frames_note=frames_note(result),
+            windowing=result.windowing,
         )
         if not finished:
             raise _Lost

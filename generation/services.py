@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts import audit
 from campaigns.models import Campaign, PromptTemplate
 from generation import conversation, costs
+from generation.loras import campaign_loras
 from generation.models import Clip, ClipStatus, ReviewStatus
 from generation.rendering import validate_render_params as validate_render_params  # re-exported for the web side
 from generation.vocabulary import closed_vocabulary, warnings_for
@@ -95,15 +96,18 @@ def create_clips(
         raise ValidationError("A rendered prompt is empty: give the template some text.")
     seeds = seeds_for(len(rows), SeedPolicy(seed_policy), seed)
     vocabulary = closed_vocabulary(resolved.get("model_key"))
+    loras = campaign_loras(campaign, resolved.get("model_key"))
+    # Only clips with LoRAs fingerprint them: the fingerprints of clips without any stay what they were.
+    fingerprinted = {**resolved, "loras": loras} if loras else resolved
 
     planned: dict[str, Clip] = {}
     for row, prompt, clip_seed in zip(rows, prompts, seeds, strict=True):
-        key = fingerprint(prompt, negative, resolved, clip_seed)
+        key = fingerprint(prompt, negative, fingerprinted, clip_seed)
         planned.setdefault(
             key,
             Clip(
                 campaign=campaign, prompt_template=template, variables=row, prompt=prompt, negative_prompt=negative,
-                render_params=resolved, seed=clip_seed, fingerprint=key,
+                render_params=resolved, seed=clip_seed, fingerprint=key, loras=loras,
                 out_of_vocabulary=vocabulary.unknown([prompt]) if vocabulary is not None else [],
             ),
         )
@@ -197,7 +201,7 @@ def rerender_clip(clip: Clip) -> Clip | None:
         copy = Clip.objects.create(
             campaign_id=clip.campaign_id, prompt_template_id=clip.prompt_template_id, variables=clip.variables,
             prompt=clip.prompt, negative_prompt=clip.negative_prompt, render_params=clip.render_params,
-            seed=clip.seed, fingerprint=clip.fingerprint, out_of_vocabulary=clip.out_of_vocabulary,
+            seed=clip.seed, fingerprint=clip.fingerprint, out_of_vocabulary=clip.out_of_vocabulary, loras=clip.loras,
         )
         audit.record("created", copy, {**audit.created(copy), "rerender_of": [None, clip.pk]})
     transaction.on_commit(lambda: enqueue_renders([copy.pk]))

@@ -42,7 +42,7 @@ def claim_due_posts(now: datetime | None = None, batch: int = DISPATCH_BATCH) ->
     result = DispatchResult()
     with transaction.atomic():
         due = list(
-            Post.objects.due(now)
+            Post.objects.dispatchable(now)
             .select_for_update(skip_locked=True, of=("self",))
             .order_by("scheduled_at", "id")
             .only("id", "scheduled_at", "x_account_id", "clip_id")[:batch]

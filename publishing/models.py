@@ -47,6 +47,8 @@ class XAccount(models.Model):
     min_post_gap = models.DurationField(default=timedelta(minutes=1))
     max_lateness = models.DurationField(default=timedelta(hours=6))
     last_post_started_at = models.DateTimeField(null=True, blank=True)
+    # A paused queue keeps its posts scheduled, but the dispatcher sends none of them until it is resumed.
+    queue_paused = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -100,6 +102,15 @@ class PostQuerySet(WorkspaceScopedQuerySet):
     def due(self, now=None) -> PostQuerySet:
         now = now or timezone.now()
         return self.filter(status=PostStatus.SCHEDULED, scheduled_at__lte=now)
+
+    def dispatchable(self, now=None) -> PostQuerySet:
+        """Due posts whose account's queue is not paused: what the dispatcher may claim."""
+        return self.due(now).filter(x_account__queue_paused=False)
+
+    def upcoming(self, now=None) -> PostQuerySet:
+        """Scheduled posts not yet due, soonest first: an account's queue."""
+        now = now or timezone.now()
+        return self.filter(status=PostStatus.SCHEDULED, scheduled_at__gt=now).order_by("scheduled_at", "pk")
 
     def in_flight(self) -> PostQuerySet:
         return self.filter(status__in=IN_FLIGHT_STATUSES)

@@ -125,15 +125,32 @@ def analyse(frames: np.ndarray) -> Reading:
     biggest = int(counts.argmax())
     shape = classify_shape(_largest_component(masks[biggest]))
 
+    centres, sides = _track(masks)
+    motion = classify_motion(centres, sides)
+    return Reading(colour=colour, shape=shape, motion=motion, background=background)
+
+
+def _track(masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame centroid (x, y) and sqrt(area) of the foreground masks (N, H, W)."""
+    n, h, w = masks.shape
     centres = np.zeros((n, 2))
     sides = np.zeros(n)
-    yy, xx = np.mgrid[0 : f.shape[1], 0 : f.shape[2]]
+    yy, xx = np.mgrid[0:h, 0:w]
     for i in range(n):
         m = masks[i]
         if m.sum() == 0:
-            centres[i] = centres[i - 1] if i else (f.shape[2] / 2, f.shape[1] / 2)
+            centres[i] = centres[i - 1] if i else (w / 2, h / 2)
             continue
         centres[i] = (xx[m].mean(), yy[m].mean())
         sides[i] = np.sqrt(m.sum())
-    motion = classify_motion(centres, sides)
-    return Reading(colour=colour, shape=shape, motion=motion, background=background)
+    return centres, sides
+
+
+def track(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The shape's per-frame centroid (x, y) and sqrt(area) in pixels, against the clip's dominant border colour."""
+    f = to_unit_float(frames)
+    border = np.concatenate(
+        [f[:, :2].reshape(-1, 3), f[:, -2:].reshape(-1, 3), f[:, :, :2].reshape(-1, 3), f[:, :, -2:].reshape(-1, 3)]
+    )
+    bg_rgb = _PALETTE[int(np.bincount(nearest_colour(border), minlength=len(COLOUR_NAMES)).argmax())]
+    return _track(np.sqrt(((f - bg_rgb) ** 2).sum(-1)) > _FOREGROUND_DISTANCE)

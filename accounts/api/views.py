@@ -83,7 +83,9 @@ class InvitationViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.Re
     def perform_create(self, serializer) -> None:
         data = serializer.validated_data
         require_role(self.request.user, data["workspace"].pk, Role.OWNER)
-        serializer.instance, _ = services.invite(data["workspace"], data["invitee"], data["role"], self.request.user)
+        # `role` may be left out: the model's default (viewer) applies, as the schema says.
+        role = data.get("role", Invitation._meta.get_field("role").default)
+        serializer.instance, _ = services.invite(data["workspace"], data["invitee"], role, self.request.user)
 
     @extend_schema(request=None, responses=InvitationSerializer)
     @action(detail=True, methods=["post"])

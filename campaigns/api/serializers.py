@@ -14,6 +14,7 @@ from campaigns.models import (
     PostingSlot,
     PromptTemplate,
     configured_model_keys,
+    output_size_problem,
 )
 
 
@@ -38,6 +39,16 @@ class CampaignSerializer(serializers.ModelSerializer):
             return value  # a key no longer configured may stay on a campaign that already has it
         raise serializers.ValidationError(
             f"“{value}” is not a configured model: use one of {', '.join(keys)} (CLIPCAST_MODELS adds more).")
+
+    def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
+        current = self.instance
+        width = attrs.get("output_width", current.output_width if current else 720)
+        height = attrs.get("output_height", current.output_height if current else 720)
+        problem = output_size_problem(width, height)
+        if problem:
+            raise serializers.ValidationError({"output_height": [problem]})
+        return attrs
 
 
 class ModelCleanMixin:

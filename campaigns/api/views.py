@@ -34,6 +34,10 @@ class CampaignViewSet(CrudViewSet):
     serializer_class = CampaignSerializer
     filterset_fields = ["workspace", "status"]
 
+    def perform_create(self, serializer) -> None:
+        super().perform_create(serializer)
+        serializer.instance.clip_count = 0  # the queryset's annotation is not on a new row; the schema requires it
+
     def perform_destroy(self, campaign: Campaign) -> None:
         # Campaigns own clips and posts: "delete" archives, so nothing posted loses its history.
         campaign.archive()

@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.base import VisibleRelatedField
+from accounts.models import Workspace
 from campaigns.api.serializers import PromptTemplateSerializer
-from campaigns.models import PromptTemplate
+from campaigns.models import Campaign, PromptTemplate
 from core.serializers import ColumnReadMixin
 from generation import costs
+from generation.engine.lora import MAX_WEIGHT, MIN_WEIGHT
+from generation.loras import check_link
 from generation.media import media_url
-from generation.models import Clip, ClipStatus
+from generation.models import BrandLora, CampaignLora, Clip, ClipStatus
 from generation.services import SeedPolicy
 
 
@@ -60,6 +64,9 @@ class ClipSerializer(ColumnReadMixin, serializers.ModelSerializer):
     out_of_vocabulary = serializers.ListField(
         child=serializers.CharField(), read_only=True,
         help_text="Prompt words the clip's model was never trained on: the clip does not show what they say.")
+    loras = serializers.ListField(
+        child=serializers.DictField(), read_only=True,
+        help_text="The LoRAs the clip renders with, in order: [{name, sha256 (of the file), weight}].")
     frames_note = serializers.JSONField(
         read_only=True, help_text="frames_requested, frames_rendered, and notes: why they differ (the model renders "
         "only certain frame counts, e.g. 4k+1).")
@@ -82,7 +89,7 @@ class ClipSerializer(ColumnReadMixin, serializers.ModelSerializer):
             "id", "campaign", "prompt_template", "variables", "prompt", "negative_prompt", "render_params", "seed",
             "status", "progress", "stage", "error", "attempts", "video", "gif", "poster", "duration_s", "timings",
             "gpu_seconds", "expected_ready_at", "late_for_post", "device", "worker", "model_id", "weights_hash",
-            "frames_hash", "versions", "performance", "out_of_vocabulary", "frames_note",
+            "frames_hash", "versions", "performance", "out_of_vocabulary", "frames_note", "loras", "windowing",
             "review_status", "reviewed_by", "reviewed_at", "created_at", "started_at", "finished_at",
         ]
         read_only_fields = fields
@@ -120,3 +127,39 @@ class PromptTemplateWithWarningsSerializer(PromptTemplateSerializer):
 
     class Meta(PromptTemplateSerializer.Meta):
         fields = [*PromptTemplateSerializer.Meta.fields, "warnings"]
+
+
+class BrandLoraSerializer(serializers.ModelSerializer):
+    workspace = VisibleRelatedField(queryset=Workspace.objects.all())
+    file = serializers.FileField(
+        write_only=True, help_text="The LoRA's .safetensors file; its keys are checked against the model's.")
+    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = BrandLora
+        fields = ["id", "workspace", "name", "model_key", "file", "size", "sha256", "uploaded_by", "created_at"]
+        read_only_fields = ["size", "sha256", "created_at"]
+
+
+class CampaignLoraSerializer(serializers.ModelSerializer):
+    campaign = VisibleRelatedField(queryset=Campaign.objects.all())
+    lora = VisibleRelatedField(queryset=BrandLora.objects.all())
+    weight = serializers.FloatField(min_value=MIN_WEIGHT, max_value=MAX_WEIGHT, default=1.0)
+    lora_name = serializers.CharField(source="lora.name", read_only=True)
+    lora_sha256 = serializers.CharField(source="lora.sha256", read_only=True)
+
+    class Meta:
+        model = CampaignLora
+        fields = ["id", "campaign", "lora", "weight", "lora_name", "lora_sha256", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def validate(self, attrs: dict) -> dict:
+        current = self.instance
+        campaign = attrs.get("campaign", getattr(current, "campaign", None))
+        lora = attrs.get("lora", getattr(current, "lora", None))
+        weight = attrs.get("weight", getattr(current, "weight", 1.0))
+        try:
+            check_link(campaign, lora, weight, link=current)
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        return attrs

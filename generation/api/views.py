@@ -7,6 +7,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -14,15 +15,17 @@ from accounts.api.base import WorkspaceScopedViewSet, require_role
 from accounts.models import Role, Workspace, workspace_id_of
 from campaigns.api.views import PromptTemplateViewSet
 from campaigns.models import PromptTemplate
-from generation import costs, services
+from generation import costs, loras, services
 from generation.api.serializers import (
+    BrandLoraSerializer,
+    CampaignLoraSerializer,
     ClipBatchResultSerializer,
     ClipBatchSerializer,
     ClipSerializer,
     PromptTemplateWithWarningsSerializer,
 )
 from generation.batches import expand_grid, rows_from_csv
-from generation.models import Clip
+from generation.models import BrandLora, CampaignLora, Clip
 from generation.vocabulary import prompt_template_warnings
 
 
@@ -163,3 +166,38 @@ class RenderUsageViewSet(WorkspaceScopedViewSet):
             "months": costs.monthly_totals(workspace),
             "campaigns": costs.campaign_totals(workspace, now),
         })
+
+
+class BrandLoraViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                       mixins.CreateModelMixin, mixins.DestroyModelMixin):
+    """Brand LoRAs of the caller's workspaces. An upload (multipart) is checked against its model's keys first:
+    a wrong file type, a file too large or keys the model lacks are a 400 naming the problem."""
+
+    queryset = BrandLora.objects.select_related("uploaded_by")
+    serializer_class = BrandLoraSerializer
+    parser_classes = [MultiPartParser, FormParser]
+    filterset_fields = ["workspace", "model_key"]
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        require_role(request.user, data["workspace"].pk, Role.EDITOR)
+        try:
+            lora = loras.upload_lora(workspace=data["workspace"], name=data["name"], model_key=data["model_key"],
+                                     upload=data["file"], user=request.user)
+        except ValidationError as exc:
+            raise serializers.ValidationError({"file": exc.messages}) from exc
+        return Response(self.get_serializer(lora).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, lora: BrandLora) -> None:
+        loras.delete_lora(lora)
+
+
+class CampaignLoraViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                          mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin):
+    """Which LoRAs a campaign renders with, and at what weight (clips made from then on record them)."""
+
+    queryset = CampaignLora.objects.select_related("lora", "campaign")
+    serializer_class = CampaignLoraSerializer
+    filterset_fields = ["campaign", "lora"]

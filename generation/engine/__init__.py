@@ -24,6 +24,7 @@ from generation.engine.export import (
     write_mp4,
     write_poster,
 )
+from generation.engine.lora import InvalidLora, LoraCheck, LoraWeights, apply_loras, check_lora, read_header
 from generation.engine.performance import PerformanceSettings
 from generation.engine.pipeline_cache import LoadedPipeline, PipelineCache, default_cache
 from generation.engine.registry import BUNDLED_KEY, BUNDLED_PATH, ModelInfo, ModelRegistry, inspect_model, weights_hash
@@ -39,9 +40,12 @@ __all__ = [
     "EngineError",
     "ExportError",
     "ExportedClip",
+    "InvalidLora",
     "InvalidRequest",
     "InvalidSetting",
     "LoadedPipeline",
+    "LoraCheck",
+    "LoraWeights",
     "ModelIncomplete",
     "ModelInfo",
     "ModelNotFound",
@@ -55,6 +59,8 @@ __all__ = [
     "UnsupportedModel",
     "VideoInfo",
     "Vocabulary",
+    "apply_loras",
+    "check_lora",
     "choose_device",
     "default_cache",
     "export_clip",
@@ -62,6 +68,7 @@ __all__ = [
     "library_versions",
     "prepare",
     "probe_video",
+    "read_header",
     "render",
     "render_batch",
     "validate",

@@ -10,6 +10,7 @@ non-zero. Exit codes: 0 done, 2 bad input, model or a failure inside the pipelin
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
@@ -17,6 +18,7 @@ from typing import Any, TextIO
 from generation.engine.device import DeviceChoice, choose_device
 from generation.engine.errors import EngineError, ExportError
 from generation.engine.export import write_gif, write_mp4, write_poster
+from generation.engine.lora import LoraWeights, check_lora
 from generation.engine.registry import ModelRegistry
 from generation.engine.render import render
 from generation.engine.request import RenderRequest
@@ -30,9 +32,19 @@ def _size(text: str) -> tuple[int, int]:
     return width, height
 
 
+def _lora(text: str) -> tuple[str, float]:
+    path, colon, weight = text.rpartition(":")
+    if not colon:
+        return text, 1.0
+    try:
+        return path, float(weight)
+    except ValueError:
+        return text, 1.0  # the colon belongs to the path: no weight given
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("prompt", help='e.g. "a red circle moving left on a black background"')
-    parser.add_argument("--output", "-o", required=True, help="MP4 file to write")
+    parser.add_argument("--output", "-o", help="MP4 file to write (default: the prompt's words joined by '-', .mp4)")
     parser.add_argument("--gif", help="also write a looping GIF here")
     parser.add_argument("--poster", help="also write a PNG of the middle frame here")
     parser.add_argument("--model", help="model key or folder (default: the configured default model)")
@@ -42,12 +54,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, help="denoising steps, 1-150 (default: the model's)")
     parser.add_argument("--guidance", type=float, help="guidance scale, 0-50 (default: the model's)")
     parser.add_argument("--negative", default="", help="negative prompt")
+    parser.add_argument("--lora", action="append", type=_lora, default=[], metavar="FILE[:WEIGHT]",
+                        help="apply a LoRA (.safetensors) at WEIGHT (default 1); repeat for several")
     parser.add_argument("--size", type=_size, help="render size WxH, multiples of the model's factor")
     parser.add_argument("--output-size", type=_size, help="video size WxH (upscaled), e.g. 720x720")
     parser.add_argument("--resize", choices=("lanczos", "nearest"), default="lanczos", help="upscaling filter")
     parser.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (overrides settings)")
     parser.add_argument("--dtype", help="auto, fp32, fp16 or bf16 (overrides settings)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def default_output(prompt: str) -> str:
+    """`a blue square moving left` -> `a-blue-square-moving-left.mp4` (letters and digits only, at most 80)."""
+    words = re.findall(r"[a-z0-9]+", prompt.lower())
+    return ("-".join(words)[:80].strip("-") or "clip") + ".mp4"
 
 
 def request_from(options: Mapping[str, Any]) -> RenderRequest:
@@ -58,6 +78,7 @@ def request_from(options: Mapping[str, Any]) -> RenderRequest:
         num_frames=options.get("frames"), fps=options.get("fps"), width=size[0], height=size[1],
         output_width=out[0], output_height=out[1], steps=options.get("steps"),
         guidance_scale=options.get("guidance"), model=options.get("model"),
+        loras=tuple(LoraWeights.from_file(path, weight) for path, weight in options.get("lora") or ()),
     )
 
 
@@ -81,14 +102,17 @@ def run(
                 device.cpu_offload if device else False,
                 device.performance if device else None,
             )
+        opts["output"] = opts.get("output") or default_output(opts["prompt"])
         request = request_from(opts)
+        info = (registry or ModelRegistry()).resolve(request.model)
+        for lora in request.loras:  # a LoRA for another model fails here with its keys named, not mid-render
+            check_lora(lora.source, info)
         # Before rendering: a closed-vocabulary model renders words it never saw as something else, silently.
-        model = (registry or ModelRegistry()).resolve(request.model)
-        warning = model.vocabulary_warning(request.prompt)
+        warning = info.vocabulary_warning(request.prompt)
         if warning:
             print(f"Warning: {warning}", file=err)
-        if model.route:  # a family Clipcast loads with its own code: say which path this folder takes
-            print(f"Note: {model.route}", file=out)
+        if info.route:  # a family Clipcast loads with its own code: say which path this folder takes
+            print(f"Note: {info.route}", file=out)
 
         def on_progress(done: int, total: int) -> None:
             nonlocal bar
@@ -119,6 +143,9 @@ def run(
     except EngineError as exc:  # bad input, unknown or incomplete model, cancelled
         print(f"Error: {exc}", file=err)
         return 2
+    except OSError as exc:  # a LoRA file that cannot be read
+        print(f"Error: {exc}", file=err)
+        return 2
     finally:
         if bar is not None:
             bar.close()
@@ -136,6 +163,8 @@ def run(
              "vae_dtype")
     print("performance: " + ", ".join(f"{k} {result.performance[k]}" for k in shown if k in result.performance),
           file=out)
+    for lora in r.loras:
+        print(f"LoRA {lora.name} (sha256 {lora.adapter_name[:12]}) at weight {lora.weight:g}", file=out)
     for note in result.notes:
         print(f"Note: {note}", file=out)
     return 0

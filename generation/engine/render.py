@@ -25,16 +25,18 @@ import torch
 
 from generation.engine.device import DeviceChoice, choose_device
 from generation.engine.errors import EngineError, InvalidRequest, RenderCancelled, RenderFailed
+from generation.engine.lora import apply_loras
 from generation.engine.pipeline_cache import LoadedPipeline, PipelineCache, default_cache
 from generation.engine.registry import ModelInfo, ModelRegistry
 from generation.engine.request import RenderRequest, validate
+from generation.engine.windowing import WindowPlan, plan_for, prepared_call
 
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[int, int], None]  # (steps done, total steps)
 CancelFn = Callable[[], bool]
 # The settings that must match for clips to share one batched pipeline call.
-BATCH_SHARED = ("num_frames", "fps", "width", "height", "steps", "guidance_scale", "model")
+BATCH_SHARED = ("num_frames", "fps", "width", "height", "steps", "guidance_scale", "model", "loras")
 
 
 @dataclass
@@ -55,6 +57,7 @@ class RenderResult:
     frame_step: int = 1  # the model's frame granularity (num_frames = frame_step * k + 1)
     call_args: dict[str, Any] = field(default_factory=dict)  # pipeline-specific arguments it was called with
     performance: dict[str, Any] = field(default_factory=dict)  # attention, compile, offload... in effect
+    windowing: dict[str, Any] | None = None  # the window plan of a clip longer than the model's native window
 
     @property
     def frames_hash(self) -> str:
@@ -83,7 +86,7 @@ class RenderResult:
             "frames_hash": self.frames_hash, "pipeline_class": self.pipeline_class,
             "device": self.device, "dtype": self.dtype, "warm": self.warm, "batch_size": self.batch_size,
             "savers": list(self.savers), "timings": dict(self.timings), "versions": dict(self.versions),
-            "request": self.request.as_params(), "performance": dict(self.performance),
+            "request": self.request.as_params(), "performance": dict(self.performance), "windowing": self.windowing,
         }
 
 
@@ -177,7 +180,9 @@ def render_batch(
     started = time.perf_counter()
     entry, loaded_now = (cache or default_cache).get(info, choice)
     load_s = entry.load_s if loaded_now else 0.0
-    frames, timings, steps_done = _call_pipeline(entry, resolved, on_progress, should_cancel)
+    apply_loras(entry.pipe, resolved[0].loras)
+    plan = plan_for(info, int(resolved[0].num_frames or 0))
+    frames, timings, steps_done = _call_pipeline(entry, resolved, on_progress, should_cancel, plan)
     timings = {"load_s": load_s, **timings, "total_s": time.perf_counter() - started}
 
     weights = info.weights_hash
@@ -188,6 +193,7 @@ def render_batch(
             pipeline_class=type(entry.pipe).__name__, warm=not loaded_now, batch_size=len(resolved),
             savers=list(entry.savers), versions=library_versions(), frame_step=info.frame_step,
             call_args=_jsonable(entry.info.call_args), performance=dict(entry.performance),
+            windowing=plan.as_dict() if plan else None,
         )
         for r, clip in zip(resolved, frames, strict=True)
     ]
@@ -204,6 +210,7 @@ def _call_pipeline(
     requests: list[RenderRequest],
     on_progress: ProgressFn | None,
     should_cancel: CancelFn | None,
+    plan: WindowPlan | None = None,
 ) -> tuple[list[np.ndarray], dict[str, float | None], int]:
     pipe = entry.pipe
     first = requests[0]
@@ -230,12 +237,18 @@ def _call_pipeline(
 
     stamps: list[float] = []
     total_steps = int(first.steps or 0)
+    # Progress counts window passes, so a long clip's bar moves through every window of every step.
+    per_step = len(plan.windows) if plan is not None and plan.implementation == "clipcast" else 1
+
+    def on_window(done: int, windows: int) -> None:
+        if on_progress is not None and done < windows:
+            on_progress(min(len(stamps) * per_step + done, total_steps * per_step), total_steps * per_step)
 
     def on_step_end(pipeline: object, step: int, timestep: object, callback_kwargs: dict) -> dict:
         stamps.append(time.perf_counter())
         total = int(getattr(pipeline, "_num_timesteps", 0) or total_steps)
         if on_progress is not None:
-            on_progress(min(step + 1, total), total)
+            on_progress(min(step + 1, total) * per_step, total * per_step)
         if should_cancel is not None and should_cancel():
             raise RenderCancelled(step + 1, total)
         return callback_kwargs
@@ -251,8 +264,11 @@ def _call_pipeline(
 
     start = time.perf_counter()
     try:
-        output = pipe(**kwargs)  # type: ignore[operator]
+        with prepared_call(pipe, plan, kwargs, generators, on_window):
+            output = pipe(**kwargs)  # type: ignore[operator]
         frames = _to_uint8(output, batch)
+        if plan is not None:
+            frames = [clip[list(plan.shown)] for clip in frames]  # without lead-in frames and any past the end
     except EngineError:
         raise
     except Exception as exc:  # a raw pipeline traceback means nothing to a marketer
@@ -267,7 +283,7 @@ def _call_pipeline(
     else:
         denoise_s, decode_s, steps_done, step_s = end - start, None, total_steps, None
         if on_progress is not None:
-            on_progress(total_steps, total_steps)
+            on_progress(total_steps * per_step, total_steps * per_step)
     return frames, {"denoise_s": denoise_s, "decode_s": decode_s, "step_s": step_s}, steps_done
 
 

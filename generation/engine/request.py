@@ -12,7 +12,9 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from generation.engine.errors import InvalidRequest
+from generation.engine.lora import LoraWeights, weight_problems
 from generation.engine.registry import ModelInfo
+from generation.engine.windowing import frame_limit
 
 MIN_STEPS, MAX_STEPS = 1, 150
 MIN_GUIDANCE, MAX_GUIDANCE = 0.0, 50.0
@@ -56,6 +58,8 @@ class RenderRequest:
     # Set by `validate` when the asked-for frame count was not one the model can render (e.g. 8 for a 4k + 1
     # family): what was asked for, while `num_frames` holds what is rendered.
     frames_requested: int | None = None
+    # LoRAs to apply, in order (none: the base model alone). Not a render_params key: the glue adds them.
+    loras: tuple[LoraWeights, ...] = ()
 
     @classmethod
     def from_params(
@@ -87,7 +91,9 @@ class RenderRequest:
         )
 
     def as_params(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        params = {f.name: getattr(self, f.name) for f in fields(self)}
+        params["loras"] = [lora.record() for lora in self.loras]
+        return params
 
     @property
     def duration_s(self) -> float:
@@ -144,7 +150,7 @@ def validate(request: RenderRequest, info: ModelInfo) -> RenderRequest:
     if not _is_int(r.seed) or not 0 <= r.seed <= MAX_SEED:
         problems.append(f"Seed must be a whole number from 0 to 2^63-1; got {r.seed!r}.")
 
-    limit = info.defaults.max_frames
+    limit = frame_limit(info)
     if not _is_int(r.num_frames) or not 1 <= r.num_frames <= limit:
         problems.append(f"Frames must be a whole number from 1 to {limit} (this model's limit); got {r.num_frames!r}.")
     elif info.frame_step > 1 and (r.num_frames - 1) % info.frame_step:
@@ -179,6 +185,8 @@ def validate(request: RenderRequest, info: ModelInfo) -> RenderRequest:
         problems.append(
             f"Guidance must be a number from {MIN_GUIDANCE:g} to {MAX_GUIDANCE:g}; got {r.guidance_scale!r}."
         )
+
+    problems.extend(weight_problems(r.loras))
 
     if problems:
         raise InvalidRequest(problems)

@@ -223,6 +223,10 @@ if CLIPCAST_LAYERWISE_CASTING != "off" and CLIPCAST_QUANTIZATION != "none":
 # make OpenMP spin against other processes: a render worker sharing a small machine is faster with fewer.
 CLIPCAST_TORCH_THREADS = env_int("CLIPCAST_TORCH_THREADS", 0, minimum=0)
 CLIPCAST_MAX_CLIPS_PER_BATCH = env_int("CLIPCAST_MAX_CLIPS_PER_BATCH", 500, minimum=1)
+# Brand LoRAs: the largest upload accepted, and where a render worker keeps the files it fetched from media
+# storage (by sha256, so each file is downloaded once per host).
+CLIPCAST_LORA_MAX_MB = env_int("CLIPCAST_LORA_MAX_MB", 512, minimum=1)
+CLIPCAST_LORA_CACHE_DIR = Path(env_str("CLIPCAST_LORA_CACHE_DIR", str(VAR_DIR / "lora-cache")))
 RENDER_SOFT_TIME_LIMIT = env_int("RENDER_SOFT_TIME_LIMIT", 1800, minimum=10)
 RENDER_HARD_TIME_LIMIT = env_int("RENDER_HARD_TIME_LIMIT", 2100, minimum=10)
 RENDER_STALE_AFTER = env_int("RENDER_STALE_AFTER", 300, minimum=10)

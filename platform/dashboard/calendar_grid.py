@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from publishing.models import Post, PostStatus
-from publishing.scheduling import local_to_utc, utc_to_local
+from publishing.scheduling import local_to_utc, slot_instants, utc_to_local
 
 VIEWS = ("week", "month")
 
@@ -17,10 +17,20 @@ VIEWS = ("week", "month")
 class Entry:
     post: Post
     local: datetime
+    campaign_date: date | None = None  # the post's day in its campaign's zone: a drag moves it by whole days
 
     @property
     def status(self) -> str:
         return self.post.status
+
+
+@dataclass
+class Slot:
+    """An empty posting slot of a campaign: a place to create a post, or to drop one."""
+
+    campaign: object
+    at: datetime  # UTC
+    local: datetime  # naive, in the calendar's zone
 
 
 @dataclass
@@ -29,6 +39,7 @@ class Day:
     in_range: bool
     is_today: bool
     entries: list[Entry] = field(default_factory=list)
+    slots: list[Slot] = field(default_factory=list)
 
 
 @dataclass
@@ -95,7 +106,23 @@ def place(calendar: Calendar, posts: Iterable[Post]) -> Calendar:
         instant = post.posted_at if post.status == PostStatus.POSTED and post.posted_at else post.scheduled_at
         local = utc_to_local(instant, calendar.tz_name)
         # Naive local time: the template date filter would otherwise convert an aware one back to UTC.
-        by_day[local.date()].append(Entry(post=post, local=local.replace(tzinfo=None)))
+        campaign_date = utc_to_local(post.scheduled_at, post.clip.campaign.timezone).date()
+        by_day[local.date()].append(Entry(post=post, local=local.replace(tzinfo=None), campaign_date=campaign_date))
     for day in calendar.days:
         day.entries = sorted(by_day.get(day.day, []), key=lambda entry: entry.local)
+    return calendar
+
+
+def place_slots(calendar: Calendar, campaigns: Iterable, taken: set[tuple[int, datetime]], after: datetime) -> Calendar:
+    """Put each campaign's weekly posting slots after `after` that no post of the campaign occupies on their day;
+    `campaigns` carry `pk`, `timezone` and `slot_times` ((weekday, local time) pairs)."""
+    start, end = calendar.utc_bounds()
+    by_day: dict[date, list[Slot]] = defaultdict(list)
+    for campaign in campaigns:
+        for instant in slot_instants(campaign.slot_times, campaign.timezone, max(start, after), end):
+            if (campaign.pk, instant) not in taken:
+                local = utc_to_local(instant, calendar.tz_name).replace(tzinfo=None)
+                by_day[local.date()].append(Slot(campaign=campaign, at=instant, local=local))
+    for day in calendar.days:
+        day.slots = sorted(by_day.get(day.day, []), key=lambda slot: (slot.local, slot.campaign.pk))
     return calendar

@@ -14,7 +14,9 @@ from dashboard.views import (
     experiments,
     generate,
     home,
+    loras,
     members,
+    planner,
     posts,
     usage,
 )
@@ -77,6 +79,9 @@ urlpatterns = [
     path("accounts/connect/", accounts.x_connect, name="x_connect"),
     path("accounts/connect/callback/", accounts.x_callback, name="x_callback"),  # = settings.X_OAUTH2_REDIRECT_URI
     path("accounts/<int:pk>/reconnect/", accounts.x_reconnect, name="x_reconnect"),
+    # Brand LoRAs
+    path("loras/", loras.lora_list, name="loras"),
+    path("loras/<int:pk>/delete/", loras.lora_delete, name="lora_delete"),
     # Members and invitations
     path("members/", members.member_list, name="members"),
     path("members/invitations/<int:pk>/revoke/", members.invitation_revoke, name="invitation_revoke"),
@@ -86,4 +91,13 @@ urlpatterns = [
     path("audit/", audit.audit_log, name="audit_log"),
     # Render cost
     path("usage/", usage.usage, name="usage"),
+    # The marketer's week (#43): queues, posts from empty slots, bulk clip actions, the X preview, the export
+    path("accounts/<int:pk>/queue/", planner.account_queue, name="account_queue"),
+    path("accounts/<int:pk>/queue/pause/", planner.queue_pause, name="account_queue_pause"),
+    path("accounts/<int:pk>/queue/post-next/", planner.queue_post_next, name="account_queue_post_next"),
+    path("posts/<int:pk>/queue-move/", planner.queue_move, name="post_queue_move"),
+    path("calendar/new/", planner.slot_post, name="calendar_new"),
+    path("clips/bulk/", planner.clip_bulk, name="clip_bulk"),
+    path("clips/<int:clip_pk>/x-preview/", planner.post_preview_panel, name="clip_x_preview"),
+    path("posts/export.csv", planner.post_export, name="post_export"),
 ]

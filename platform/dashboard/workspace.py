@@ -123,6 +123,7 @@ SECTIONS = (
     ("notifications", ("notification",)),
     ("accounts", ("account", "x_")),
     ("members", ("member", "invitation_revoke")),
+    ("loras", ("lora",)),
     ("invitations", ("my_invitations", "invitation_")),
     ("audit", ("audit_",)),
 )

@@ -15,7 +15,7 @@ class XAccountSerializer(serializers.ModelSerializer):
         model = XAccount
         fields = [
             "id", "workspace", "handle", "x_user_id", "auth_kind", "status", "status_reason", "token_expires_at",
-            "min_post_gap", "max_lateness", "created_at",
+            "min_post_gap", "max_lateness", "queue_paused", "created_at",
         ]
         read_only_fields = fields
 

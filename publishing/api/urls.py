@@ -2,6 +2,7 @@ from rest_framework.routers import SimpleRouter
 
 from publishing.api.best_times import BestTimesViewSet
 from publishing.api.experiments import ExperimentViewSet
+from publishing.api.planner import BulkClipActionViewSet
 from publishing.api.views import MetricsViewSet, PostViewSet, XAccountViewSet
 
 router = SimpleRouter()
@@ -9,5 +10,6 @@ router.register("x-accounts", XAccountViewSet)
 router.register("posts", PostViewSet)
 router.register("experiments", ExperimentViewSet)
 router.register("best-times", BestTimesViewSet, basename="best-times")
+router.register("clip-actions", BulkClipActionViewSet, basename="clip-actions")
 router.register("metrics", MetricsViewSet, basename="metrics")
 urlpatterns = router.urls

@@ -12,6 +12,7 @@ from accounts.api.base import WorkspaceScopedViewSet, require_role
 from accounts.models import Role, workspace_id_of
 from campaigns.models import Campaign
 from publishing import services
+from publishing.api.planner import PostPlannerActions, QueueActions
 from publishing.api.serializers import (
     PostSerializer,
     PostUpdateSerializer,
@@ -22,16 +23,17 @@ from publishing.metrics import campaign_rollup
 from publishing.models import Post, XAccount
 
 
-class XAccountViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class XAccountViewSet(QueueActions, WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     queryset = XAccount.objects.all()
     serializer_class = XAccountSerializer
     filterset_fields = ["workspace", "status"]
 
 
-class PostViewSet(WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class PostViewSet(PostPlannerActions, WorkspaceScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     queryset = Post.objects.all()
     serializer_class = PostSerializer
     filterset_fields = ["x_account", "status", "clip", "clip__campaign"]
+    action_roles = {"preview": Role.VIEWER}
 
     def _with_warnings(self, post: Post, status_code: int = status.HTTP_200_OK) -> Response:
         post.warnings = services.caption_warnings(post) + services.clip_warnings(post)

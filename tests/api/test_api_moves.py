@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import ROLE_RANK, Membership, Role, Workspace
 from campaigns.models import Campaign, CaptionTemplate, PostingSlot, PromptTemplate
-from generation.models import Clip, ClipStatus, ReviewStatus
+from generation.models import BrandLora, CampaignLora, Clip, ClipStatus, ReviewStatus
 from publishing.models import Post, XAccount
 from tests.factories import (
     CampaignFactory,
@@ -50,6 +50,12 @@ def _post(ws: Workspace) -> Post:
                                scheduled_at=timezone.now() + timedelta(days=1))
 
 
+def _brand_lora(ws: Workspace) -> BrandLora:
+    count = BrandLora.objects.count()
+    return BrandLora.objects.create(workspace=ws, name=f"lora {count}", model_key="bundled", sha256=f"{count:064x}",
+                                    file=f"loras/{ws.pk}/{count}.safetensors")
+
+
 # One object of each model inside a given workspace.
 MAKERS = {
     Workspace: lambda ws: ws,
@@ -63,6 +69,8 @@ MAKERS = {
     Clip: _clip,
     XAccount: lambda ws: XAccount.objects.create(workspace=ws, handle=f"h{XAccount.objects.count()}"),
     Post: _post,
+    BrandLora: _brand_lora,
+    CampaignLora: lambda ws: CampaignLora.objects.create(campaign=CampaignFactory(workspace=ws), lora=_brand_lora(ws)),
 }
 
 
@@ -91,7 +99,8 @@ def test_the_matrix_finds_the_related_fields_we_know_of():
     names = {(prefix, name) for prefix, _, name, _ in FIELDS}
     assert {("campaigns", "workspace"), ("prompt-templates", "campaign"), ("caption-templates", "campaign"),
             ("posting-slots", "campaign"), ("memberships", "workspace"), ("memberships", "user"),
-            ("posts", "clip"), ("posts", "x_account")} <= names
+            ("posts", "clip"), ("posts", "x_account"), ("campaign-loras", "campaign"),
+            ("campaign-loras", "lora")} <= names
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value)

@@ -22,3 +22,19 @@ def render_worker(start_worker, render_model_dir, media_root):
                             CLIPCAST_WARM_MODEL="1", CLIPCAST_TORCH_THREADS="1", **env)
 
     return start
+
+
+@pytest.fixture(scope="session")
+def lora_bytes(tmp_path_factory) -> bytes:
+    """A small LoRA for the bundled model (tests/generation/lora_files.py), built once per session."""
+    from generation.engine import BUNDLED_PATH
+    from tests.generation.lora_files import build_lora
+
+    return build_lora(BUNDLED_PATH, tmp_path_factory.mktemp("brand-lora")).read_bytes()
+
+
+@pytest.fixture
+def lora_media(media_root, settings, tmp_path) -> Path:
+    """Local media storage and this process's own LoRA cache folder (returned)."""
+    settings.CLIPCAST_LORA_CACHE_DIR = tmp_path / "lora-cache"
+    return settings.CLIPCAST_LORA_CACHE_DIR

@@ -10,7 +10,15 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from campaigns import templating
-from campaigns.models import Campaign, CaptionTemplate, PostingSlot, PromptTemplate, Weekday, validate_variables
+from campaigns.models import (
+    OUTPUT_SHAPES,
+    Campaign,
+    CaptionTemplate,
+    PostingSlot,
+    PromptTemplate,
+    Weekday,
+    validate_variables,
+)
 from core.timezones import canonical_timezones
 from generation.rendering import model_keys
 
@@ -27,6 +35,14 @@ class CampaignForm(forms.ModelForm):
     # Optional in a post: a form (or client) that leaves it out keeps the campaign's model.
     model_key = forms.ChoiceField(
         label="Model", required=False, help_text="Which configured text-to-video model renders this campaign's clips."
+    )
+    output_shape = forms.ChoiceField(
+        label="Output video", required=False, initial="square",
+        choices=[
+            ("square", "Square 720x720"), ("landscape", "Landscape 1280x720"), ("portrait", "Portrait 720x1280"),
+            ("custom", "Custom: the width and height below"),
+        ],
+        help_text="Clips are upscaled to this size for X.",
     )
 
     class Meta:
@@ -64,8 +80,26 @@ class CampaignForm(forms.ModelForm):
             [(stored, f"{stored} (no longer configured)")] if stored and stored not in keys else []
         )
 
+        size = (self.instance.output_width, self.instance.output_height)
+        self.fields["output_shape"].initial = next((k for k, v in OUTPUT_SHAPES.items() if v == size), "custom")
+        for name in ("output_width", "output_height"):
+            self.fields[name].required = False  # a named shape sets them
+
     def clean_model_key(self) -> str:
         return self.cleaned_data.get("model_key") or self.instance.model_key or "default"
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        shape = cleaned.get("output_shape") or "custom"
+        if shape in OUTPUT_SHAPES:
+            cleaned["output_width"], cleaned["output_height"] = OUTPUT_SHAPES[shape]
+            for name in ("output_width", "output_height"):
+                self.errors.pop(name, None)
+        else:
+            for name in ("output_width", "output_height"):
+                if cleaned.get(name) is None and name not in self.errors:
+                    self.add_error(name, "Give the output video's width and height, or pick a named shape.")
+        return cleaned
 
 
 

@@ -10,9 +10,10 @@ from campaigns.models import PromptTemplate, validate_variables
 from generation.batches import MAX_CSV_BYTES, expand_grid, rows_from_csv
 from generation.services import SeedPolicy
 
-# Clip lengths offered to marketers; the bundled model renders at 8 frames per second.
+# Clip lengths offered to marketers; the bundled model renders at 8 frames per second. Clips longer than a model's
+# native window (the bundled model's is 3 s) are rendered through overlapping windows by the engine.
 FPS = 8
-LENGTHS = {"1": 1, "3": 3}
+LENGTHS = {"1": 1, "3": 3, "10": 10}
 
 
 class GenerateForm(forms.Form):
@@ -28,7 +29,7 @@ class GenerateForm(forms.Form):
     )
     length = forms.ChoiceField(
         label="Clip length",
-        choices=[("1", f"1 second ({FPS} frames)"), ("3", f"3 seconds ({3 * FPS} frames)")],
+        choices=[(key, f"{s} second{'s' if s > 1 else ''} ({s * FPS} frames)") for key, s in LENGTHS.items()],
         initial="1",
         widget=forms.RadioSelect,
     )

@@ -23,7 +23,8 @@ from publishing.x import XError
 @workspace_view()
 def account_list(request: HttpRequest) -> HttpResponse:
     accounts = scoped(XAccount, request).only(
-        "pk", "handle", "auth_kind", "status", "status_reason", "token_expires_at", "created_at", "workspace_id"
+        "pk", "handle", "auth_kind", "status", "status_reason", "token_expires_at", "created_at", "workspace_id",
+        "queue_paused",
     )
     return page(request, "dashboard/accounts/list.html", {"accounts": accounts, "now": timezone.now()})
 

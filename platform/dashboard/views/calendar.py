@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from campaigns.models import Campaign
-from dashboard.calendar_grid import VIEWS, frame, place
+from campaigns.models import Campaign, CampaignStatus
+from dashboard.calendar_grid import VIEWS, frame, place, place_slots
 from dashboard.workspace import page, scoped, workspace_view
 from generation.models import Clip, ClipStatus, ReviewStatus
 from publishing.models import Post, PostStatus
@@ -46,16 +46,31 @@ def calendar(request: HttpRequest) -> HttpResponse:
     )
     if campaign:
         posts = posts.filter(clip__campaign=campaign)
+    posts = list(posts)
     placed = place(grid, posts)
+    if view == "week":
+        _place_empty_slots(request, placed, campaign, posts)
     return page(
         request, "dashboard/calendar.html",
         {
             "calendar": placed, "campaign": campaign, "tz_name": tz_name, "today": today,
             "campaigns": scoped(Campaign, request).visible().only("pk", "name"), "statuses": PostStatus.choices,
             "nothing_planned": not any(day.entries for day in placed.days),
+            "empty_slot_count": sum(len(day.slots) for day in placed.days),
             **_schedule_links(request, campaign),
         },
     )
+
+
+def _place_empty_slots(request: HttpRequest, grid, campaign: Campaign | None, posts: list[Post]) -> None:
+    """The week's free posting slots of the shown campaigns (paused and archived ones post nothing)."""
+    campaigns = [campaign] if campaign else list(
+        scoped(Campaign, request).exclude(status__in=[CampaignStatus.ARCHIVED, CampaignStatus.PAUSED])
+        .prefetch_related("posting_slots"))
+    for shown in campaigns:
+        shown.slot_times = [(slot.weekday, slot.local_time) for slot in shown.posting_slots.all()]
+    taken = {(post.clip.campaign_id, post.scheduled_at) for post in posts if post.status != PostStatus.FAILED}
+    place_slots(grid, campaigns, taken, timezone.now())
 
 
 def _schedule_links(request: HttpRequest, campaign: Campaign | None) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import pluralize
@@ -12,6 +13,7 @@ from accounts.audit import audited_delete, audited_save
 from accounts.models import Role
 from campaigns.models import Campaign, CampaignStatus, PostingSlot
 from dashboard.forms.campaigns import CampaignForm, PostingSlotForm
+from dashboard.forms.loras import CampaignLorasForm
 from dashboard.insights import campaign_charts, with_counts
 from dashboard.onboarding import first_steps
 from dashboard.workspace import page, scoped, workspace_view
@@ -42,23 +44,29 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 @workspace_view(read=Role.EDITOR)
 def campaign_create(request: HttpRequest) -> HttpResponse:
     form = CampaignForm(request.POST or None, initial={"timezone": request.workspace.timezone})
-    if request.method == "POST" and form.is_valid():
+    lora_form = CampaignLorasForm(request.POST or None, workspace=request.workspace)
+    if request.method == "POST" and form.is_valid() and lora_form.is_valid():
         form.instance.workspace = request.workspace
-        campaign = audited_save(form.instance, form.save)
+        with transaction.atomic():
+            campaign = audited_save(form.instance, form.save)
+            lora_form.save(campaign)
         messages.success(request, f"Campaign “{campaign.name}” created. Add a prompt template to start generating.")
         return redirect("dashboard:campaign", pk=campaign.pk)
-    return page(request, "dashboard/campaigns/form.html", {"form": form, "campaign": None})
+    return page(request, "dashboard/campaigns/form.html", {"form": form, "lora_form": lora_form, "campaign": None})
 
 
 @workspace_view(read=Role.EDITOR)
 def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(scoped(Campaign, request), pk=pk)
     form = CampaignForm(request.POST or None, instance=campaign)
-    if request.method == "POST" and form.is_valid():
-        audited_save(campaign, form.save)
+    lora_form = CampaignLorasForm(request.POST or None, workspace=request.workspace, campaign=campaign)
+    if request.method == "POST" and form.is_valid() and lora_form.is_valid():
+        with transaction.atomic():
+            audited_save(campaign, form.save)
+            lora_form.save(campaign)
         messages.success(request, "Campaign saved.")
         return redirect("dashboard:campaign", pk=campaign.pk)
-    return page(request, "dashboard/campaigns/form.html", {"form": form, "campaign": campaign})
+    return page(request, "dashboard/campaigns/form.html", {"form": form, "lora_form": lora_form, "campaign": campaign})
 
 
 @workspace_view(read=Role.EDITOR)

@@ -18,6 +18,7 @@ from dashboard.workspace import page, scoped, workspace_view
 from generation import services
 from generation.costs import attach_forecasts
 from generation.models import Clip, ClipStatus, ReviewStatus
+from publishing.models import AccountStatus, XAccount
 
 PAGE_SIZE = 24
 MAX_POLLED = 100
@@ -64,6 +65,7 @@ def clip_list(request: HttpRequest) -> HttpResponse:
             "page_obj": page_obj, "clips": page_obj.object_list, "filters": filters, "campaigns": campaigns,
             "templates": templates, "statuses": ClipStatus.choices, "reviews": ReviewStatus.choices,
             "polling": any(clip.status in ACTIVE for clip in page_obj.object_list),
+            "bulk_accounts": scoped(XAccount, request).filter(status=AccountStatus.ACTIVE).only("pk", "handle"),
         },
     )
 

@@ -20,6 +20,7 @@ from publishing import services
 from publishing.captions import measure
 from publishing.metrics import METRIC_KEYS, METRIC_LABELS
 from publishing.models import Post, PostStatus
+from publishing.preview import post_preview
 from publishing.scheduling import local_to_utc, utc_to_local
 
 PAGE_SIZE = 50
@@ -84,8 +85,16 @@ def schedule(request: HttpRequest, clip_pk: int) -> HttpResponse:
         {
             "clip": clip, "form": form, "counter": measure(caption), "problem": problem, "tz_name": tz_name,
             "has_slots": clip.campaign.posting_slots.exists(),
+            "preview": post_preview(clip, caption, _preview_handle(form)),
         },
     )
+
+
+def _preview_handle(form: ScheduleForm) -> str:
+    """The handle the X preview shows: the picked account, else the first one offered."""
+    value, accounts = str(form["account"].value() or ""), form.fields["account"].queryset
+    account = accounts.filter(pk=int(value)).first() if value.isdigit() and len(value) < 10 else accounts.first()
+    return account.handle if account else ""
 
 
 def _fill_caption(request: HttpRequest, clip: Clip, template: CaptionTemplate | None) -> dict[str, str]:
@@ -201,7 +210,11 @@ def post_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
 def post_publish_now(request: HttpRequest, pk: int) -> HttpResponse:
     post = _post(request, pk)
     if services.publish_now(post):
-        messages.success(request, f"Post {post.pk} is due now on @{post.x_account.handle}: {GOES_OUT}")
+        if post.x_account.queue_paused:
+            messages.warning(request, f"Post {post.pk} is due now, but @{post.x_account.handle}'s queue is paused: it "
+                                      "goes out when you resume the queue (Accounts → Queue).")
+        else:
+            messages.success(request, f"Post {post.pk} is due now on @{post.x_account.handle}: {GOES_OUT}")
     else:
         messages.error(request, "This post has already started going out (or was cancelled): only a scheduled post "
                                 "can be posted now.")

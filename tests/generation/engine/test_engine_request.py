@@ -34,9 +34,9 @@ def test_missing_settings_take_the_models_defaults(tiny) -> None:
     ("changes", "message"),
     [
         ({"prompt": "   "}, "The prompt is empty"),
-        ({"num_frames": 0}, "Frames must be a whole number from 1 to 24"),
-        ({"num_frames": -3}, "Frames must be a whole number from 1 to 24"),
-        ({"num_frames": 25}, "Frames must be a whole number from 1 to 24"),
+        ({"num_frames": 0}, "Frames must be a whole number from 1 to 240"),
+        ({"num_frames": -3}, "Frames must be a whole number from 1 to 240"),
+        ({"num_frames": 241}, "Frames must be a whole number from 1 to 240"),  # 10 windows of 24
         ({"num_frames": 8.0}, "Frames must be a whole number"),
         ({"width": 15}, "Width must be a multiple of 2"),
         ({"height": 9}, "Height must be a multiple of 2"),
