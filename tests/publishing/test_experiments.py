@@ -15,7 +15,7 @@ from campaigns.models import PostingSlot
 from generation.models import Clip, ClipStatus, ReviewStatus
 from publishing import experiments, publisher
 from publishing.metrics_refresh import refresh_recent
-from publishing.models import Experiment, ExperimentStatus, PostStatus
+from publishing.models import Experiment, ExperimentStatus, Post, PostStatus
 from publishing.tasks import refresh_metrics
 from tests.factories import CaptionTemplateFactory, PromptTemplateFactory
 from tests.publishing.test_publish_worker import connected_account, x_env  # noqa: F401
@@ -233,3 +233,24 @@ def test_an_archived_campaign_starts_no_experiment(mine, editor):
                            {"prompt_template": mine.template.pk, "x_account": mine.account.pk, "min_impressions": "10"})
     assert response.status_code == 400 and "is archived" in response.content.decode()
     assert not Experiment.objects.filter(status=ExperimentStatus.RUNNING).exists()
+
+
+@pytest.mark.django_db
+def test_archiving_through_the_api_cancels_scheduled_posts_and_stops_experiments_like_the_dashboard(mine):
+    from rest_framework.test import APIClient
+
+    from accounts.models import Role
+    from tests.factories import MembershipFactory
+    from tests.worlds import add_experiment
+
+    experiment = add_experiment(mine)
+    experiments.fill_slots(experiment, 2)
+    client = APIClient()
+    client.force_authenticate(MembershipFactory(workspace=mine.workspace, role=Role.EDITOR).user)
+
+    assert client.delete(f"/api/campaigns/{mine.campaign.pk}/").status_code == 204
+
+    mine.campaign.refresh_from_db()
+    experiment.refresh_from_db()
+    assert mine.campaign.status == "archived" and experiment.status == ExperimentStatus.STOPPED
+    assert not Post.objects.filter(clip__campaign=mine.campaign, status=PostStatus.SCHEDULED).exists()
