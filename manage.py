@@ -31,6 +31,10 @@ def main() -> None:
     if local_tool_defaults(sys.argv, os.environ):
         print(f"manage.py {sys.argv[1]}: no SECRET_KEY or DEBUG set in this checkout, using the development "
               "settings (DEBUG=1).", file=sys.stderr)
+    if sys.argv[1:2] == ["fetch_model"]:
+        # The one command that downloads models: clipcast.settings makes every process offline (HF_HUB_OFFLINE=1)
+        # unless the environment says otherwise, so say otherwise here; an HF_HUB_OFFLINE=1 the user set still wins.
+        os.environ.setdefault("HF_HUB_OFFLINE", "0")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clipcast.settings")
     from django.core.management import execute_from_command_line
 

@@ -1,6 +1,6 @@
 """GPU benchmark: seconds per clip and peak GPU memory of each performance setting, as ratios to plain bf16.
 
-    python bench/gpu.py [MODEL_FOLDER] [--frames N] [--size WxH] [--steps N] [--rounds N] [--only NAME,...]
+    .venv/bin/python bench/gpu.py [MODEL_FOLDER] [--frames N] [--size WxH] [--steps N] [--rounds N] [--only NAME,...]
 
 MODEL_FOLDER defaults to CLIPCAST_MODEL_PATH, else the bundled model. Each setting runs in its own Python
 process (a compiled denoiser, the attention dispatcher's active backend and the CUDA allocator's peak are
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         print(f"bench/gpu.py: no CUDA on this machine (torch {torch.__version__}), so there is nothing to measure. "
-              "Run it on a GPU worker: python bench/gpu.py /path/to/model-folder")
+              "Run it on a GPU worker: .venv/bin/python bench/gpu.py /path/to/model-folder")
         return 0
     only = {name.strip() for name in args.only.split(",") if name.strip()}
     unknown = only - set(VARIANTS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
@@ -53,6 +54,11 @@ class CampaignQuerySet(WorkspaceScopedQuerySet):
 
     def visible(self) -> CampaignQuerySet:
         return self.exclude(status=CampaignStatus.ARCHIVED)
+
+
+def configured_model_keys() -> list[str]:
+    """The keys a campaign may pick: `default`, `bundled`, then those of CLIPCAST_MODELS."""
+    return ["default", "bundled", *sorted(k for k in settings.CLIPCAST_MODELS if k not in {"default", "bundled"})]
 
 
 class Campaign(models.Model):

@@ -143,7 +143,8 @@ def seconds_text(value: float | None) -> str:
 def monthly_totals(workspace: Workspace, months: int = 12) -> list[dict]:
     """Render seconds and clips per calendar month (UTC), oldest first, the last `months` months with any render."""
     rows = (
-        Clip.objects.filter(campaign__workspace=workspace, gpu_seconds__isnull=False)
+        # A retried clip is unfinished again but keeps the seconds of its cancelled attempt: no month to show it in.
+        Clip.objects.filter(campaign__workspace=workspace, gpu_seconds__isnull=False, finished_at__isnull=False)
         .annotate(month=TruncMonth("finished_at", tzinfo=UTC)).values("month")
         .annotate(gpu_seconds=Sum("gpu_seconds"), clips=Count("pk")).order_by("-month")[:months]
     )

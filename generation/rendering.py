@@ -21,6 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts import audit
+from campaigns.models import configured_model_keys
 from generation import engine
 from generation.models import BrandLora, Clip, ClipStatus, clip_upload_to
 
@@ -52,7 +53,7 @@ def performance_settings() -> engine.PerformanceSettings:
 
 def model_keys() -> list[str]:
     """The keys a campaign may pick: `default`, `bundled`, then those of CLIPCAST_MODELS."""
-    return ["default", "bundled", *sorted(k for k in settings.CLIPCAST_MODELS if k not in {"default", "bundled"})]
+    return configured_model_keys()
 
 
 @cache

@@ -22,8 +22,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import audit
-from campaigns.models import PromptTemplate
-from generation.models import Clip
+from campaigns.models import CampaignStatus, PromptTemplate
+from generation.models import Clip, ClipStatus
 from generation.services import create_clips
 from publishing.models import (
     AccountStatus,
@@ -97,8 +97,10 @@ def probability_best(counts: list[tuple[int, int]], draws: int = DRAWS, seed: in
 
 
 def approved_clips(template: PromptTemplate) -> list[Clip]:
-    return [clip for clip in Clip.objects.filter(prompt_template=template).order_by("pk")
-            if clip.can_be_scheduled]
+    """The template's rendered clips that may be posted (approved, where the campaign requires it). A clip still
+    queued or rendering may be scheduled on its own, but it is no variant: nobody has seen it yet."""
+    rendered = Clip.objects.filter(prompt_template=template, status=ClipStatus.SUCCEEDED).order_by("pk")
+    return [clip for clip in rendered.select_related("campaign") if clip.can_be_scheduled]
 
 
 def variants_of(experiment: Experiment, chances: bool = True) -> list[Variant]:
@@ -138,6 +140,9 @@ def start_experiment(template: PromptTemplate, account: XAccount, *, name: str =
                      decide_at: datetime | None = None, user=None) -> Experiment:
     if account.workspace_id != template.campaign.workspace_id:
         raise ValidationError("That X account belongs to another workspace.")
+    if template.campaign.status == CampaignStatus.ARCHIVED:
+        raise ValidationError(f"“{template.campaign.name}” is archived: make it active again (Edit) to start an "
+                              "experiment in it.")
     if account.status != AccountStatus.ACTIVE:
         raise ValidationError(f"@{account.handle} needs attention ({account.get_status_display()}): reconnect it.")
     kinds = {variant_key(c.variables) for c in approved_clips(template)}
@@ -173,13 +178,17 @@ def _captions(experiment: Experiment) -> list:
     return list(experiment.campaign.caption_templates.order_by("name", "pk")) or [None]
 
 
-def _next_post(experiment: Experiment, variants: list[Variant]) -> tuple[Clip, str] | None:
+def _pool(experiment: Experiment, variants: list[Variant]) -> list[Variant]:
+    """The variants with a clip to post: all of them, or once decided the winner's neighbours (else the winner)."""
     if experiment.status == ExperimentStatus.DECIDED:
         near = {variant_key(v) for v in neighbours(experiment.prompt_template, experiment.winner_variables)}
-        pool = [v for v in variants if v.key in near and v.clips] or [
+        return [v for v in variants if v.key in near and v.clips] or [
             v for v in variants if v.key == variant_key(experiment.winner_variables) and v.clips]
-    else:
-        pool = [v for v in variants if v.clips]
+    return [v for v in variants if v.clips]
+
+
+def _next_post(experiment: Experiment, variants: list[Variant]) -> tuple[Clip, str] | None:
+    pool = _pool(experiment, variants)
     captions = _captions(experiment)
     used = set(Post.objects.filter(x_account=experiment.x_account).exclude(
         status__in=[PostStatus.CANCELLED, PostStatus.FAILED]).values_list("caption", flat=True))
@@ -206,6 +215,10 @@ def fill_slots(experiment: Experiment, count: int, now: datetime | None = None) 
         if picked is None:
             if posts:
                 break
+            if not _pool(experiment, variants):
+                raise ValidationError("No variant has a rendered, approved clip left to post: approve clips of "
+                                      f"“{experiment.prompt_template.name}” (once decided, of the winner or its "
+                                      "neighbours).")
             raise ValidationError("Every variant has used every caption template on this account, and X refuses "
                                   "the same text twice: add a caption template to the campaign.")
         clip, caption = picked

@@ -18,7 +18,7 @@ from generation.costs import shared_forecast
 from generation.models import Clip, ClipStatus
 from publishing import gateway
 from publishing.captions import validate_caption
-from publishing.models import AccountStatus, Post, PostStatus, XAccount
+from publishing.models import AccountStatus, Experiment, ExperimentStatus, Post, PostStatus, XAccount
 from publishing.scheduling import local_to_utc, next_free_slot
 from publishing.x import OAuth2Token, XUser
 
@@ -165,6 +165,13 @@ def archive_campaign(campaign: Campaign) -> int:
         )
         audit.record_many("cancelled", posts, lambda post: {
             "status": [PostStatus.SCHEDULED, PostStatus.CANCELLED], "because": [None, "campaign archived"]})
+        # Its running experiments stop too: one decided later would render the winner's neighbours for a campaign
+        # that is finished.
+        running = list(Experiment.objects.filter(campaign=campaign, status=ExperimentStatus.RUNNING)
+                       .select_for_update())
+        Experiment.objects.filter(pk__in=[e.pk for e in running]).update(status=ExperimentStatus.STOPPED)
+        audit.record_many("stopped", running, lambda experiment: {
+            "status": [ExperimentStatus.RUNNING, ExperimentStatus.STOPPED], "because": [None, "campaign archived"]})
     log.info("campaign.archived campaign=%s cancelled_posts=%s", campaign.pk, cancelled)
     return cancelled
 

@@ -85,3 +85,12 @@ def test_development_defaults_apply_only_to_local_tools_in_a_checkout_with_nothi
     ]:
         before = dict(environ)
         assert not local_tool_defaults(argv, environ, root) and environ == before
+
+
+def test_every_tool_the_readme_names_in_the_venv_is_installed_there():
+    # A fresh shell has no activated venv: a bare `hf ...` is "command not found", so the README writes the venv path.
+    readme = (ROOT / "README.md").read_text()
+    tools = set(re.findall(r"\.venv/bin/([\w.-]+)", readme))
+    assert "hf" in tools and "python" in tools
+    assert sorted(t for t in tools if not (ROOT / ".venv" / "bin" / t).exists()) == []
+    assert not re.search(r"`hf auth", readme), "write `.venv/bin/hf auth login`"

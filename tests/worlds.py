@@ -61,3 +61,29 @@ def build_world(**workspace_fields) -> World:
         scheduled_at=timezone.now() + timedelta(days=1),
     )
     return World(workspace, campaign, template, caption, approved, pending, failed, rendering, queued, account, post)
+
+
+def add_experiment(world: World):
+    """A running A/B experiment on the world's template: a second approved variant (blue square) beside the red
+    circle, a daily 10:00 slot to post into. For the matrices of experiment routes."""
+    from datetime import time as clock
+
+    from campaigns.models import PostingSlot
+    from publishing import experiments
+
+    make_clip(world.campaign, world.template, prompt="a blue square", seed=7, variables={"colour": "blue",
+              "shape": "square"}, status=ClipStatus.SUCCEEDED, review_status=ReviewStatus.APPROVED)
+    for weekday in range(7):
+        PostingSlot.objects.get_or_create(campaign=world.campaign, weekday=weekday, local_time=clock(10))
+    return experiments.start_experiment(world.template, world.account)
+
+
+def add_comment(world: World, author=None):
+    """A comment on the world's approved clip, with the notification of an editor (as the product writes it)."""
+    from generation import conversation
+    from tests.factories import MembershipFactory
+
+    MembershipFactory(workspace=world.workspace, role="editor")
+    if author is None:
+        author = MembershipFactory(workspace=world.workspace, role="reviewer").user
+    return conversation.comment_on(world.approved, author, "Colour looks off at 0:02.")

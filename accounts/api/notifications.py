@@ -39,7 +39,8 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return super().list(request, *args, **kwargs)
 
     def get_queryset(self):
-        rows = Notification.objects.filter(user=self.request.user)
+        # Only workspaces the caller still belongs to: a member who leaves, or is removed, loses their messages too.
+        rows = Notification.objects.filter(user=self.request.user, workspace__memberships__user=self.request.user)
         if self.request.query_params.get("unread") in ("1", "true"):
             rows = rows.unread()
         return rows
@@ -55,5 +56,5 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     @extend_schema(request=None, responses=ReadAllSerializer)
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request: Request) -> Response:
-        marked = Notification.objects.filter(user=request.user).unread().update(read_at=timezone.now())
+        marked = self.get_queryset().unread().update(read_at=timezone.now())
         return Response({"marked": marked})

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.base import VisibleRelatedField
@@ -12,6 +13,7 @@ from campaigns.models import (
     CaptionTemplate,
     PostingSlot,
     PromptTemplate,
+    configured_model_keys,
     output_size_problem,
 )
 
@@ -30,6 +32,13 @@ class CampaignSerializer(serializers.ModelSerializer):
             "clip_count", "gpu_seconds", "created_at", "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+
+    def validate_model_key(self, value: str) -> str:
+        keys = configured_model_keys()
+        if value in keys or (self.instance is not None and value == self.instance.model_key):
+            return value  # a key no longer configured may stay on a campaign that already has it
+        raise serializers.ValidationError(
+            f"“{value}” is not a configured model: use one of {', '.join(keys)} (CLIPCAST_MODELS adds more).")
 
     def validate(self, attrs: dict) -> dict:
         attrs = super().validate(attrs)
@@ -86,8 +95,17 @@ class CaptionTemplateSerializer(ModelCleanMixin, serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
+# OpenAPI's "format: time" is RFC 3339's full-time, which needs a UTC offset; a slot's time is a wall-clock time
+# in the campaign's time zone, so the schema says what it is: HH:MM[:SS].
+@extend_schema_field({"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+                      "example": "09:30:00"})
+class LocalTimeField(serializers.TimeField):
+    pass
+
+
 class PostingSlotSerializer(serializers.ModelSerializer):
     campaign = VisibleRelatedField(queryset=Campaign.objects.all())
+    local_time = LocalTimeField(help_text="Wall-clock time in the campaign's time zone, HH:MM or HH:MM:SS.")
 
     class Meta:
         model = PostingSlot

@@ -131,7 +131,8 @@ def fetch(model: HubModel, cache_dir: Path | None = None) -> Path:
         raise FetchFailed(f"Downloading {model} failed: {detail}. Check the network and run the command again "
                           "(finished files are kept).") from exc
     except Exception as exc:  # the HTTP client's own connection errors (httpx) share no base with the above
-        if type(exc).__module__.split(".")[0] not in {"httpx", "httpcore", "requests", "urllib3"}:
+        # by package, whatever its major version's suffix (huggingface_hub 2 uses httpx2 and httpcore2)
+        if type(exc).__module__.split(".")[0].rstrip("0123456789") not in {"httpx", "httpcore", "requests", "urllib"}:
             raise
         raise FetchFailed(f"Downloading {model} failed: cannot reach the Hugging Face hub ({type(exc).__name__}: "
                           f"{exc}). Check the network and run the command again.") from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -60,14 +61,19 @@ def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int
     return value
 
 
-def env_float(name: str, default: float) -> float:
+def env_float(name: str, default: float, *, minimum: float | None = None) -> float:
     raw = os.environ.get(name)
     if raw is None:
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from exc
+    if not math.isfinite(value):  # float() reads "nan" and "inf": never a duration or an estimate
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a finite number.")
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name}={raw} is below the minimum {minimum:g}.")
+    return value
 
 
 def env_choice(name: str, default: str, choices: tuple[str, ...] | list[str]) -> str:
@@ -158,6 +164,13 @@ def cache_from_url(url: str) -> dict:
     )
 
 
+RESERVED_MODEL_KEYS = {
+    "default": "the key 'default' is set by CLIPCAST_MODEL_PATH (a folder or a hub id): write "
+               "CLIPCAST_MODEL_PATH=Lightricks/LTX-Video instead, or give this model another key.",
+    "bundled": "the key 'bundled' is the model that ships with Clipcast: give this model another key.",
+}
+
+
 def env_models(name: str) -> dict[str, str]:
     """`key=/path/to/folder,other=Org/Name`: model keys and where each model is (a folder or a hub id)."""
     models: dict[str, str] = {}
@@ -172,5 +185,7 @@ def env_models(name: str) -> dict[str, str]:
                                        "or '.'.")
         if key in models:
             raise ImproperlyConfigured(f"{name}: model key {key!r} is given twice; keep one.")
+        if key in RESERVED_MODEL_KEYS:  # the registry sets these itself: an entry here would be ignored
+            raise ImproperlyConfigured(f"{name}: {RESERVED_MODEL_KEYS[key]}")
         models[key] = source
     return models

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.core.files.storage import FileSystemStorage, storages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 from clipcast.login_throttle import ThrottledAuthenticationForm
 
@@ -70,3 +70,19 @@ class ThrottledLoginView(auth_views.LoginView):
         if getattr(self.request, "login_locked_out", False):
             response.status_code = 429
         return response
+
+
+class AdminNulQueryMiddleware:
+    """The admin's list filters hand query values to PostgreSQL as they are, and its text cannot hold NUL: such a
+    filter would be a 500. No stored value contains NUL, so the address is refused with what to fix instead."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/admin/") and any(
+            "\x00" in key + "".join(values) for key, values in request.GET.lists()
+        ):
+            return HttpResponseBadRequest("This address has a NUL character (%00) in its query: remove it.",
+                                          content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "clipcast.security.SecurityHeadersMiddleware",
+    "clipcast.security.AdminNulQueryMiddleware",
 ]
 
 ROOT_URLCONF = "clipcast.urls"
@@ -238,7 +239,7 @@ if RENDER_HARD_TIME_LIMIT <= RENDER_SOFT_TIME_LIMIT:
     raise ImproperlyConfigured("RENDER_HARD_TIME_LIMIT must be greater than RENDER_SOFT_TIME_LIMIT.")
 # Render cost and render-aware scheduling. A clip's cost is estimated from measured renders of its model and size;
 # with none yet, from this default (device seconds per clip).
-RENDER_DEFAULT_ESTIMATE_SECONDS = env_float("RENDER_DEFAULT_ESTIMATE_SECONDS", 60.0)
+RENDER_DEFAULT_ESTIMATE_SECONDS = env_float("RENDER_DEFAULT_ESTIMATE_SECONDS", 60.0, minimum=0.1)
 RENDER_QUOTA_WARN_PERCENT = env_int("RENDER_QUOTA_WARN_PERCENT", 80, minimum=1, maximum=100)
 # Clips the render workers make at once, all together: the late-clip forecast shares the queue among them.
 RENDER_WORKER_SLOTS = env_int("RENDER_WORKER_SLOTS", 1, minimum=1)

@@ -44,7 +44,7 @@ class BestTimesViewSet(WorkspaceScopedViewSet):
     def retrieve(self, request: Request, pk=None) -> Response:
         """The account's engagement rate by weekday and hour, and its best hours, from its posted history."""
         account = self.get_object()
-        tz_name = request.query_params.get("tz") or account.workspace.timezone
+        tz_name = request.query_params.get("tz", "").strip() or account.workspace.timezone  # as the dashboard reads it
         problem = refusal(tz_name[:64])
         if problem:
             raise serializers.ValidationError({"tz": problem})

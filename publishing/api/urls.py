@@ -1,11 +1,13 @@
 from rest_framework.routers import SimpleRouter
 
 from publishing.api.best_times import BestTimesViewSet
+from publishing.api.campaigns import ArchivingCampaignViewSet
 from publishing.api.experiments import ExperimentViewSet
 from publishing.api.planner import BulkClipActionViewSet
 from publishing.api.views import MetricsViewSet, PostViewSet, XAccountViewSet
 
 router = SimpleRouter()
+router.register("campaigns", ArchivingCampaignViewSet)
 router.register("x-accounts", XAccountViewSet)
 router.register("posts", PostViewSet)
 router.register("experiments", ExperimentViewSet)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -26,8 +27,8 @@ class Config:
             if name not in known:
                 raise ValueError(f"Unknown config field {name!r}; known: {', '.join(sorted(known))}.")
             current = getattr(self, name)
-            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"{name} must be a non-negative number.")
+            if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value < math.inf:
+                raise ValueError(f"{name} must be a non-negative finite number.")
             setattr(self, name, type(current)(value))
 
     def as_dict(self) -> dict[str, Any]:
@@ -61,9 +62,10 @@ class Audience:
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(f"Unknown audience field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}.")
-        for name in ("impressions_per_sec", "like_rate"):
-            if name in values:
-                setattr(self, name, _rate(name, values[name], upper=None if name == "impressions_per_sec" else 1))
+        # Everything is checked before anything changes: a refused update leaves the audience as it was.
+        rates = {name: _rate(name, values[name], upper=None if name == "impressions_per_sec" else 1)
+                 for name in ("impressions_per_sec", "like_rate") if name in values}
+        parsed = self.rules
         if "rules" in values:
             rules = values["rules"]
             if not isinstance(rules, list):
@@ -74,14 +76,17 @@ class Audience:
                         or not rule["text_contains"]:
                     raise ValueError("Each rule needs a non-empty text_contains and a like_rate.")
                 parsed.append(EngagementRule(rule["text_contains"], _rate("like_rate", rule.get("like_rate"), 1)))
-            self.rules = parsed
+        for name, rate in rates.items():
+            setattr(self, name, rate)
+        self.rules = parsed
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def _rate(name: str, value: object, upper: float | None) -> float:
-    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0 or (upper and value > upper):
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value < math.inf \
+            or (upper and value > upper):
         bound = f" and at most {upper}" if upper else ""
-        raise ValueError(f"{name} must be a non-negative number{bound}.")
+        raise ValueError(f"{name} must be a non-negative finite number{bound}.")
     return float(value)

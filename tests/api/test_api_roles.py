@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import ROLE_RANK, Role
+from tests.worlds import add_experiment
 
 ROLES = [Role.VIEWER, Role.REVIEWER, Role.EDITOR, Role.OWNER]
 
@@ -54,6 +55,27 @@ CASES = [
     ("cancel post", "post", lambda w: f"/api/posts/{w.post.pk}/cancel/", None, Role.EDITOR, 200),
     ("post now", "post", lambda w: f"/api/posts/{w.post.pk}/post-now/", None, Role.EDITOR, 200),
     ("campaign metrics", "get", lambda w: f"/api/metrics/{w.campaign.pk}/", None, Role.VIEWER, 200),
+    ("list audit events", "get", lambda w: f"/api/audit-events/?workspace={w.workspace.pk}", None, Role.VIEWER, 200),
+    ("list notifications", "get", lambda w: "/api/notifications/?unread=1", None, Role.VIEWER, 200),
+    ("read all notifications", "post", lambda w: "/api/notifications/read-all/", None, Role.VIEWER, 200),
+    ("list clip notes", "get", lambda w: f"/api/clip-notes/?clip={w.approved.pk}", None, Role.VIEWER, 200),
+    ("comment on clip", "post", lambda w: "/api/clip-notes/", lambda w: {"clip": w.pending.pk, "body": "Too dark."},
+     Role.REVIEWER, 201),
+    ("list experiments", "get", lambda w: "/api/experiments/", None, Role.VIEWER, 200),
+    ("start experiment", "post", lambda w: "/api/experiments/",
+     lambda w: {"prompt_template": add_experiment(w).prompt_template_id, "x_account": w.account.pk,
+                "name": "Second"}, Role.EDITOR, 400),  # the template's experiment runs: the role is checked first
+    ("read experiment", "get", lambda w: f"/api/experiments/{add_experiment(w).pk}/", None, Role.VIEWER, 200),
+    ("fill experiment", "post", lambda w: f"/api/experiments/{add_experiment(w).pk}/fill/", lambda w: {"count": 2},
+     Role.EDITOR, 201),
+    ("decide experiment", "post", lambda w: f"/api/experiments/{add_experiment(w).pk}/decide/", None,
+     Role.EDITOR, 400),  # no metrics yet: the role is checked first
+    ("stop experiment", "post", lambda w: f"/api/experiments/{add_experiment(w).pk}/stop/", None, Role.EDITOR, 200),
+    ("best times", "get", lambda w: f"/api/best-times/{w.account.pk}/?tz=Asia/Tokyo", None, Role.VIEWER, 200),
+    ("render usage", "get", lambda w: f"/api/render-usage/{w.workspace.pk}/", None, Role.VIEWER, 200),
+    ("schedule a queued clip", "post", lambda w: "/api/posts/",
+     lambda w: {"clip": w.queued.pk, "x_account": w.account.pk, "caption": "soon", "scheduled_at": future()},
+     Role.EDITOR, 201),
 ]
 
 
@@ -71,3 +93,49 @@ def test_role_matrix(api_as, mine, role, name, method, path, payload, minimum, s
 @pytest.mark.django_db
 def test_anonymous_callers_get_nothing(client, mine):
     assert client.get("/api/campaigns/").status_code in (401, 403)
+
+
+ANONYMOUS_ROUTES = [
+    ("get", lambda w: "/api/audit-events/"), ("get", lambda w: "/api/notifications/"),
+    ("post", lambda w: "/api/notifications/read-all/"), ("get", lambda w: "/api/clip-notes/"),
+    ("post", lambda w: "/api/clip-notes/"), ("get", lambda w: "/api/experiments/"),
+    ("post", lambda w: "/api/experiments/"), ("post", lambda w: f"/api/experiments/{add_experiment(w).pk}/stop/"),
+    ("get", lambda w: f"/api/best-times/{w.account.pk}/"), ("get", lambda w: f"/api/render-usage/{w.workspace.pk}/"),
+]
+
+
+@pytest.mark.django_db
+def test_anonymous_callers_get_nothing_from_the_new_routes(client, mine):
+    for method, path in ANONYMOUS_ROUTES:
+        url = path(mine)
+        if method == "post":
+            response = client.post(url, {"clip": mine.approved.pk, "body": "x"}, content_type="application/json")
+        else:
+            response = client.get(url)
+        assert response.status_code in (401, 403), (method, url, response.status_code)
+        assert str(mine.account.handle) not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_owner_elsewhere_has_only_their_role_here_on_the_new_writes(mine, theirs):
+    from rest_framework.test import APIClient
+
+    from tests.factories import MembershipFactory
+
+    viewer_here = MembershipFactory(workspace=mine.workspace, role=Role.VIEWER)
+    MembershipFactory(workspace=theirs.workspace, role=Role.OWNER, user=viewer_here.user)
+    client = APIClient()
+    client.force_authenticate(viewer_here.user)
+    experiment = add_experiment(mine)
+    for path, body in [
+        ("/api/clip-notes/", {"clip": mine.approved.pk, "body": "hi"}),
+        ("/api/experiments/", {"prompt_template": mine.template.pk, "x_account": mine.account.pk}),
+        (f"/api/experiments/{experiment.pk}/fill/", {"count": 1}),
+        (f"/api/experiments/{experiment.pk}/stop/", {}),
+        ("/api/posts/", {"clip": mine.queued.pk, "x_account": mine.account.pk, "caption": "x",
+                         "scheduled_at": future()}),
+    ]:
+        response = client.post(path, body, format="json")
+        assert response.status_code == 403, (path, response.status_code, response.content[:200])
+    experiment.refresh_from_db()
+    assert experiment.status == "running" and not experiment.posts.exists() and not mine.approved.notes.exists()

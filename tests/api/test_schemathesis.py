@@ -17,7 +17,7 @@ from rest_framework.authtoken.models import Token
 from accounts.models import Role
 from generation import services
 from tests.factories import CaptionTemplateFactory, MembershipFactory
-from tests.worlds import build_world
+from tests.worlds import add_comment, add_experiment, build_world
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
@@ -33,6 +33,8 @@ def test_the_api_keeps_to_its_schema_under_generated_requests(live_server, monke
     build_world()  # another workspace's data, which must never show up
     CaptionTemplateFactory(campaign=world.campaign, body="Second caption {colour}")
     owner = MembershipFactory(workspace=world.workspace, role=Role.OWNER).user
+    add_experiment(world)  # the experiment, clip-note, notification and audit routes get real rows to act on
+    add_comment(world)  # by a reviewer: the owner gets a notification
     token = Token.objects.create(user=owner)
 
     run = subprocess.run(

@@ -49,3 +49,13 @@ def test_x_tokens_never_appear_in_the_admin(client, superuser):
     assert page.status_code == 200
     assert b"plain-access-token-123" not in page.content
     assert b"plain-refresh-token-456" not in page.content
+
+
+@pytest.mark.parametrize("query", ["?status=%00", "?q=a%00b", "?kind=x&kind=%00", "?%00=1"])
+def test_a_nul_byte_in_an_admin_list_filter_is_a_400_saying_what_to_fix(client, superuser, query):
+    client.force_login(superuser)
+    for name in ("generation_clip", "publishing_post", "publishing_experiment", "generation_clipnote"):
+        response = client.get(reverse(f"admin:{name}_changelist") + query)
+        assert response.status_code == 400, (name, query, response.status_code)
+        assert "NUL character" in response.content.decode()
+    assert client.get(reverse("admin:generation_clip_changelist") + "?status=failed").status_code == 200

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from clipcast.env import database_from_url, env_bool, env_choice, env_int, env_list, env_secret
+from clipcast.env import database_from_url, env_bool, env_choice, env_float, env_int, env_list, env_secret
 
 
 def test_env_bool_reads_common_spellings_and_refuses_others(monkeypatch):
@@ -25,6 +25,18 @@ def test_env_int_checks_type_and_bounds(monkeypatch):
     monkeypatch.setenv("N", "0")
     with pytest.raises(ImproperlyConfigured, match="below the minimum"):
         env_int("N", 1, minimum=1)
+
+
+@pytest.mark.parametrize(("raw", "words"), [("nan", "not a finite number"), ("inf", "not a finite number"),
+                                            ("-1", "below the minimum 0.1"), ("1e309", "not a finite number"),
+                                            ("soon", "not a number")])
+def test_env_float_refuses_non_finite_and_out_of_range_values(monkeypatch, raw, words):
+    monkeypatch.setenv("RENDER_DEFAULT_ESTIMATE_SECONDS", raw)
+    with pytest.raises(ImproperlyConfigured) as refused:
+        env_float("RENDER_DEFAULT_ESTIMATE_SECONDS", 60.0, minimum=0.1)
+    assert words in str(refused.value)
+    monkeypatch.setenv("RENDER_DEFAULT_ESTIMATE_SECONDS", "2.5")
+    assert env_float("RENDER_DEFAULT_ESTIMATE_SECONDS", 60.0, minimum=0.1) == 2.5
 
 
 def test_env_choice_accepts_any_case_and_names_the_choices_otherwise(monkeypatch):

@@ -23,6 +23,8 @@ def test_keys_map_to_folders_and_hub_ids(monkeypatch):
     ("=Lightricks/LTX-Video", r"is not key=model"),
     ("l tx=Lightricks/LTX-Video", r"model key 'l tx' must be at most 64 letters"),
     ("ltx=/a,ltx=/b", r"model key 'ltx' is given twice"),
+    ("default=Lightricks/LTX-Video", r"'default' is set by CLIPCAST_MODEL_PATH .* CLIPCAST_MODEL_PATH=Lightricks/"),
+    ("ltx=/a,bundled=/b", r"'bundled' is the model that ships with Clipcast: give this model another key"),
 ])
 def test_a_malformed_entry_stops_start_up_saying_how_to_write_it(monkeypatch, value, message):
     monkeypatch.setenv("CLIPCAST_MODELS", value)

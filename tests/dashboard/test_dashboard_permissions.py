@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import ROLE_RANK, Invitation, Role
 from generation.models import Clip
+from tests.worlds import add_experiment
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +44,12 @@ def actions(w) -> list[tuple[str, dict, Role]]:
         (reverse("dashboard:account_tokens", args=[w.account.pk]), {}, Role.OWNER),
         (reverse("dashboard:members"), {"invitee": ""}, Role.OWNER),
         (reverse("dashboard:invitation_revoke", args=[pending_invitation(w).pk]), {}, Role.OWNER),
+        (reverse("dashboard:clip_comment", args=[w.pending.pk]), {"body": "Too dark at 0:01."}, Role.REVIEWER),
+        (reverse("dashboard:notification_read_all"), {}, Role.VIEWER),
+        (reverse("dashboard:experiment_create", args=[w.campaign.pk]), {"name": ""}, Role.EDITOR),
+        (reverse("dashboard:experiment_fill", args=[add_experiment(w).pk]), {"count": "1"}, Role.EDITOR),
+        (reverse("dashboard:experiment_decide", args=[w.template.experiments.get().pk]), {}, Role.EDITOR),
+        (reverse("dashboard:experiment_stop", args=[w.template.experiments.get().pk]), {}, Role.EDITOR),
     ]
 
 
@@ -57,11 +64,55 @@ def test_roles_below_the_needed_one_get_403_and_change_nothing(
             if ROLE_RANK[role] < ROLE_RANK[needed]:
                 assert response.status_code == 403, (role, url)
             else:
-                assert response.status_code in (200, 302), (role, url, response.status_code)
+                # 400: a form sent back with its errors (the empty experiment form)
+                assert response.status_code in (200, 302, 400), (role, url, response.status_code)
     if role == Role.VIEWER:
         mine.campaign.refresh_from_db()
         assert mine.campaign.status != "archived"
         assert Clip.objects.get(pk=mine.failed.pk).status == "failed"
+    if ROLE_RANK[role] < ROLE_RANK[Role.EDITOR]:
+        experiment = mine.template.experiments.get()
+        assert experiment.status == "running" and not experiment.posts.exists()
+    if role == Role.VIEWER:
+        assert not mine.pending.notes.exists()
+
+
+def test_the_new_writes_are_404_for_another_workspaces_objects(login_as, mine, theirs):
+    from accounts.models import Notification
+    from tests.worlds import add_comment
+
+    client = login_as(Role.OWNER)
+    experiment = add_experiment(theirs)
+    add_comment(theirs)
+    for url, data in [
+        (reverse("dashboard:clip_comment", args=[theirs.approved.pk]), {"body": "hi"}),
+        (reverse("dashboard:experiment_create", args=[theirs.campaign.pk]), {"name": "x"}),
+        (reverse("dashboard:experiment_fill", args=[experiment.pk]), {"count": "1"}),
+        (reverse("dashboard:experiment_decide", args=[experiment.pk]), {}),
+        (reverse("dashboard:experiment_stop", args=[experiment.pk]), {}),
+        *[(reverse("dashboard:notification_open", args=[n.pk]), {}) for n in Notification.objects.all()],
+    ]:
+        response = client.post(url, data)
+        assert response.status_code == 404, (url, response.status_code)
+        assert theirs.template.name not in response.content.decode()
+    experiment.refresh_from_db()
+    assert experiment.status == "running" and not experiment.posts.exists()
+    assert theirs.approved.notes.count() == 1
+    assert not Notification.objects.exclude(read_at=None).exists()
+
+
+def test_anonymous_posts_to_the_new_writes_go_to_the_login_page(client, mine):
+    experiment = add_experiment(mine)
+    for url in [
+        reverse("dashboard:clip_comment", args=[mine.approved.pk]), reverse("dashboard:notification_read_all"),
+        reverse("dashboard:experiment_create", args=[mine.campaign.pk]),
+        reverse("dashboard:experiment_fill", args=[experiment.pk]),
+        reverse("dashboard:experiment_stop", args=[experiment.pk]),
+    ]:
+        response = client.post(url, {"body": "hi", "count": "1"})
+        assert response.status_code == 302 and response["Location"].startswith("/login/"), url
+    experiment.refresh_from_db()
+    assert experiment.status == "running" and not mine.approved.notes.exists()
 
 
 def test_a_reviewer_can_approve_but_not_generate_or_schedule(reviewer, mine):

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import ROLE_RANK, Role
+from tests.worlds import add_comment, add_experiment
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +40,14 @@ def pages(w) -> list[tuple[str, Role]]:
         (reverse("dashboard:account_add"), Role.OWNER),
         (reverse("dashboard:account_tokens", args=[w.account.pk]), Role.OWNER),
         (reverse("dashboard:x_connect"), Role.OWNER),
+        (reverse("dashboard:audit_log") + "?object_type=campaigns.campaign&page=2", Role.VIEWER),
+        (reverse("dashboard:notifications"), Role.VIEWER),
+        (reverse("dashboard:experiments"), Role.VIEWER),
+        (reverse("dashboard:experiment", args=[add_experiment(w).pk]), Role.VIEWER),
+        (reverse("dashboard:clip", args=[add_comment(w).clip_id]), Role.VIEWER),
+        (reverse("dashboard:experiment_create", args=[w.campaign.pk]), Role.EDITOR),
+        (reverse("dashboard:account_best_times", args=[w.account.pk]) + "?tz=Asia/Tokyo", Role.VIEWER),
+        (reverse("dashboard:usage"), Role.VIEWER),
     ]
 
 
@@ -80,7 +89,27 @@ def test_the_navigation_marks_the_section_of_the_page(viewer, mine):
         (reverse("dashboard:clip", args=[mine.approved.pk]), "Clips"),
         (reverse("dashboard:post", args=[mine.post.pk]), "Posts"),
         (reverse("dashboard:accounts"), "Accounts"),
+        (reverse("dashboard:account_best_times", args=[mine.account.pk]), "Accounts"),
+        (reverse("dashboard:experiments"), "Experiments"),
+        (reverse("dashboard:experiment", args=[add_experiment(mine).pk]), "Experiments"),
+        (reverse("dashboard:audit_log"), "Audit log"),
+        (reverse("dashboard:usage"), "Usage"),
     ]:
         body = viewer.get(url).content.decode()
         assert f'aria-current="page">{section}</a>' in body, url
         assert body.count('aria-current="page"') == 1, url
+    notifications = viewer.get(reverse("dashboard:notifications")).content.decode()
+    assert 'id="notifications-link" aria-current="page">Notifications' in notifications
+    assert notifications.count('aria-current="page"') == 1
+
+
+def test_the_new_buttons_follow_the_role(login_as, mine):
+    experiment_page = reverse("dashboard:experiment", args=[add_experiment(mine).pk])
+    clip_page = reverse("dashboard:clip", args=[mine.approved.pk])
+    campaign_page = reverse("dashboard:campaign", args=[mine.campaign.pk])
+    controls = ['id="comment-form"', 'id="decide-now"', 'id="stop-experiment"', 'id="fill-form"', 'id="new-experiment"']
+    for role, shown in [(Role.VIEWER, set()), (Role.REVIEWER, {'id="comment-form"'}), (Role.EDITOR, set(controls))]:
+        client = login_as(role)
+        page = client.get(experiment_page).content.decode() + client.get(clip_page).content.decode() \
+            + client.get(campaign_page).content.decode()
+        assert {c for c in controls if c in page} == shown, role

@@ -66,8 +66,13 @@ def test_fetching_a_model_already_in_the_cache_says_so_offline(hub_cache: Path, 
 
 def test_fetching_a_local_folder_or_an_unknown_key_says_what_to_do(hub_cache: Path, settings, tiny_ltx) -> None:
     settings.CLIPCAST_MODELS = {"mine": str(tiny_ltx)}
-    with pytest.raises(CommandError, match=r"Model 'mine' is the local folder .*nothing to download"):
+    with pytest.raises(CommandError, match=r"Model 'mine' is the local folder .*nothing to download.*in "
+                                           r"CLIPCAST_MODELS \(e.g. CLIPCAST_MODELS=mine=Lightricks/LTX-Video\)"):
         fetch_model("mine")
+    # the default model is CLIPCAST_MODEL_PATH's (a CLIPCAST_MODELS entry named default is refused at start-up)
+    with pytest.raises(CommandError, match=r"Model 'default' is the local folder .*nothing to download.*in "
+                                           r"CLIPCAST_MODEL_PATH \(e.g. CLIPCAST_MODEL_PATH=Lightricks/LTX-Video\)"):
+        fetch_model("default")
     with pytest.raises(CommandError, match=r"Unknown model 'ltx': use one of bundled, default, mine"):
         fetch_model("ltx")
 
@@ -149,6 +154,45 @@ def test_the_readmes_fetch_commands_work_as_typed_offline(cached: bool, tmp_path
     else:
         assert result.returncode != 0
         assert "CommandError: Cannot download Lightricks/LTX-Video: HF_HUB_OFFLINE is set" in result.stderr, output
+
+
+@pytest.mark.slow
+def test_the_readmes_fetch_commands_download_in_a_fresh_shell_that_never_set_hf_hub_offline(
+    tmp_path: Path, tiny_ltx: Path
+) -> None:
+    # A user's shell has no HF_HUB_OFFLINE: the settings make every other process offline, but fetch_model is the
+    # one that must reach the hub (here a local one, HF_ENDPOINT) and download.
+    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
+    (tmp_path / "manage.py").symlink_to(ROOT / "manage.py")
+    env = {k: v for k, v in bare_env(tmp_path).items() if k != "HF_HUB_OFFLINE"}
+    env["HF_HUB_CACHE"] = str(tmp_path / "hub-cache")
+    with HubServer({"Lightricks/LTX-Video": tiny_ltx}) as hub:
+        env["HF_ENDPOINT"] = hub.url
+        result = subprocess.run(["bash", "-c", "set -e\n" + readme_fetch_commands()], cwd=tmp_path, env=env,
+                                capture_output=True, text=True, timeout=300)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "Model 'ltx' (Lightricks/LTX-Video) is ready" in result.stdout, output[-3000:]
+    assert "model_index.json" in hub.served
+
+
+@pytest.mark.slow
+def test_the_readmes_fetch_commands_without_a_network_fail_in_one_sentence(tmp_path: Path) -> None:
+    # Nothing listens at the hub's address (the hub client retries for ~25 s first): its connection error, from
+    # whichever HTTP client huggingface_hub uses (httpx2 today), reads as a CommandError line, not a traceback.
+    from tests.test_readme_commands import free_port
+
+    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
+    (tmp_path / "manage.py").symlink_to(ROOT / "manage.py")
+    env = {k: v for k, v in bare_env(tmp_path).items() if k != "HF_HUB_OFFLINE"}
+    env.update(HF_HUB_CACHE=str(tmp_path / "hub-cache"), HF_ENDPOINT=f"http://127.0.0.1:{free_port()}")
+    result = subprocess.run(["bash", "-c", "set -e\n" + readme_fetch_commands()], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=300)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output[-3000:]
+    assert "Traceback" not in output, output[-3000:]
+    assert "CommandError: Downloading Lightricks/LTX-Video failed: cannot reach the Hugging Face hub" in output, \
+        output[-3000:]
 
 
 def run_fetch_model(model: str, env: dict[str, str]) -> subprocess.CompletedProcess:

@@ -198,3 +198,19 @@ def test_a_quota_of_zero_refuses_every_render_and_is_shown_as_used_up(template, 
     Workspace.objects.filter(pk=mine.workspace.pk).update(monthly_render_quota_seconds=0)
     page = viewer.get(reverse("dashboard:usage")).content.decode()
     assert 'id="usage-quota">0 s<' in page and 'id="quota-warning"' in page
+
+
+def test_a_clip_cancelled_mid_render_then_retried_keeps_the_usage_page_and_api_working(mine, editor):
+    # Given a clip cancelled mid-render (its device seconds are recorded, as the render worker does), then retried
+    clip = mine.failed
+    Clip.objects.filter(pk=clip.pk).update(status=ClipStatus.CANCELLED, gpu_seconds=42.0,
+                                           finished_at=timezone.now())
+    assert editor.post(reverse("dashboard:clip_retry", args=[clip.pk])).status_code == 302
+    assert Clip.objects.get(pk=clip.pk).finished_at is None
+    # Then the month it is counted in is one that has an end, and both views answer
+    assert editor.get(reverse("dashboard:usage")).status_code == 200
+    api = APIClient()
+    api.force_authenticate(editor.user)
+    response = api.get(f"/api/render-usage/{mine.workspace.pk}/")
+    assert response.status_code == 200, response.content[:300]
+    assert all(row["month"] for row in response.json()["months"])

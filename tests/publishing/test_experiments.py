@@ -15,7 +15,7 @@ from campaigns.models import PostingSlot
 from generation.models import Clip, ClipStatus, ReviewStatus
 from publishing import experiments, publisher
 from publishing.metrics_refresh import refresh_recent
-from publishing.models import Experiment, ExperimentStatus, PostStatus
+from publishing.models import Experiment, ExperimentStatus, Post, PostStatus
 from publishing.tasks import refresh_metrics
 from tests.factories import CaptionTemplateFactory, PromptTemplateFactory
 from tests.publishing.test_publish_worker import connected_account, x_env  # noqa: F401
@@ -163,3 +163,94 @@ def test_the_stop_rule_waits_for_impressions_on_every_variant(sandbox, x_env, ma
     Experiment.objects.filter(pk=experiment.pk).update(decide_at=timezone.now() - timedelta(seconds=1))
     experiment.refresh_from_db()
     assert experiments.evaluate(experiment) is True, "the time to decide by has come"
+
+
+@pytest.mark.django_db
+def test_clips_still_queued_or_rendering_are_not_variants_until_rendered_and_approved(mine):
+    from tests.worlds import add_experiment, make_clip
+
+    # Given a template with one approved variant (red circle) and a blue square still queued
+    make_clip(mine.campaign, mine.template, seed=8, variables={"colour": "blue", "shape": "square"})
+    PostingSlot.objects.create(campaign=mine.campaign, weekday=0, local_time=clock(10))
+    # Then it has no second variant to test
+    with pytest.raises(ValidationError, match="it has 1"):
+        experiments.start_experiment(mine.template, mine.account)
+
+    # And in a running experiment, filling slots only ever posts rendered, approved clips (the world's red circle
+    # also has a rendering and a queued clip)
+    experiment = add_experiment(mine)
+    posts = experiments.fill_slots(experiment, 6)
+    assert posts and all(p.clip.status == ClipStatus.SUCCEEDED and p.clip.review_status == ReviewStatus.APPROVED
+                         for p in posts), [(p.clip.status, p.clip.review_status) for p in posts]
+
+
+@pytest.mark.django_db
+def test_filling_when_no_variant_has_a_clip_left_says_so_not_that_captions_ran_out(mine):
+    from tests.worlds import add_experiment
+
+    experiment = add_experiment(mine)
+    Clip.objects.filter(prompt_template=mine.template).update(review_status=ReviewStatus.REJECTED)
+
+    with pytest.raises(ValidationError, match="No variant has a rendered, approved clip left to post"):
+        experiments.fill_slots(experiment, 2)
+    assert not experiment.posts.exists()
+
+
+@pytest.mark.django_db
+def test_archiving_a_campaign_stops_its_running_experiments(mine, editor):
+    from django.urls import reverse
+
+    from accounts.models import AuditEvent
+    from tests.worlds import add_experiment
+
+    experiment = add_experiment(mine)
+    experiments.fill_slots(experiment, 2)
+
+    assert editor.post(reverse("dashboard:campaign_archive", args=[mine.campaign.pk])).status_code == 302
+
+    experiment.refresh_from_db()
+    assert experiment.status == ExperimentStatus.STOPPED
+    assert not experiment.posts.filter(status=PostStatus.SCHEDULED).exists()
+    assert not experiments.evaluate(experiment, force=True)
+    with pytest.raises(ValidationError, match="stopped"):
+        experiments.fill_slots(experiment, 1)
+    event = AuditEvent.objects.get(object_type="publishing.experiment", action="stopped")
+    assert event.changes["because"] == [None, "campaign archived"]
+
+
+@pytest.mark.django_db
+def test_an_archived_campaign_starts_no_experiment(mine, editor):
+    from django.urls import reverse
+
+    from tests.worlds import add_experiment
+
+    add_experiment(mine)
+    Experiment.objects.update(status=ExperimentStatus.STOPPED)
+    mine.campaign.archive()
+    with pytest.raises(ValidationError, match="is archived: make it active again"):
+        experiments.start_experiment(mine.template, mine.account)
+    response = editor.post(reverse("dashboard:experiment_create", args=[mine.campaign.pk]),
+                           {"prompt_template": mine.template.pk, "x_account": mine.account.pk, "min_impressions": "10"})
+    assert response.status_code == 400 and "is archived" in response.content.decode()
+    assert not Experiment.objects.filter(status=ExperimentStatus.RUNNING).exists()
+
+
+@pytest.mark.django_db
+def test_archiving_through_the_api_cancels_scheduled_posts_and_stops_experiments_like_the_dashboard(mine):
+    from rest_framework.test import APIClient
+
+    from accounts.models import Role
+    from tests.factories import MembershipFactory
+    from tests.worlds import add_experiment
+
+    experiment = add_experiment(mine)
+    experiments.fill_slots(experiment, 2)
+    client = APIClient()
+    client.force_authenticate(MembershipFactory(workspace=mine.workspace, role=Role.EDITOR).user)
+
+    assert client.delete(f"/api/campaigns/{mine.campaign.pk}/").status_code == 204
+
+    mine.campaign.refresh_from_db()
+    experiment.refresh_from_db()
+    assert mine.campaign.status == "archived" and experiment.status == ExperimentStatus.STOPPED
+    assert not Post.objects.filter(clip__campaign=mine.campaign, status=PostStatus.SCHEDULED).exists()

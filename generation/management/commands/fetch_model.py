@@ -30,9 +30,11 @@ class Command(BaseCommand):
         except EngineError as exc:
             raise CommandError(str(exc)) from None
         if not isinstance(source, HubModel):
+            where = ("CLIPCAST_MODEL_PATH (e.g. CLIPCAST_MODEL_PATH=Lightricks/LTX-Video)" if name == "default"
+                     else f"CLIPCAST_MODELS (e.g. CLIPCAST_MODELS={name}=Lightricks/LTX-Video)")
             raise CommandError(
                 f"Model {name!r} is the local folder {source}: there is nothing to download. To have a model "
-                f"fetched, name its hub id in CLIPCAST_MODELS (e.g. {name}=Lightricks/LTX-Video)."
+                f"fetched, name its hub id in {where}."
             )
         if cached_snapshot(source) is not None:
             try:

@@ -15,6 +15,9 @@ PAGE_SIZE = 50
 def audit_log(request: HttpRequest) -> HttpResponse:
     events = scoped(AuditEvent, request)
     filters = {name: request.GET.get(name, "").strip() for name in ("object_type", "object_id", "actor", "action")}
+    if any("\x00" in value for value in filters.values()):
+        # PostgreSQL text cannot hold NUL, so no event matches (and the query would fail): show none, quietly.
+        events = events.none()
     if filters["object_type"]:
         events = events.filter(object_type=filters["object_type"])
     if filters["object_id"]:

@@ -152,3 +152,22 @@ def test_a_demo_seed_can_fix_credentials_and_run_twice(sandbox):
     second = sandbox.create_account(**seed)
     assert first["user_id"] == second["user_id"] and second["access_token"] == seed["access_token"]
     assert sandbox.client(first).get_me().username == "clipcast_demo"
+
+
+@pytest.mark.parametrize("body", ['{"impressions_per_sec": 1e309}', '{"like_rate": NaN}',
+                                  '{"impressions_per_sec": 5, "rules": 5}',
+                                  '{"like_rate": 0.5, "rules": [{"text_contains": "blue", "like_rate": Infinity}]}'])
+def test_a_refused_audience_changes_nothing_and_posts_keep_their_metrics(sandbox, account, client, body):
+    post = client.create_post("a blue square")
+    before = requests.get(f"{sandbox.url}/_sandbox/audience", timeout=5).json()
+
+    refused = requests.post(f"{sandbox.url}/_sandbox/audience", data=body, timeout=5)
+
+    assert refused.status_code == 400 and "must be" in refused.json()["detail"], refused.text
+    assert requests.get(f"{sandbox.url}/_sandbox/audience", timeout=5).json() == before
+    assert client.get_metrics(post.id) is not None
+
+
+def test_an_infinite_config_value_is_refused(sandbox):
+    refused = requests.post(f"{sandbox.url}/_sandbox/config", data='{"processing_secs": 1e309}', timeout=5)
+    assert refused.status_code == 400 and "finite" in refused.text
