@@ -106,20 +106,25 @@
     return "Post " + post.id + " moved to " + when + (zoned ? " (" + zoned.dataset.tz + ")" : "") + ".";
   }
 
+  // A post that can be picked up: carries its id, looks lifted while dragged, clears drop highlights in `scope`.
+  function draggablePost(element, scope, onStart) {
+    element.addEventListener("dragstart", function (event) {
+      onStart();
+      event.dataTransfer.effectAllowed = "move";
+      event.dataTransfer.setData("text/plain", element.dataset.post);
+      element.classList.add("dragging");
+    });
+    element.addEventListener("dragend", function () {
+      element.classList.remove("dragging");
+      scope.querySelectorAll(".drop-over").forEach(function (el) { el.classList.remove("drop-over"); });
+    });
+  }
+
   // Calendar: a scheduled post dropped on a day keeps its wall-clock time; dropped on a free slot, takes its time.
   function setUpCalendar() {
     var dragged = null;
     document.querySelectorAll(".cal-entry[draggable='true']").forEach(function (entry) {
-      entry.addEventListener("dragstart", function (event) {
-        dragged = entry;
-        event.dataTransfer.effectAllowed = "move";
-        event.dataTransfer.setData("text/plain", entry.dataset.post);
-        entry.classList.add("dragging");
-      });
-      entry.addEventListener("dragend", function () {
-        entry.classList.remove("dragging");
-        document.querySelectorAll(".drop-over").forEach(function (el) { el.classList.remove("drop-over"); });
-      });
+      draggablePost(entry, document, function () { dragged = entry; });
     });
     document.querySelectorAll(".cal-drop").forEach(function (day) {
       day.addEventListener("dragover", function (event) {
@@ -164,16 +169,7 @@
       });
     };
     list.querySelectorAll(".queue-post[draggable='true']").forEach(function (item) {
-      item.addEventListener("dragstart", function (event) {
-        dragged = item;
-        event.dataTransfer.effectAllowed = "move";
-        event.dataTransfer.setData("text/plain", item.dataset.post);
-        item.classList.add("dragging");
-      });
-      item.addEventListener("dragend", function () {
-        item.classList.remove("dragging");
-        list.querySelectorAll(".drop-over").forEach(function (el) { el.classList.remove("drop-over"); });
-      });
+      draggablePost(item, list, function () { dragged = item; });
       item.addEventListener("dragover", function (event) {
         if (!dragged || dragged === item) { return; }
         event.preventDefault();
