@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from publishing.metrics import engagements_of
 from publishing.models import Post, PostStatus, XAccount
 from publishing.scheduling import utc_to_local
 
-ENGAGEMENT_FIELDS = ("like_count", "reply_count", "retweet_count", "quote_count")
 PRIOR_IMPRESSIONS = 500
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -53,10 +53,6 @@ class HeatMap:
     @property
     def top(self) -> float:
         return max((cell.smoothed for row in self.cells for cell in row if cell.posts), default=0.0)
-
-
-def engagements_of(metrics: dict) -> int:
-    return sum(int(metrics.get(name, 0) or 0) for name in ENGAGEMENT_FIELDS)
 
 
 def heat_map(account: XAccount, tz_name: str) -> HeatMap:

@@ -25,6 +25,7 @@ from accounts import audit
 from campaigns.models import CampaignStatus, PromptTemplate
 from generation.models import Clip, ClipStatus
 from generation.services import create_clips
+from publishing.metrics import engagements_of
 from publishing.models import (
     AccountStatus,
     Experiment,
@@ -32,13 +33,13 @@ from publishing.models import (
     Post,
     PostStatus,
     XAccount,
+    variables_label,
 )
 from publishing.services import add_to_queue, caption_for
 
 log = logging.getLogger(__name__)
 
 DRAWS = 20_000
-ENGAGEMENT_FIELDS = ("like_count", "reply_count", "retweet_count", "quote_count")
 MAX_FILL = 50
 
 
@@ -59,7 +60,7 @@ class Variant:
 
     @property
     def label(self) -> str:
-        return ", ".join(f"{name}={value}" for name, value in sorted(self.variables.items())) or "(no variables)"
+        return variables_label(self.variables) or "(no variables)"
 
     @property
     def posted(self) -> list[Post]:
@@ -71,7 +72,7 @@ class Variant:
 
     @property
     def engagements(self) -> int:
-        total = sum(int(p.metrics.get(name, 0)) for p in self.posted for name in ENGAGEMENT_FIELDS)
+        total = sum(engagements_of(p.metrics) for p in self.posted)
         return min(total, self.impressions)
 
     @property
@@ -266,8 +267,10 @@ def evaluate(experiment: Experiment, now: datetime | None = None, *, force: bool
     return True
 
 
-def why_not_decidable(experiment: Experiment) -> str | None:
-    variants = variants_of(experiment, chances=False)
+def why_not_decidable(experiment: Experiment, variants: list[Variant] | None = None) -> str | None:
+    """Which variants still lack metrics (`variants` when the caller has them already)."""
+    if variants is None:
+        variants = variants_of(experiment, chances=False)
     waiting = [v.label for v in variants if not v.posted]
     if waiting:
         return f"No metrics yet for: {'; '.join(waiting)}. Post every variant first."

@@ -15,6 +15,12 @@ METRIC_LABELS = {
     "reply_count": "Replies", "quote_count": "Quotes", "bookmark_count": "Bookmarks",
 }
 METRIC_KEYS = tuple(METRIC_LABELS)
+# What counts as engaging with a post (experiments' rates and the best-time map): bookmarks are private, so no.
+ENGAGEMENT_KEYS = ("like_count", "reply_count", "retweet_count", "quote_count")
+
+
+def engagements_of(metrics: dict) -> int:
+    return sum(int(metrics.get(name, 0) or 0) for name in ENGAGEMENT_KEYS)
 
 
 def _empty() -> dict[str, int]:

@@ -157,6 +157,11 @@ class Post(models.Model):
         return f"Post {self.pk} ({self.status}) at {self.scheduled_at:%Y-%m-%d %H:%M} UTC"
 
 
+def variables_label(variables: dict) -> str:
+    """A grid point as people read it: name=value pairs in name order."""
+    return ", ".join(f"{name}={value}" for name, value in sorted(variables.items()))
+
+
 class ExperimentStatus(models.TextChoices):
     RUNNING = "running", "Running"
     DECIDED = "decided", "Winner declared"
@@ -203,7 +208,7 @@ class Experiment(models.Model):
 
     @property
     def winner_label(self) -> str:
-        return ", ".join(f"{name}={value}" for name, value in sorted((self.winner_variables or {}).items()))
+        return variables_label(self.winner_variables or {})
 
     @property
     def confidence_text(self) -> str:

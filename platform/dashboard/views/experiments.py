@@ -67,7 +67,7 @@ def _detail_page(request: HttpRequest, experiment: Experiment, fill_form: FillFo
         "posts": experiment.posts.select_related("clip").order_by("scheduled_at", "pk"),
         "neighbour_labels": [experiments.Variant(n).label for n in experiments.neighbours(
             experiment.prompt_template, experiment.winner_variables)] if experiment.winner_variables else [],
-        "waiting": experiments.why_not_decidable(experiment),
+        "waiting": experiments.why_not_decidable(experiment, variants),
     }, status=status)
 
 
