@@ -252,27 +252,12 @@ def test_vae_tiling_and_slicing_are_on_by_default_with_cuda_and_can_be_turned_of
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from generation.engine.device import place_pipeline
-
-    class Vae:
-        def __init__(self) -> None:
-            self.calls: list[str] = []
-
-        def enable_slicing(self) -> None:
-            self.calls.append("slicing")
-
-        def enable_tiling(self) -> None:
-            self.calls.append("tiling")
-
-    class Pipe:
-        vae = Vae()
-
-        def to(self, device: str) -> None:
-            pass
+    from tests.generation.engine.test_engine_device import FakePipe
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
-    assert place_pipeline(Pipe(), choose_device("cuda")) == ["vae_slicing", "vae_tiling"]
-    assert place_pipeline(Pipe(), choose_device("cuda"), vae_tiling=False, vae_slicing=False) == []
+    assert place_pipeline(FakePipe(), choose_device("cuda")) == ["vae_slicing", "vae_tiling"]
+    assert place_pipeline(FakePipe(), choose_device("cuda"), vae_tiling=False, vae_slicing=False) == []
 
 
 def test_wan_keeps_its_vae_in_fp32_beside_a_bf16_denoiser(wan_dir: Path) -> None:
