@@ -21,7 +21,6 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts import audit
-from campaigns.models import configured_model_keys
 from generation import engine
 from generation.models import BrandLora, Clip, ClipStatus, clip_upload_to
 
@@ -49,11 +48,6 @@ def performance_settings() -> engine.PerformanceSettings:
         vae_tiling=settings.CLIPCAST_VAE_TILING, vae_slicing=settings.CLIPCAST_VAE_SLICING,
         vae_fp32=settings.CLIPCAST_VAE_FP32,
     )
-
-
-def model_keys() -> list[str]:
-    """The keys a campaign may pick: `default`, `bundled`, then those of CLIPCAST_MODELS."""
-    return configured_model_keys()
 
 
 @cache

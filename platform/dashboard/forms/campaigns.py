@@ -17,10 +17,10 @@ from campaigns.models import (
     PostingSlot,
     PromptTemplate,
     Weekday,
+    configured_model_keys,
     validate_variables,
 )
 from core.timezones import canonical_timezones
-from generation.rendering import model_keys
 
 
 @cache
@@ -74,7 +74,7 @@ class CampaignForm(forms.ModelForm):
             self.fields["timezone"].choices = [(current, f"{current} (not a canonical zone)"), *timezone_choices()]
         for name in RANGED_FIELDS:
             one_range_message(self.fields[name], Campaign._meta.get_field(name))
-        keys = model_keys()
+        keys = configured_model_keys()
         stored = self.instance.model_key
         self.fields["model_key"].choices = [(key, key) for key in keys] + (
             [(stored, f"{stored} (no longer configured)")] if stored and stored not in keys else []
